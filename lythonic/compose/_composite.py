@@ -1,0 +1,184 @@
+"""Composite nodes: steps that run whole sub-DAGs (map, call, switch, map-switch)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lythonic.compose._dag import DagNode
+from lythonic.compose._introspect import Method
+from lythonic.compose._registry import NamespaceNode
+
+if TYPE_CHECKING:
+    from lythonic.compose._dag import Dag
+
+__all__ = [
+    "CallNode",
+    "CompositeDagNode",
+    "LabelSwitch",
+    "MapNode",
+    "MapSwitchNode",
+    "SwitchNode",
+    "describe_node",
+]
+
+LabelSwitch = str
+"""The routing key a switch reads from its upstream value to pick a branch."""
+
+
+def _composite_placeholder() -> None:
+    """Stands in for the callable of a composite node; composites never call it."""
+
+
+def validate_single_source_sink(sub_dag: Dag) -> None:
+    """A sub-DAG takes one value in and gives one value out."""
+    sources, sinks = sub_dag.sources(), sub_dag.sinks()
+    if len(sources) != 1:
+        raise ValueError(f"Sub-DAG must have exactly one source, found {len(sources)}")
+    if len(sinks) != 1:
+        raise ValueError(f"Sub-DAG must have exactly one sink, found {len(sinks)}")
+
+
+class CompositeDagNode(DagNode):
+    """A node that runs sub-DAGs; its single upstream value is their input."""
+
+    def __init__(self, label: str, dag: Dag) -> None:
+        placeholder = NamespaceNode(
+            method=Method(_composite_placeholder),
+            nsref=f"__composite__:{label}",
+            namespace=dag.namespace,
+        )
+        super().__init__(ns_node=placeholder, label=label, dag=dag)
+        self.concurrency: int | None = None
+
+    def sub_dags(self) -> dict[str, Dag]:
+        """The sub-DAGs this node may run, by branch name (``""`` for map and call)."""
+        return {}
+
+    def _clone_options(self, clone: CompositeDagNode) -> CompositeDagNode:
+        clone.retries, clone.retry_backoff, clone.timeout = (
+            self.retries,
+            self.retry_backoff,
+            self.timeout,
+        )
+        clone.concurrency = self.concurrency
+        return clone
+
+
+class MapNode(CompositeDagNode):
+    """Runs ``sub_dag`` once per element of the upstream list or dict."""
+
+    sub_dag: Dag
+
+    def __init__(self, sub_dag: Dag, label: str, dag: Dag) -> None:
+        validate_single_source_sink(sub_dag)
+        super().__init__(label=label, dag=dag)
+        self.sub_dag = sub_dag
+
+    @property
+    def kind(self) -> str:
+        return "map"
+
+    def sub_dags(self) -> dict[str, Dag]:
+        return {"": self.sub_dag}
+
+    def _copy_to(self, dag: Dag) -> DagNode:
+        return self._clone_options(MapNode(self.sub_dag, self.label, dag))
+
+
+class CallNode(CompositeDagNode):
+    """Runs ``sub_dag`` once with the upstream value."""
+
+    sub_dag: Dag
+
+    def __init__(self, sub_dag: Dag, label: str, dag: Dag) -> None:
+        validate_single_source_sink(sub_dag)
+        super().__init__(label=label, dag=dag)
+        self.sub_dag = sub_dag
+
+    @property
+    def kind(self) -> str:
+        return "call"
+
+    def sub_dags(self) -> dict[str, Dag]:
+        return {"": self.sub_dag}
+
+    def _copy_to(self, dag: Dag) -> DagNode:
+        return self._clone_options(CallNode(self.sub_dag, self.label, dag))
+
+
+class SwitchNode(CompositeDagNode):
+    """Runs the one branch the upstream value names.
+
+    The upstream gives ``(label, data)`` (a list or tuple; ``data`` is the
+    rest when longer than two) or a dict with a ``"__switch__"`` key (the
+    branch gets the dict without that key; the upstream value is not changed).
+    """
+
+    branches: dict[str, Dag]
+
+    def __init__(self, branches: dict[str, Dag], label: str, dag: Dag) -> None:
+        if not branches:
+            raise ValueError(f"switch '{label}' needs at least one branch")
+        for name, branch in branches.items():
+            try:
+                validate_single_source_sink(branch)
+            except ValueError as e:
+                raise ValueError(f"Branch '{name}': {e}") from e
+        super().__init__(label=label, dag=dag)
+        self.branches = branches
+
+    @property
+    def kind(self) -> str:
+        return "switch"
+
+    def sub_dags(self) -> dict[str, Dag]:
+        return dict(self.branches)
+
+    def _copy_to(self, dag: Dag) -> DagNode:
+        return self._clone_options(SwitchNode(self.branches, self.label, dag))
+
+
+class MapSwitchNode(CompositeDagNode):
+    """Maps over a list, routing each element through a switch; results flatten.
+
+    Built by ``dag.map(dag.switch(...))``.
+    """
+
+    switch_node: SwitchNode
+
+    def __init__(self, switch_node: SwitchNode, label: str, dag: Dag) -> None:
+        super().__init__(label=label, dag=dag)
+        self.switch_node = switch_node
+
+    @property
+    def kind(self) -> str:
+        return "map_switch"
+
+    @property
+    def branches(self) -> dict[str, Dag]:
+        return self.switch_node.branches
+
+    def sub_dags(self) -> dict[str, Dag]:
+        return dict(self.switch_node.branches)
+
+    def _copy_to(self, dag: Dag) -> DagNode:
+        return self._clone_options(MapSwitchNode(self.switch_node, self.label, dag))
+
+
+def describe_node(node: DagNode) -> dict[str, Any]:
+    """Plain data for one node: kind, reference and options; sub-DAGs recursively."""
+    data: dict[str, Any] = {"kind": node.kind}
+    if isinstance(node, CompositeDagNode):
+        data["sub_dags"] = {name: d.describe() for name, d in node.sub_dags().items()}
+        if node.concurrency is not None:
+            data["concurrency"] = node.concurrency
+    else:
+        method = node.ns_node.method
+        data["ref"] = str(method.gref) if method.gref is not None else str(node.ns_node.nsref)
+        if method.gref is None:
+            data["qualname"] = getattr(method.o, "__qualname__", method.name)
+    for option in ("retries", "retry_backoff", "timeout"):
+        value = getattr(node, option)
+        if value is not None:
+            data[option] = value
+    return data

@@ -1,0 +1,33 @@
+"""``Namespace.mount``: attach provenance, caches and logging to a namespace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lythonic.compose._configs import NsCacheConfig
+
+if TYPE_CHECKING:
+    from lythonic.compose._registry import Namespace
+
+__all__ = ["mount_namespace"]
+
+
+def mount_namespace(ns: Namespace, storage: Any) -> None:
+    """Duck-typed over ``StorageConfig``: ``dags_db``, ``cache_db``, ``setup_logging()``."""
+    ns._storage = storage
+    dags_db = getattr(storage, "dags_db", None)
+    if dags_db is not None:
+        from lythonic.compose.dag_provenance import DagProvenance
+
+        ns._provenance = DagProvenance(Path(dags_db))
+    cache_db = getattr(storage, "cache_db", None)
+    if cache_db is not None:
+        from lythonic.compose.cached import mount_cached_node
+
+        for node in ns._all_leaves():
+            if isinstance(node.config, NsCacheConfig):
+                mount_cached_node(node, Path(cache_db))
+    setup_logging = getattr(storage, "setup_logging", None)
+    if setup_logging is not None:
+        setup_logging()

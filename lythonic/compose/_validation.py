@@ -1,0 +1,244 @@
+"""``Dag.validate``: every structural problem of a DAG, found in one pass."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from lythonic.compose._typecompat import format_type, is_any, is_compatible
+
+if TYPE_CHECKING:
+    from lythonic.compose._dag import Dag, DagEdge, DagNode
+
+__all__ = ["DagIssue", "DagValidationError", "check_dag"]
+
+log = logging.getLogger("lythonic.compose.namespace")
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class DagIssue:
+    """One problem found in a DAG.
+
+    ``code`` classifies it (``cycle``, ``type_mismatch``, ``unfed_param``,
+    ``ambiguous_input``, ``composite_upstreams``, ``bad_composite_input``,
+    ``unused_edge``); ``nodes``, ``edge`` and ``param`` locate it, so a front
+    end (``lyth.yaml``) can point at the line that declared it; ``dag_path``
+    lists the composite labels leading into a sub-DAG.
+    """
+
+    code: str
+    message: str
+    nodes: tuple[str, ...] = ()
+    edge: tuple[str, str] | None = None
+    param: str | None = None
+    severity: Severity = "error"
+    dag_path: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        where = "".join(f"in sub-DAG of '{p}': " for p in self.dag_path)
+        return where + self.message
+
+
+class DagValidationError(ValueError):
+    """A DAG failed validation; ``issues`` holds every error found."""
+
+    def __init__(self, issues: list[DagIssue]) -> None:
+        self.issues = issues
+        if len(issues) == 1:
+            text = str(issues[0])
+        else:
+            text = f"{len(issues)} problems in DAG:\n" + "\n".join(f"  - {i}" for i in issues)
+        super().__init__(text)
+
+
+def raise_for_issues(issues: list[DagIssue]) -> None:
+    errors = [i for i in issues if i.severity == "error"]
+    for issue in issues:
+        if issue.severity == "warning":
+            log.warning("%s", issue)
+    if errors:
+        raise DagValidationError(errors)
+
+
+def _adjacency(dag: Dag) -> dict[str, list[str]]:
+    adj: dict[str, list[str]] = {label: [] for label in dag.nodes}
+    for e in dag.edges:
+        if e.upstream in adj and e.downstream in adj:
+            adj[e.upstream].append(e.downstream)
+    return adj
+
+
+def kahn_order(dag: Dag) -> list[DagNode]:
+    """Topological order; ties by label (sources sorted, then neighbours sorted)."""
+    adj = _adjacency(dag)
+    indegree = dict.fromkeys(dag.nodes, 0)
+    for downs in adj.values():
+        for d in downs:
+            indegree[d] += 1
+    queue = deque(sorted(label for label, n in indegree.items() if n == 0))
+    order: list[DagNode] = []
+    while queue:
+        label = queue.popleft()
+        order.append(dag.nodes[label])
+        for d in sorted(adj[label]):
+            indegree[d] -= 1
+            if indegree[d] == 0:
+                queue.append(d)
+    return order
+
+
+def find_cycles(dag: Dag, ordered: set[str]) -> list[list[str]]:
+    """Distinct cycles among the nodes Kahn's algorithm could not order."""
+    adj = {
+        k: [d for d in v if d not in ordered]
+        for k, v in _adjacency(dag).items()
+        if k not in ordered
+    }
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+    for start in sorted(adj):
+        if start in done:
+            continue
+        # Walk forward from `start` until a node repeats: that closes a cycle.
+        path: list[str] = []
+        seen: dict[str, int] = {}
+        node = start
+        while node not in seen and node not in done:
+            seen[node] = len(path)
+            path.append(node)
+            node = sorted(adj[node])[0]
+        if node in seen:
+            cycle = path[seen[node] :]
+            cycles.append([*cycle, cycle[0]])
+        done.update(path)
+    return cycles
+
+
+def cycle_error(dag: Dag, ordered: set[str]) -> DagValidationError:
+    return DagValidationError(_cycle_issues(dag, ordered))
+
+
+def _cycle_issues(dag: Dag, ordered: set[str]) -> list[DagIssue]:
+    issues = []
+    for cycle in find_cycles(dag, ordered):
+        issues.append(
+            DagIssue(
+                "cycle",
+                "DAG contains a cycle: " + " >> ".join(cycle),
+                nodes=tuple(cycle[:-1]),
+                edge=(cycle[-2], cycle[-1]),
+            )
+        )
+    return issues
+
+
+def check_dag(
+    dag: Dag, inputs: Mapping[str, Iterable[str]] | None = None, path: tuple[str, ...] = ()
+) -> list[DagIssue]:
+    """All issues of ``dag`` and its sub-DAGs."""
+    from lythonic.compose._composite import CompositeDagNode
+    from lythonic.compose._wiring import node_params, wire_node
+
+    given = {label: set(names) for label, names in (inputs or {}).items()}
+    issues: list[DagIssue] = []
+    ordered = {n.label for n in kahn_order(dag)}
+    if len(ordered) != len(dag.nodes):
+        issues.extend(_cycle_issues(dag, ordered))
+
+    incoming: dict[str, list[DagEdge]] = {label: [] for label in dag.nodes}
+    for e in dag.edges:
+        if e.downstream in incoming:
+            incoming[e.downstream].append(e)
+
+    for label, node in dag.nodes.items():
+        edges = incoming[label]
+        if isinstance(node, CompositeDagNode):
+            issues.extend(_check_composite(dag, node, edges))
+            for name, sub in node.sub_dags().items():
+                sub_path = (*path, f"{label}[{name}]" if name else label)
+                issues.extend(check_dag(sub, None, sub_path))
+            continue
+        wiring = wire_node(dag, node, edges)
+        issues.extend(wiring.issues)
+        if not edges:
+            continue  # a source: its parameters come from the run's inputs
+        fed = {b.param for b in wiring.bindings} | given.get(label, set())
+        for param in node_params(node.ns_node):
+            if param.required and param.name not in fed:
+                issues.append(_unfed(dag, node, param.name, edges))
+    if path:
+        issues = [_in_path(i, path) for i in issues]
+    return issues
+
+
+def _in_path(issue: DagIssue, path: tuple[str, ...]) -> DagIssue:
+    if issue.dag_path[: len(path)] == path:
+        return issue
+    return DagIssue(
+        issue.code,
+        issue.message,
+        issue.nodes,
+        issue.edge,
+        issue.param,
+        issue.severity,
+        path + issue.dag_path,
+    )
+
+
+def _unfed(dag: Dag, node: DagNode, name: str, edges: list[DagEdge]) -> DagIssue:
+    from lythonic.compose._wiring import node_params, output_type, signature_text
+
+    param = next(p for p in node_params(node.ns_node) if p.name == name)
+    ups = ", ".join(
+        f"{e.upstream} -> {format_type(t) if (t := output_type(dag.nodes[e.upstream])) is not None else '?'}"
+        for e in edges
+    )
+    return DagIssue(
+        "unfed_param",
+        f"required parameter '{param}' of '{node.label}' gets no value: no upstream "
+        f"returns a compatible type (upstreams: {ups}). Wire one explicitly "
+        f"(`up >> {node.label}.param('{name}')`), give '{name}' a default, or supply it "
+        f"as an input; {signature_text(node)}",
+        nodes=(node.label,),
+        param=name,
+    )
+
+
+def _check_composite(dag: Dag, node: DagNode, edges: list[DagEdge]) -> list[DagIssue]:
+    from lythonic.compose._wiring import output_type
+
+    if len(edges) != 1:
+        return [
+            DagIssue(
+                "composite_upstreams",
+                f"{node.kind} node '{node.label}' must have exactly one upstream edge, "
+                f"found {len(edges)}",
+                nodes=(node.label, *(e.upstream for e in edges)),
+            )
+        ]
+    up = edges[0].upstream
+    got = output_type(dag.nodes[up])
+    if got is None or is_any(got):
+        return []
+    wanted = {
+        "map": (list, dict),
+        "map_switch": (list,),
+        "switch": (list, tuple, dict),
+    }.get(node.kind)
+    if wanted is not None and not any(is_compatible(got, w) for w in wanted):
+        names = " or ".join(w.__name__ for w in wanted)
+        return [
+            DagIssue(
+                "bad_composite_input",
+                f"{node.kind} node '{node.label}' needs a {names} from '{up}', which returns "
+                f"{format_type(got)}",
+                nodes=(node.label, up),
+                edge=(up, node.label),
+            )
+        ]
+    return []
