@@ -1,0 +1,783 @@
+"""One run of one DAG: the scheduler behind ``DagRunner``.
+
+A node starts as soon as every upstream has a value. Async node coroutines
+are stepped directly: one that finishes without suspending never becomes a
+Task (the common case for cheap nodes, and most of the engine's speed); one
+that suspends is handed to a Task and runs concurrently with its siblings.
+Sync nodes go to the executor (a thread pool by default), ``@inline`` ones
+run on the loop. Each node runs in its own copy of the caller's contextvars,
+holding its ``NodeRunContext``.
+
+Failure, pause and cancellation all end the same way: no new node starts,
+whatever is in flight is cancelled (failure) or finishes (pause), and the run
+ends with one final status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import random
+import traceback
+from collections import deque
+from collections.abc import Coroutine, Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from lythonic.compose._context import DagContext, DagPath
+from lythonic.compose._plan import (
+    ASYNC,
+    CALL,
+    INLINE,
+    MAP,
+    MAP_SWITCH,
+    PLAIN,
+    SWITCH,
+    DagPlan,
+    NodePlan,
+    call_mode,
+    plan_for,
+)
+from lythonic.compose._provenance_store import ProvenanceStore
+from lythonic.compose.log_context import NodeRunContext, _current
+
+if TYPE_CHECKING:
+    from lythonic.compose._dag import Dag
+    from lythonic.compose._registry import Namespace
+    from lythonic.compose.executor import Executor
+
+__all__ = ["DagPause", "Outcome", "RunSettings", "execute_run", "new_run_id"]
+
+log = logging.getLogger("lythonic.compose.dag_runner")
+
+MISSING: Any = object()
+DEFAULT_MAP_CONCURRENCY = 256
+"""Map elements in flight at once when a map sets no ``concurrency`` of its own."""
+
+# A private generator: run ids must stay unique even when user code seeds `random`.
+_ids = random.Random(os.urandom(16))
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
+
+
+def new_run_id() -> str:
+    """A random (version 4) UUID string."""
+    n = (
+        (_ids.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48))
+        | (0x4000 << 64)
+        | (0x8000 << 48)
+    )
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class DagPause(Exception):
+    """Raise from a node to pause the run; ``DagRunner.restart`` resumes it there."""
+
+
+class NodeInputError(TypeError):
+    """A node was about to be called without a required argument."""
+
+
+class NodeTimeout(TimeoutError):
+    """An attempt of a node ran longer than its ``timeout``."""
+
+
+class SubDagFailed(RuntimeError):
+    """A sub-DAG run (map element, call, switch branch) failed."""
+
+
+class _ChildPaused(Exception):
+    """A sub-DAG run paused; its composite pauses the parent run."""
+
+
+@dataclass(slots=True)
+class RunSettings:
+    """What a run and all its child runs share."""
+
+    provenance: ProvenanceStore
+    executor: Executor
+    max_concurrency: int | None = None
+    context_values: Mapping[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+    initiator: str | None = None
+    config_revision: str | None = None
+    pause_requested: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    run_id: str
+    status: str
+    outputs: dict[str, Any]
+    failed_node: str | None = None
+    error: str | None = None
+
+
+def short_error(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, NodeInputError | NodeTimeout | SubDagFailed):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _set_node_context(ctx: NodeRunContext) -> None:
+    _current.set(ctx)
+
+
+class _Continue:
+    """Hands a coroutine that already ran its first step over to a Task.
+
+    The Task drives this awaitable, which forwards every resumption (values,
+    exceptions, cancellation) to the wrapped coroutine, exactly as ``await``
+    would have.
+    """
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _resume(coro: Coroutine[Any, Any, Any], first: Any) -> Any:
+    return await _Continue(coro, first)
+
+
+def drive(
+    coro: Coroutine[Any, Any, Any], ctx: contextvars.Context | None = None
+) -> tuple[bool, Any]:
+    """Run ``coro`` until it first suspends.
+
+    Returns ``(True, result)`` when it finished, else ``(False, task)`` with a
+    Task that continues it. Exceptions it raised before suspending propagate.
+    """
+    try:
+        first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
+    except StopIteration as stop:
+        return True, stop.value
+    return False, asyncio.get_running_loop().create_task(_resume(coro, first), context=ctx)
+
+
+class _Run:
+    """The state of one execution of a plan."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        plan: DagPlan,
+        run_id: str,
+        dag_nsref: str,
+        inputs: Mapping[str, Mapping[str, Any]],
+        namespace: Namespace | None,
+        prefilled: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        resumed: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.plan = plan
+        self.run_id = run_id
+        self.dag_nsref = dag_nsref
+        self.inputs = inputs
+        dag = plan.dag
+        self.namespace = dag.parent_namespace if dag.parent_namespace is not None else namespace
+        self.prefilled = prefilled
+        self.parent_run_id = parent_run_id
+        self.resumed = resumed
+        self.prov: ProvenanceStore | None = (
+            settings.provenance if settings.provenance.enabled else None
+        )
+        self.outputs: list[Any] = []
+        self.in_flight: dict[asyncio.Future[Any], int] = {}
+        self.done: deque[asyncio.Future[Any]] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.stopping = False
+        self.failed: tuple[str, str] | None = None
+        self.paused = False
+
+    # -- the scheduling loop ----------------------------------------------
+
+    async def execute(self) -> Outcome:
+        prov = self.prov
+        if prov is not None:
+            prov.begin_run(
+                self.run_id,
+                self.dag_nsref,
+                self.inputs,
+                parent_run_id=self.parent_run_id,
+                initiator=self.settings.initiator,
+                dag_hash=_dag_hash(self.plan),
+                config_revision=self.settings.config_revision,
+                resumed=self.resumed,
+            )
+        plan = self.plan
+        if plan.errors:
+            label, message = plan.errors[0]
+            log.error("Run %s of %s cannot start: %s", self.run_id, self.dag_nsref, message)
+            return self._finish_failed(label, message, message)
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            self._cancel_in_flight()
+            if self.in_flight:
+                await asyncio.gather(*self.in_flight, return_exceptions=True)
+            if prov is not None:
+                prov.end_run(self.run_id, "cancelled", None, "cancelled")
+            raise
+        if self.failed is not None:
+            label, error = self.failed
+            return self._finish_failed(label, error, None)
+        outputs = self.outputs
+        sinks = {plan.nodes[i].label: outputs[i] for i in plan.sinks if outputs[i] is not MISSING}
+        status = "paused" if self.paused else "completed"
+        if prov is not None:
+            prov.end_run(self.run_id, status, sinks)
+        return Outcome(self.run_id, status, sinks)
+
+    def _finish_failed(self, label: str, error: str, traceback_text: str | None) -> Outcome:
+        if self.prov is not None:
+            if traceback_text is not None:
+                self.prov.node_failed(self.run_id, label, traceback_text)
+            self.prov.end_run(self.run_id, "failed", None, error)
+        return Outcome(self.run_id, "failed", {}, failed_node=label, error=error)
+
+    async def _loop(self) -> None:
+        plan = self.plan
+        nodes = plan.nodes
+        outputs = self.outputs = [MISSING] * len(nodes)
+        remaining = [np.n_upstream for np in nodes]
+        ready: deque[int] = deque()
+        if self.prefilled:
+            for i in plan.order:
+                np = nodes[i]
+                if np.label in self.prefilled:
+                    outputs[i] = self.prefilled[np.label]
+                    for d in np.downstream:
+                        remaining[d] -= 1
+            ready.extend(i for i in plan.order if outputs[i] is MISSING and remaining[i] == 0)
+        else:
+            ready.extend(plan.sources)
+        limit = self.settings.max_concurrency
+        in_flight, done = self.in_flight, self.done
+        on_done = self._on_done
+        watched: set[asyncio.Future[Any]] = set()
+        while True:
+            while ready and not self.stopping and (limit is None or len(in_flight) < limit):
+                i = ready.popleft()
+                try:
+                    finished, value = self._start(nodes[i])
+                except Exception as exc:
+                    self._node_error(nodes[i], exc)
+                    continue
+                if finished:
+                    self._complete(nodes[i], value, ready, remaining)
+                else:
+                    in_flight[value] = i
+            if not in_flight:
+                return
+            if len(in_flight) == 1 and not watched:
+                # One call in flight (a chain): await it directly, no callbacks.
+                fut = next(iter(in_flight))
+                try:
+                    await fut
+                except BaseException:
+                    task = asyncio.current_task()
+                    if not fut.done() or (task is not None and task.cancelling()):
+                        raise
+                done.append(fut)
+            else:
+                for fut in in_flight:
+                    if fut not in watched:
+                        watched.add(fut)
+                        fut.add_done_callback(on_done)
+                if not done:
+                    self.waiter = asyncio.get_running_loop().create_future()
+                    await self.waiter
+            while done:
+                fut = done.popleft()
+                watched.discard(fut)
+                i = in_flight.pop(fut)
+                if fut.cancelled():
+                    if not self.stopping:
+                        self._node_error(nodes[i], asyncio.CancelledError("node was cancelled"))
+                    continue
+                error = fut.exception()
+                if error is not None:
+                    self._node_error(nodes[i], error)
+                else:
+                    self._complete(nodes[i], fut.result(), ready, remaining)
+
+    def _on_done(self, fut: asyncio.Future[Any]) -> None:
+        self.done.append(fut)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _complete(self, np: NodePlan, value: Any, ready: deque[int], remaining: list[int]) -> None:
+        self.outputs[np.index] = value
+        if self.prov is not None:
+            self.prov.node_completed(self.run_id, np.label, value, np.out_edges)
+        for d in np.downstream:
+            remaining[d] -= 1
+            if remaining[d] == 0:
+                ready.append(d)
+        if self.settings.pause_requested and not self.stopping:
+            self.stopping = self.paused = True
+
+    def _node_error(self, np: NodePlan, exc: BaseException) -> None:
+        if isinstance(exc, DagPause | _ChildPaused):
+            if self.prov is not None:
+                self.prov.node_paused(self.run_id, np.label)
+            self.stopping = True
+            if self.failed is None:
+                self.paused = True
+            return
+        if self.failed is not None:
+            return  # the first failure names the run's failure; later ones are fallout
+        error = short_error(exc)
+        if not isinstance(exc, SubDagFailed):
+            log.error(
+                "Node '%s' failed in run %s: %s",
+                np.label,
+                self.run_id,
+                error,
+                # Our own errors say all there is; a traceback helps for the user's.
+                exc_info=None
+                if isinstance(exc, NodeTimeout | NodeInputError)
+                else (type(exc), exc, exc.__traceback__),
+            )
+        if self.prov is not None:
+            text = "".join(traceback.format_exception(exc))
+            self.prov.node_failed(self.run_id, np.label, text)
+        self.failed = (np.label, error)
+        self.paused = False
+        self.stopping = True
+        self._cancel_in_flight()
+
+    def _cancel_in_flight(self) -> None:
+        for fut in self.in_flight:
+            fut.cancel()
+
+    # -- starting a node ----------------------------------------------------
+
+    def _start(self, np: NodePlan) -> tuple[bool, Any]:
+        if np.kind != PLAIN:
+            return self._start_composite(np)
+        fn, mode, ctx_type, ctx_param = self._resolve(np)
+        kwargs = self._kwargs(np)
+        if self.prov is not None:
+            self.prov.node_started(
+                self.run_id, np.label, kwargs, is_source=np.is_source, is_sink=np.is_sink, attempt=1
+            )
+        ctx = contextvars.copy_context()
+        ctx.run(_set_node_context, NodeRunContext(self.run_id, np.label, self.dag_nsref, 1))
+        if ctx_type is not None:
+            kwargs = {ctx_param: self._dag_context(ctx_type, np, 1), **kwargs}
+        if np.retries or np.timeout is not None:
+            return False, asyncio.get_running_loop().create_task(
+                self._attempts(np, fn, mode, ctx_type, ctx_param, kwargs), context=ctx
+            )
+        if mode == ASYNC:
+            return drive(fn(**kwargs), ctx)
+        if mode == INLINE:
+            return True, ctx.run(fn, **kwargs)
+        return False, self.settings.executor.submit(fn, kwargs, context=ctx)
+
+    def _resolve(self, np: NodePlan) -> tuple[Any, int, Any, str]:
+        ns_node = np.ns_node
+        if self.namespace is not None:
+            ns_node = self.namespace._nodes.get(np.key, ns_node)
+        fn = ns_node._decorated if ns_node._decorated is not None else ns_node.method.o
+        cached = np.fn_cache
+        if cached is not None and cached[0] is fn:
+            return cached[0], cached[1], cached[2][0], cached[2][1]
+        ctx_type = ns_node.dag_context_type()
+        ctx_param = ""
+        if ctx_type is not None:
+            import inspect
+
+            ctx_param = next(iter(inspect.signature(ns_node.method.o).parameters))
+        np.fn_cache = (fn, call_mode(fn, ns_node.method.o), (ctx_type, ctx_param))
+        return fn, np.fn_cache[1], ctx_type, ctx_param
+
+    def _kwargs(self, np: NodePlan) -> dict[str, Any]:
+        outputs = self.outputs
+        kwargs: dict[str, Any] = {}
+        for name, sources, fan_in in np.bindings:
+            kwargs[name] = [outputs[s] for s in sources] if fan_in else outputs[sources[0]]
+        given = self.inputs.get(np.label)
+        if given:
+            kwargs.update(given)
+        for name in np.required:
+            if name not in kwargs:
+                raise NodeInputError(_missing_input_message(np, name))
+        return kwargs
+
+    def _dag_context(self, ctx_type: type[DagContext], np: NodePlan, attempt: int) -> DagContext:
+        values: dict[str, Any] = {
+            k: v for k, v in self.settings.context_values.items() if k in ctx_type.model_fields
+        }
+        values.update(
+            dag_nsref=DagPath(self.dag_nsref),
+            node_label=np.label,
+            run_id=self.run_id,
+            namespace=self.namespace,
+            attempt=attempt,
+            scheduled_at=self.settings.scheduled_at,
+        )
+        try:
+            return ctx_type(**values)
+        except ValidationError as e:
+            missing = [".".join(map(str, err["loc"])) for err in e.errors()]
+            raise NodeInputError(
+                f"node '{np.label}' asks for {ctx_type.__name__}, which could not be built "
+                f"(fields: {', '.join(missing)}); pass them with DagRunner.run(context={{...}})"
+            ) from e
+
+    async def _attempts(
+        self,
+        np: NodePlan,
+        fn: Any,
+        mode: int,
+        ctx_type: Any,
+        ctx_param: str,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Call a node with its timeout, retrying with exponential backoff."""
+        attempt = 1
+        while True:
+            try:
+                if mode == ASYNC:
+                    call: Any = fn(**kwargs)
+                elif mode == INLINE:
+                    call = None
+                else:
+                    call = self.settings.executor.submit(
+                        fn, kwargs, context=contextvars.copy_context()
+                    )
+                if call is None:
+                    return fn(**kwargs)
+                if np.timeout is None:
+                    return await call
+                try:
+                    async with asyncio.timeout(np.timeout) as scope:
+                        return await call
+                except TimeoutError as e:
+                    if scope.expired():
+                        raise NodeTimeout(
+                            f"node '{np.label}' timed out after {np.timeout:g}s "
+                            f"(attempt {attempt} of {np.retries + 1})"
+                        ) from e
+                    raise
+            except (DagPause, _ChildPaused):
+                raise
+            except Exception as exc:
+                if attempt > np.retries:
+                    raise
+                delay = np.retry_backoff * (2 ** (attempt - 1))
+                log.warning(
+                    "Node '%s' attempt %d of %d failed (%s); retrying in %.3gs",
+                    np.label,
+                    attempt,
+                    np.retries + 1,
+                    short_error(exc),
+                    delay,
+                )
+                if self.prov is not None:
+                    text = "".join(traceback.format_exception(exc))
+                    self.prov.node_failed(self.run_id, np.label, text, attempt=attempt)
+                await asyncio.sleep(delay)
+                attempt += 1
+                _current.set(NodeRunContext(self.run_id, np.label, self.dag_nsref, attempt))
+                if ctx_type is not None:
+                    kwargs = {**kwargs, ctx_param: self._dag_context(ctx_type, np, attempt)}
+                if self.prov is not None:
+                    shown = {k: v for k, v in kwargs.items() if k != ctx_param or not ctx_param}
+                    self.prov.node_started(
+                        self.run_id,
+                        np.label,
+                        shown,
+                        is_source=np.is_source,
+                        is_sink=np.is_sink,
+                        attempt=attempt,
+                    )
+
+    # -- composite nodes ----------------------------------------------------
+
+    def _start_composite(self, np: NodePlan) -> tuple[bool, Any]:
+        value = self.outputs[np.upstream[0]]
+        if self.prov is not None:
+            self.prov.node_started(
+                self.run_id, np.label, value, is_source=np.is_source, is_sink=np.is_sink, attempt=1
+            )
+        coro: Coroutine[Any, Any, Any]
+        if np.kind == MAP:
+            coro = self._run_map(np, value)
+        elif np.kind == CALL:
+            coro = self._run_call(np, value)
+        elif np.kind == SWITCH:
+            coro = self._run_switch(np, value)
+        else:
+            coro = self._run_map_switch(np, value)
+        if np.timeout is not None or np.retries:
+            coro = self._composite_attempts(np, coro, value)
+        return drive(coro)
+
+    async def _composite_attempts(
+        self, np: NodePlan, first: Coroutine[Any, Any, Any], value: Any
+    ) -> Any:
+        attempt, coro = 1, first
+        while True:
+            try:
+                if np.timeout is None:
+                    return await coro
+                try:
+                    async with asyncio.timeout(np.timeout) as scope:
+                        return await coro
+                except TimeoutError as e:
+                    if scope.expired():
+                        raise NodeTimeout(
+                            f"node '{np.label}' timed out after {np.timeout:g}s"
+                        ) from e
+                    raise
+            except (DagPause, _ChildPaused):
+                raise
+            except Exception as exc:
+                if attempt > np.retries:
+                    raise
+                log.warning(
+                    "Node '%s' attempt %d failed (%s); retrying",
+                    np.label,
+                    attempt,
+                    short_error(exc),
+                )
+                await asyncio.sleep(np.retry_backoff * (2 ** (attempt - 1)))
+                attempt += 1
+                coro = {
+                    MAP: self._run_map,
+                    CALL: self._run_call,
+                    SWITCH: self._run_switch,
+                    MAP_SWITCH: self._run_map_switch,
+                }[np.kind](np, value)
+
+    def _child(self, sub: Dag, key: str, element: Any) -> _Run:
+        sub_plan = plan_for(sub)
+        inputs = _element_inputs(sub_plan, element)
+        return _Run(
+            self.settings,
+            sub_plan,
+            new_run_id(),
+            f"{self.dag_nsref}/{key}",
+            inputs,
+            self.namespace,
+            parent_run_id=self.run_id,
+        )
+
+    async def _run_call(self, np: NodePlan, value: Any) -> Any:
+        key = f"{np.label}[]"
+        outcome = await self._await_child(self._child(np.node.sub_dag, key, value))  # type: ignore[attr-defined]
+        return _single_output(outcome, key)
+
+    async def _run_switch(self, np: NodePlan, value: Any) -> Any:
+        branch, data = extract_switch(np.label, value)
+        sub = _branch(np, branch)
+        outcome = await self._await_child(self._child(sub, f"{np.label}[{branch}]", data))
+        if outcome.status == "failed":
+            raise SubDagFailed(f"Switch branch [{branch}] failed: {outcome.error}")
+        return _single_output(outcome, f"{np.label}[{branch}]")
+
+    async def _await_child(self, child: _Run) -> Outcome:
+        finished, result = drive(child.execute())
+        outcome: Outcome = result if finished else await result
+        if outcome.status == "paused":
+            raise _ChildPaused()
+        return outcome
+
+    async def _run_map(self, np: NodePlan, value: Any) -> Any:
+        sub = np.node.sub_dag  # type: ignore[attr-defined]
+        if isinstance(value, list):
+            keys: list[Any] = list(range(len(value)))
+            elements = value
+        elif isinstance(value, dict):
+            keys = [str(k) for k in value]
+            elements = list(value.values())
+        else:
+            raise TypeError(
+                f"MapNode '{np.label}' received {type(value).__name__}, expected list or dict"
+            )
+        children = (
+            self._child(sub, f"{np.label}[{k}]", e) for k, e in zip(keys, elements, strict=True)
+        )
+        results = await self._fan_out(np, children, len(elements))
+        if isinstance(value, dict):
+            return dict(zip(keys, results, strict=True))
+        return _flatten(results)
+
+    async def _run_map_switch(self, np: NodePlan, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise TypeError(
+                f"MapSwitchNode '{np.label}' received {type(value).__name__}, expected list"
+            )
+
+        def children() -> Generator[_Run, None, None]:
+            for i, element in enumerate(value):
+                branch, data = extract_switch(np.label, element)
+                yield self._child(_branch(np, branch), f"{np.label}[{i}:{branch}]", data)
+
+        return _flatten(await self._fan_out(np, children(), len(value)))
+
+    async def _fan_out(self, np: NodePlan, children: Any, count: int) -> list[Any]:
+        """Run child runs with the map's concurrency bound; a failure cancels the rest."""
+        limit = np.node.concurrency or DEFAULT_MAP_CONCURRENCY  # type: ignore[attr-defined]
+        results: list[Any] = [MISSING] * count
+        pending: dict[asyncio.Future[Any], tuple[int, str]] = {}
+        try:
+            for i, child in enumerate(children):
+                key = child.dag_nsref.rsplit("/", 1)[1]
+                finished, result = drive(child.execute())
+                if finished:
+                    results[i] = _child_value(result, key)
+                    continue
+                pending[result] = (i, key)
+                while len(pending) >= limit:
+                    await self._collect(pending, results, asyncio.FIRST_COMPLETED)
+            while pending:
+                await self._collect(pending, results, asyncio.ALL_COMPLETED)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            raise
+        return results
+
+    @staticmethod
+    async def _collect(
+        pending: dict[asyncio.Future[Any], tuple[int, str]], results: list[Any], when: str
+    ) -> None:
+        done, _ = await asyncio.wait(pending, return_when=when)
+        for fut in done:
+            i, key = pending.pop(fut)
+            results[i] = _child_value(fut.result(), key)
+
+
+def _child_value(outcome: Outcome, key: str) -> Any:
+    if outcome.status == "paused":
+        raise _ChildPaused()
+    return _single_output(outcome, key)
+
+
+def _single_output(outcome: Outcome, key: str) -> Any:
+    if outcome.status != "completed":
+        raise SubDagFailed(f"Sub-DAG [{key}] failed: {outcome.error}")
+    return next(iter(outcome.outputs.values())) if outcome.outputs else None
+
+
+def _flatten(results: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for r in results:
+        if isinstance(r, list):
+            flat.extend(r)
+        else:
+            flat.append(r)
+    return flat
+
+
+def _branch(np: NodePlan, branch: str) -> Dag:
+    branches: dict[str, Dag] = np.node.branches  # type: ignore[attr-defined]
+    try:
+        return branches[branch]
+    except KeyError:
+        raise ValueError(
+            f"SwitchNode '{np.label}': no branch for label '{branch}'. "
+            f"Available: {sorted(branches)}"
+        ) from None
+
+
+def extract_switch(label: str, value: Any) -> tuple[str, Any]:
+    """The branch name and the data a switch routes; ``value`` is left unchanged."""
+    if isinstance(value, dict) and "__switch__" in value:
+        return str(value["__switch__"]), {k: v for k, v in value.items() if k != "__switch__"}
+    if isinstance(value, list | tuple) and len(value) >= 2:
+        return str(value[0]), value[1] if len(value) == 2 else value[1:]
+    raise TypeError(
+        f"SwitchNode '{label}' requires upstream to provide a LabelSwitch: a (label, data) "
+        f"pair or a dict with a '__switch__' key. Got {type(value).__name__}"
+    )
+
+
+def _element_inputs(plan: DagPlan, element: Any) -> dict[str, dict[str, Any]]:
+    """Inputs of a sub-DAG's single source for one element (upstream's rules)."""
+    if not plan.sources:
+        return {}
+    source = plan.nodes[plan.sources[0]]
+    from lythonic.compose._wiring import node_params
+
+    params = node_params(source.ns_node) if source.kind == PLAIN else []
+    if len(params) == 1:
+        return {source.label: {params[0].name: element}}
+    if isinstance(element, dict):
+        return {source.label: element}
+    return {source.label: {params[0].name: element}} if params else {}
+
+
+def _missing_input_message(np: NodePlan, name: str) -> str:
+    if np.is_source:
+        return (
+            f"node '{np.label}' needs input '{name}': pass it in "
+            f"source_inputs={{'{np.label}': {{'{name}': ...}}}} or as a keyword of dag(...)"
+        )
+    return (
+        f"node '{np.label}' got no value for required parameter '{name}': no upstream feeds "
+        f"it; wire one (`up >> {np.label}.param('{name}')`) or pass it as an input"
+    )
+
+
+def _dag_hash(plan: DagPlan) -> str | None:
+    if plan.hash is None:
+        try:
+            plan.hash = plan.dag.definition_hash()
+        except Exception:  # a definition we cannot describe still runs
+            plan.hash = ""
+    return plan.hash or None
+
+
+async def execute_run(
+    settings: RunSettings,
+    dag: Dag,
+    run_id: str,
+    dag_nsref: str,
+    inputs: Mapping[str, Mapping[str, Any]],
+    *,
+    parent_run_id: str | None = None,
+    prefilled: Mapping[str, Any] | None = None,
+    resumed: bool = False,
+) -> Outcome:
+    """Execute ``dag`` once; see ``DagRunner.run``."""
+    run = _Run(
+        settings, plan_for(dag), run_id, dag_nsref, inputs, None, prefilled, parent_run_id, resumed
+    )
+    return await run.execute()
