@@ -27,14 +27,20 @@ def column_decl(fi: FieldInfo, *, single_pk: bool = True) -> str:
     return " ".join(parts) + fi.check_constraint_ddl()
 
 
-def create_table_ddl(table: str, fields: Sequence[FieldInfo]) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` for ``fields``, with composite PK and AK UNIQUE."""
+def create_table_ddl(
+    table: str, fields: Sequence[FieldInfo], unique: Sequence[str] | None = None
+) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for ``fields``, with composite PK and AK UNIQUE.
+
+    ``unique`` overrides the UNIQUE columns (default: the AK fields).
+    """
     pks = [fi.name for fi in fields if fi.primary_key]
     single = len(pks) == 1
     defs = [f"{quote_ident(fi.name)} {column_decl(fi, single_pk=single)}" for fi in fields]
     if len(pks) > 1:
         defs.append(f"PRIMARY KEY ({', '.join(map(quote_ident, pks))})")
-    aks = [quote_ident(fi.name) for fi in fields if fi.alt_key]
-    if aks:
-        defs.append(f"UNIQUE ({', '.join(aks)})")
+    if unique is None:
+        unique = [fi.name for fi in fields if fi.alt_key]
+    if unique:
+        defs.append(f"UNIQUE ({', '.join(map(quote_ident, unique))})")
     return f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(defs)})"

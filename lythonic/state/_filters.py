@@ -94,12 +94,20 @@ def _parse_key(model: str, field_map: Mapping[str, FieldInfo], key: str) -> Filt
 
 
 def _to_db(model: str, fi: FieldInfo, value: Any) -> Any:
+    to_db = fi.ktype.db.map_to
     try:
-        return fi.ktype.db.map_to(value)
+        mapped = to_db(value)
     except (ValueError, TypeError, AttributeError) as e:
         raise FilterError(
             f"{model}.{fi.name}: cannot filter a {fi.ktype.name} field by {value!r} ({e})"
         ) from None
+    if fi.fixed_choices is not None:
+        allowed = [to_db(c) for c in fi.fixed_choices]
+        if mapped not in allowed:
+            raise FilterError(
+                f"{model}.{fi.name}: {value!r} is not one of the field's choices {allowed}"
+            )
+    return mapped
 
 
 def _clause(model: str, fi: FieldInfo, op: FilterOp, value: Any, args: list[Any]) -> str:

@@ -121,7 +121,7 @@ def plan_table(conn: sqlite3.Connection, model: type[DbModel[Any]]) -> TablePlan
                 f"column {name!r} is NOT NULL without default in the database but not in the model, "
                 "so inserts would fail"
             )
-    ak = frozenset(fi.name for fi in fields if fi.alt_key)
+    ak = frozenset(model._unique_columns())
     uniques = _unique_sets(conn, table)
     if (ak and ak not in uniques) or any(u != ak for u in uniques):
         problems.append(

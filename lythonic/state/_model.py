@@ -88,7 +88,14 @@ class DbModel(BaseModel, Generic[T]):
 
     @classmethod
     def create_ddl(cls) -> str:
-        return create_table_ddl(cls.get_table_name(), cls._fields())
+        return create_table_ddl(cls.get_table_name(), cls._fields(), cls._unique_columns())
+
+    @classmethod
+    def _unique_columns(cls) -> list[str]:
+        """The UNIQUE constraint: the AK fields, per user for user-owned tables."""
+        aks = [fi.name for fi in cls._fields() if fi.alt_key]
+        scope = cls._user_scope_column
+        return [scope, *aks] if aks and scope and scope not in aks else aks
 
     @classmethod
     def _ensure_pk(cls, purpose: str = "this operation") -> FieldInfo:
