@@ -46,7 +46,8 @@ def test_values_are_data(bank: sqlite3.Connection, attack: str) -> None:
     assert Account.resolve_ak(bank, name=attack) is None
     saved = Account(name=attack).save(bank)
     loaded = Account.load_by_id(bank, saved.account_id)
-    assert loaded is not None and loaded.name == attack
+    assert loaded is not None
+    assert loaded.name == attack
     _intact(bank)
 
 
@@ -81,7 +82,7 @@ def test_order_by_names_are_checked(bank: sqlite3.Connection, order: str) -> Non
 
 def test_typed_fields_reject_hostile_text(bank: sqlite3.Connection) -> None:
     """A hostile string for an int field cannot be coerced and raises FilterError."""
-    with pytest.raises(FilterError, match="Account.balance"):
+    with pytest.raises(FilterError, match=r"Account\.balance"):
         Account.select(bank, balance="1 OR 1=1")
     with pytest.raises(FilterError):
         Account.select(bank, limit="1; DROP TABLE Account")  # type: ignore[arg-type]
