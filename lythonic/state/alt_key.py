@@ -235,6 +235,7 @@ class AltKey:
         from_sql, clauses, args = self._from_joins(user_ctx)
         leaves = self._leaves()
         table = self.model_cls.get_table_name()
+        ak_values = self._unalias(ak_values)
         unknown = set(ak_values) - {name for _, name, _ in leaves}
         if unknown:
             raise AltKeyError(
@@ -257,6 +258,25 @@ class AltKey:
         )
         row = cursor.fetchone()
         return None if row is None else pk.from_sql_value(row[0])
+
+    def _unalias(self, ak_values: dict[str, Any]) -> dict[str, Any]:
+        """Accept an FK field's name for its referenced key when that key has one leaf.
+
+        That is the key ``to_ak_dict`` uses, so its output resolves back as is.
+        """
+        values = dict(ak_values)
+        for f in self.fields:
+            if f.foreign_key is None or f.name not in values:
+                continue
+            if self._leaf_count(f.foreign_key[0]) != 1:
+                continue
+            leaf = self._single_leaf_name(f.foreign_key[0])
+            if leaf in values:
+                raise AltKeyError(
+                    f"{self.model_cls.get_table_name()}: give {f.name!r} or {leaf!r}, not both"
+                )
+            values[leaf] = values.pop(f.name)
+        return values
 
     def to_ak_dict(
         self, conn: sqlite3.Connection, record: DbModel[Any], *, user_ctx: UserContext | None = None

@@ -88,6 +88,15 @@ def test_to_ak_dict_nests_multi_leaf_keys(league: sqlite3.Connection) -> None:
     assert Region.to_ak_dicts(league, []) == []
 
 
+def test_single_leaf_fk_resolves_by_its_field_name(league: sqlite3.Connection) -> None:
+    """A one-leaf FK part may be given by the FK field's name, so to_ak_dict output resolves back."""
+    team = Team.load_by_ak(league, region_id="us-east", name="Eagles")
+    assert team is not None
+    assert Team.resolve_ak(league, **team.to_ak_dict(league)) == team.id
+    with pytest.raises(AltKeyError, match="give 'region_id' or 'code', not both"):
+        Team.resolve_ak(league, region_id="us-east", code="us-east", name="Eagles")
+
+
 def test_unique_constraint_on_alt_key(league: sqlite3.Connection) -> None:
     """The AK columns are UNIQUE in the table."""
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
