@@ -196,6 +196,8 @@ def test_optional_is_the_same_as_pipe_none() -> None:
     )
     assert fields["maybe_color"].nullable
     assert fields["maybe_color"].fixed_choices == [Color.RED, Color.GREEN]
+    wrapped = _field(Optional[Literal["a", "b"]], default=None)  # noqa: UP045 -- the point of the test
+    assert (wrapped.nullable, wrapped.fixed_choices) == (True, ["a", "b"])
 
 
 def test_field_info_is_an_8_tuple() -> None:
