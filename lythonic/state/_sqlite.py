@@ -59,8 +59,9 @@ def execute_sql(cursor: sqlite3.Cursor, sql: str, *args: Any) -> None:
 
     Values go in ``args`` (placeholders) and are never logged, only counted.
     """
-    if args and args[0]:
-        logger.debug("execute: %s -- with %d args", sql, len(args[0]))
+    params = args[0] if args else None
+    if params and hasattr(params, "__len__"):
+        logger.debug("execute: %s -- with %d args", sql, len(params))
     else:
         logger.debug("execute: %s", sql)
     cursor.execute(sql, *args)
