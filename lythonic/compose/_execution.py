@@ -665,7 +665,7 @@ class _Run:
                 while len(pending) >= limit:
                     await self._collect(pending, results, asyncio.FIRST_COMPLETED)
             while pending:
-                await self._collect(pending, results, asyncio.ALL_COMPLETED)
+                await self._collect(pending, results, asyncio.FIRST_COMPLETED)
         except BaseException:
             for fut in pending:
                 fut.cancel()
