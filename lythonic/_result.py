@@ -47,12 +47,12 @@ class Result(Generic[TOk, TErr]):
 
     def unwrap(self) -> TOk:
         if self._ok is None:
-            raise ValueError(f"Called unwrap on Err: {self._err!r}")
+            raise ValueError(f"Called unwrap on Err: {self._err}")
         return self._ok
 
     def unwrap_err(self) -> TErr:
         if self._err is None:
-            raise ValueError(f"Called unwrap_err on Ok: {self._ok!r}")
+            raise ValueError(f"Called unwrap_err on Ok: {self._ok}")
         return self._err
 
     def __repr__(self) -> str:

@@ -63,6 +63,13 @@ def _resolve_target(config: NsFragmentConfig) -> Any:
     )
 
 
+def _describe(config: NsFragmentConfig) -> str:
+    gref = config.gref
+    if gref is None:
+        return "<no gref>"
+    return gref.module if gref.is_module() else str(gref)
+
+
 def register_fragment(ns: Namespace, entry: dict[str, Any]) -> None:
     """Register every discovered method of the fragment ``entry`` describes."""
     from lythonic.compose._dag import Dag
@@ -79,7 +86,7 @@ def register_fragment(ns: Namespace, entry: dict[str, Any]) -> None:
     for unknown in sorted(set(config.configs) - names):
         log.warning(
             "Fragment '%s' configs entry '%s' does not match any discovered method",
-            config.gref,
+            _describe(config),
             unknown,
         )
 

@@ -125,6 +125,8 @@ def fan_in_element(param: Any) -> Any | None:
             return text[5:-1].strip()
         return None
     param = normalize(param)
+    if param is list:
+        return typing.Any
     if typing.get_origin(param) is list:
         args = typing.get_args(param)
         return args[0] if args else typing.Any

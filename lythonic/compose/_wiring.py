@@ -226,25 +226,44 @@ def wire_node(dag: Dag, node: DagNode, incoming: list[DagEdge]) -> NodeWiring:
             used.update(binding.sources)
 
     for up in feeding:
-        if up in used:
-            continue
-        up_type = output_type(dag.nodes[up])
-        if is_any(up_type) and not params:
-            continue  # nothing to feed; the edge orders the two nodes
-        wiring.issues.append(
-            DagIssue(
-                "type_mismatch",
-                f"edge {up} >> {node.label}: '{up}' returns {format_type(up_type) if up_type else 'an unannotated value'}, "
-                f"which no parameter of '{node.label}' accepts; {signature_text(dag.nodes[up])}; "
-                f"{signature_text(node)}",
-                nodes=(up, node.label),
-                edge=(up, node.label),
-                severity="warning" if is_any(up_type) else "error",
-            )
-        )
+        if up in used or not params:
+            continue  # without parameters the edge only orders the two nodes
+        wiring.issues.append(_unused_issue(dag, node, up, params, bound))
     wiring.bindings = [bound[p.name] for p in params if p.name in bound]
     wiring.bindings += [b for name, b in bound.items() if name not in {p.name for p in params}]
     return wiring
+
+
+def _unused_issue(
+    dag: Dag, node: DagNode, up: str, params: list[Param], bound: dict[str, Binding]
+) -> DagIssue:
+    """Why the value of ``up`` reaches no parameter of ``node``."""
+    from lythonic.compose._validation import DagIssue
+
+    up_type = output_type(dag.nodes[up])
+    shown = format_type(up_type) if up_type is not None else "an unannotated value"
+    fits = [p for p in params if is_any(up_type) or is_compatible(up_type, p.annotation)]
+    if fits:
+        taken = ", ".join(
+            f"'{p.name}' takes {'/'.join(bound[p.name].sources)}" for p in fits if p.name in bound
+        )
+        return DagIssue(
+            "unused_edge",
+            f"edge {up} >> {node.label}: the value of '{up}' ({shown}) is not passed to "
+            f"'{node.label}'" + (f": {taken}" if taken else "") + "; the edge only orders "
+            f"the two nodes. Wire it explicitly with `{up} >> {node.label}.param(...)` if "
+            "it should feed a parameter",
+            nodes=(up, node.label),
+            edge=(up, node.label),
+            severity="warning",
+        )
+    return DagIssue(
+        "type_mismatch",
+        f"edge {up} >> {node.label}: '{up}' returns {shown}, which no parameter of "
+        f"'{node.label}' accepts; {signature_text(dag.nodes[up])}; {signature_text(node)}",
+        nodes=(up, node.label),
+        edge=(up, node.label),
+    )
 
 
 def _match_param(
