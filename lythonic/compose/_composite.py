@@ -64,8 +64,8 @@ class CompositeDagNode(DagNode):
         return clone
 
 
-class MapNode(CompositeDagNode):
-    """Runs ``sub_dag`` once per element of the upstream list or dict."""
+class _SubDagNode(CompositeDagNode):
+    """A composite around exactly one sub-DAG."""
 
     sub_dag: Dag
 
@@ -73,37 +73,28 @@ class MapNode(CompositeDagNode):
         validate_single_source_sink(sub_dag)
         super().__init__(label=label, dag=dag)
         self.sub_dag = sub_dag
+
+    def sub_dags(self) -> dict[str, Dag]:
+        return {"": self.sub_dag}
+
+    def _copy_to(self, dag: Dag) -> DagNode:
+        return self._clone_options(type(self)(self.sub_dag, self.label, dag))
+
+
+class MapNode(_SubDagNode):
+    """Runs ``sub_dag`` once per element of the upstream list or dict."""
 
     @property
     def kind(self) -> str:
         return "map"
 
-    def sub_dags(self) -> dict[str, Dag]:
-        return {"": self.sub_dag}
 
-    def _copy_to(self, dag: Dag) -> DagNode:
-        return self._clone_options(MapNode(self.sub_dag, self.label, dag))
-
-
-class CallNode(CompositeDagNode):
+class CallNode(_SubDagNode):
     """Runs ``sub_dag`` once with the upstream value."""
-
-    sub_dag: Dag
-
-    def __init__(self, sub_dag: Dag, label: str, dag: Dag) -> None:
-        validate_single_source_sink(sub_dag)
-        super().__init__(label=label, dag=dag)
-        self.sub_dag = sub_dag
 
     @property
     def kind(self) -> str:
         return "call"
-
-    def sub_dags(self) -> dict[str, Dag]:
-        return {"": self.sub_dag}
-
-    def _copy_to(self, dag: Dag) -> DagNode:
-        return self._clone_options(CallNode(self.sub_dag, self.label, dag))
 
 
 class SwitchNode(CompositeDagNode):

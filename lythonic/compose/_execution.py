@@ -91,6 +91,15 @@ class SubDagFailed(RuntimeError):
     """A sub-DAG run (map element, call, switch branch) failed."""
 
 
+class _Ready:
+    """The result of a call that completed on the spot (an inline node)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class _ChildPaused(Exception):
     """A sub-DAG run paused; its composite pauses the parent run."""
 
@@ -466,32 +475,38 @@ class _Run:
         ctx_param: str,
         kwargs: dict[str, Any],
     ) -> Any:
-        """Call a node with its timeout, retrying with exponential backoff."""
+        """Call a plain node with its timeout and retries."""
+
+        def start(attempt: int) -> Any:
+            nonlocal kwargs
+            if attempt > 1:
+                _current.set(NodeRunContext(self.run_id, np.label, self.dag_nsref, attempt))
+                if ctx_type is not None:
+                    kwargs = {**kwargs, ctx_param: self._dag_context(ctx_type, np, attempt)}
+                if self.prov is not None:
+                    shown = {k: v for k, v in kwargs.items() if not ctx_param or k != ctx_param}
+                    self.prov.node_started(
+                        self.run_id,
+                        np.label,
+                        shown,
+                        is_source=np.is_source,
+                        is_sink=np.is_sink,
+                        attempt=attempt,
+                    )
+            if mode == ASYNC:
+                return fn(**kwargs)
+            if mode == INLINE:
+                return _Ready(fn(**kwargs))
+            return self.settings.executor.submit(fn, kwargs, context=contextvars.copy_context())
+
+        return await self._retrying(np, start)
+
+    async def _retrying(self, np: NodePlan, start: Any) -> Any:
+        """Await ``start(attempt)`` within the node's timeout; retry with exponential backoff."""
         attempt = 1
         while True:
             try:
-                if mode == ASYNC:
-                    call: Any = fn(**kwargs)
-                elif mode == INLINE:
-                    call = None
-                else:
-                    call = self.settings.executor.submit(
-                        fn, kwargs, context=contextvars.copy_context()
-                    )
-                if call is None:
-                    return fn(**kwargs)
-                if np.timeout is None:
-                    return await call
-                try:
-                    async with asyncio.timeout(np.timeout) as scope:
-                        return await call
-                except TimeoutError as e:
-                    if scope.expired():
-                        raise NodeTimeout(
-                            f"node '{np.label}' timed out after {np.timeout:g}s "
-                            f"(attempt {attempt} of {np.retries + 1})"
-                        ) from e
-                    raise
+                return await self._bounded(np, start(attempt), attempt)
             except (DagPause, _ChildPaused):
                 raise
             except Exception as exc:
@@ -511,19 +526,23 @@ class _Run:
                     self.prov.node_failed(self.run_id, np.label, text, attempt=attempt)
                 await asyncio.sleep(delay)
                 attempt += 1
-                _current.set(NodeRunContext(self.run_id, np.label, self.dag_nsref, attempt))
-                if ctx_type is not None:
-                    kwargs = {**kwargs, ctx_param: self._dag_context(ctx_type, np, attempt)}
-                if self.prov is not None:
-                    shown = {k: v for k, v in kwargs.items() if k != ctx_param or not ctx_param}
-                    self.prov.node_started(
-                        self.run_id,
-                        np.label,
-                        shown,
-                        is_source=np.is_source,
-                        is_sink=np.is_sink,
-                        attempt=attempt,
-                    )
+
+    @staticmethod
+    async def _bounded(np: NodePlan, call: Any, attempt: int) -> Any:
+        if isinstance(call, _Ready):
+            return call.value
+        if np.timeout is None:
+            return await call
+        try:
+            async with asyncio.timeout(np.timeout) as scope:
+                return await call
+        except TimeoutError as e:
+            if scope.expired():
+                raise NodeTimeout(
+                    f"node '{np.label}' timed out after {np.timeout:g}s "
+                    f"(attempt {attempt} of {np.retries + 1})"
+                ) from e
+            raise
 
     # -- composite nodes ----------------------------------------------------
 
@@ -533,55 +552,15 @@ class _Run:
             self.prov.node_started(
                 self.run_id, np.label, value, is_source=np.is_source, is_sink=np.is_sink, attempt=1
             )
-        coro: Coroutine[Any, Any, Any]
-        if np.kind == MAP:
-            coro = self._run_map(np, value)
-        elif np.kind == CALL:
-            coro = self._run_call(np, value)
-        elif np.kind == SWITCH:
-            coro = self._run_switch(np, value)
-        else:
-            coro = self._run_map_switch(np, value)
-        if np.timeout is not None or np.retries:
-            coro = self._composite_attempts(np, coro, value)
-        return drive(coro)
-
-    async def _composite_attempts(
-        self, np: NodePlan, first: Coroutine[Any, Any, Any], value: Any
-    ) -> Any:
-        attempt, coro = 1, first
-        while True:
-            try:
-                if np.timeout is None:
-                    return await coro
-                try:
-                    async with asyncio.timeout(np.timeout) as scope:
-                        return await coro
-                except TimeoutError as e:
-                    if scope.expired():
-                        raise NodeTimeout(
-                            f"node '{np.label}' timed out after {np.timeout:g}s"
-                        ) from e
-                    raise
-            except (DagPause, _ChildPaused):
-                raise
-            except Exception as exc:
-                if attempt > np.retries:
-                    raise
-                log.warning(
-                    "Node '%s' attempt %d failed (%s); retrying",
-                    np.label,
-                    attempt,
-                    short_error(exc),
-                )
-                await asyncio.sleep(np.retry_backoff * (2 ** (attempt - 1)))
-                attempt += 1
-                coro = {
-                    MAP: self._run_map,
-                    CALL: self._run_call,
-                    SWITCH: self._run_switch,
-                    MAP_SWITCH: self._run_map_switch,
-                }[np.kind](np, value)
+        run = {
+            MAP: self._run_map,
+            CALL: self._run_call,
+            SWITCH: self._run_switch,
+            MAP_SWITCH: self._run_map_switch,
+        }[np.kind]
+        if np.timeout is None and not np.retries:
+            return drive(run(np, value))
+        return drive(self._retrying(np, lambda attempt: run(np, value)))
 
     def _child(self, sub: Dag, key: str, element: Any) -> _Run:
         sub_plan = plan_for(sub)
