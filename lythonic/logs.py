@@ -1,0 +1,162 @@
+"""Structured logs: one setup for lythonic's own events and for stdlib ``logging``.
+
+``configure_logging`` routes every record (structlog events and plain
+``logging`` calls from user code alike) through one processor chain that adds
+a UTC timestamp, the level, the logger name and, inside a DAG run, the run id,
+DAG and node (from ``lythonic.compose.log_context``). Output is rendered for
+people on a terminal and as JSON lines otherwise; a log file, when given,
+always gets JSON lines.
+
+>>> configure_logging(level="INFO", fmt="json")  # doctest: +SKIP
+>>> get_logger("lythonic.engine").info("scheduled", trigger="nightly", next="02:30")
+... # {"trigger": "nightly", "next": "02:30", "event": "scheduled", "level": "info", ...}
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import structlog
+
+from lythonic.compose.log_context import get_node_run_context
+
+__all__ = ["LogFormat", "add_run_context", "configure_logging", "get_logger"]
+
+LogFormat = Literal["auto", "console", "json"]
+
+_HANDLER_MARK = "_lythonic_handler"
+
+# Third-party loggers that are chatty at INFO and rarely what an operator wants.
+_QUIET = {"watchfiles": logging.WARNING, "asyncio": logging.WARNING}
+
+
+def add_run_context(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Add ``run_id``, ``dag`` and ``node`` when the event happens inside a node."""
+    ctx = get_node_run_context()
+    if ctx is not None:
+        event_dict.setdefault("run_id", ctx.run_id)
+        if ctx.dag_nsref:
+            event_dict.setdefault("dag", ctx.dag_nsref)
+        event_dict.setdefault("node", ctx.node_label)
+        if ctx.attempt > 1:
+            event_dict.setdefault("attempt", ctx.attempt)
+    return event_dict
+
+
+# LogRecord attributes that ExtraAdder would copy although they are not user extras:
+# the formatted message, and what NodeRunLogFilter adds (add_run_context covers it).
+_NOT_EXTRAS = ("message", "node_label", "dag_nsref", "run_id")
+
+
+def _drop_record_noise(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in _NOT_EXTRAS:
+        event_dict.pop(key, None)
+    return event_dict
+
+
+def _shared_processors(*, stdlib_records: bool) -> list[Any]:
+    """The chain every event passes; stdlib records also get their ``extra`` fields."""
+    extras = [structlog.stdlib.ExtraAdder(), _drop_record_noise] if stdlib_records else []
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        *extras,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_run_context,
+    ]
+
+
+def _renderer(json_lines: bool, colors: bool) -> list[Any]:
+    if json_lines:
+        return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    return [structlog.dev.ConsoleRenderer(colors=colors)]
+
+
+def _handler(handler: logging.Handler, json_lines: bool, colors: bool) -> logging.Handler:
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_shared_processors(stdlib_records=True),
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *_renderer(json_lines, colors),
+            ],
+        )
+    )
+    setattr(handler, _HANDLER_MARK, True)
+    return handler
+
+
+def configure_logging(
+    *,
+    level: str | int = "INFO",
+    fmt: LogFormat = "auto",
+    log_file: Path | None = None,
+    stream: TextIO | None = None,
+    loggers: Mapping[str, str | int] | None = None,
+) -> None:
+    """Set up logging for a lythonic process; calling it again replaces the setup.
+
+    ``fmt="auto"`` renders for people when ``stream`` is a terminal and as
+    JSON lines otherwise. ``log_file`` (JSON lines) is appended to. ``loggers``
+    sets levels of individual loggers (e.g. ``{"lythonic.state": "DEBUG"}``
+    to see SQL statements, which are hidden at the default INFO).
+    """
+    out = stream if stream is not None else sys.stderr
+    json_lines = fmt == "json" or (fmt == "auto" and not _isatty(out))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(_handler(logging.StreamHandler(out), json_lines, colors=not json_lines))
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        root.addHandler(_handler(file_handler, json_lines=True, colors=False))
+    root.setLevel(_level(level))
+    for name, quiet in _QUIET.items():
+        logging.getLogger(name).setLevel(max(quiet, _level(level)))
+    for name, value in (loggers or {}).items():
+        logging.getLogger(name).setLevel(_level(value))
+    structlog.configure(
+        processors=[
+            *_shared_processors(stdlib_records=False),
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger; its events go through ``configure_logging``'s handlers."""
+    return structlog.stdlib.get_logger(name)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _level(value: str | int) -> int:
+    if isinstance(value, int):
+        return value
+    level = logging.getLevelName(value.upper())
+    if not isinstance(level, int):
+        raise ValueError(
+            f"unknown log level {value!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
+    return level

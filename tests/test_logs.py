@@ -1,0 +1,104 @@
+"""Structured logging: JSON or console, run context on every event, one setup."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lythonic.compose.namespace import Dag
+from lythonic.logs import configure_logging, get_logger
+
+
+@pytest.fixture(autouse=True)
+def restore_root() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+
+
+def lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_json_lines_for_structlog_and_stdlib_events() -> None:
+    """Both kinds of events become JSON objects with level, logger and timestamp."""
+    out = io.StringIO()
+    configure_logging(fmt="json", stream=out)
+    get_logger("lythonic.engine").info("scheduled", trigger="nightly", run_id="r-1")
+    logging.getLogger("user.code").warning("plain %s", "stdlib")
+    first, second = lines(out)
+    assert first["event"] == "scheduled" and first["trigger"] == "nightly"
+    assert first["run_id"] == "r-1"
+    assert first["level"] == "info" and first["logger"] == "lythonic.engine"
+    assert str(first["timestamp"]).endswith("Z")
+    assert second["event"] == "plain stdlib" and second["level"] == "warning"
+
+
+def test_events_inside_nodes_carry_run_dag_and_node() -> None:
+    """A user's stdlib log call in a thread node names the run, DAG and node."""
+    out = io.StringIO()
+    configure_logging(fmt="json", stream=out)
+
+    def work(x: int) -> int:
+        logging.getLogger("user.pipeline").info("working")
+        return x
+
+    result = asyncio.run(Dag().node(work).dag(x=1))
+    (event,) = [e for e in lines(out) if e["event"] == "working"]
+    assert event["run_id"] == result.run_id
+    assert event["node"] == "work" and event["dag"] == "unknown"
+
+
+def test_default_level_is_info_and_sql_stays_hidden(tmp_path: Path) -> None:
+    """DEBUG (e.g. SQL from lythonic.state) is not written by default; a logger can opt in."""
+    out = io.StringIO()
+    configure_logging(stream=out)
+    logging.getLogger("lythonic.state").debug("execute: SELECT 1")
+    logging.getLogger("lythonic.x").info("visible")
+    assert [e["event"] for e in lines(out)] == ["visible"]
+    configure_logging(stream=out, loggers={"lythonic.state": "DEBUG"})
+    logging.getLogger("lythonic.state").debug("execute: SELECT 2")
+    assert lines(out)[-1]["event"] == "execute: SELECT 2"
+
+
+def test_reconfiguring_replaces_handlers_and_file_gets_json(tmp_path: Path) -> None:
+    """Calling configure_logging twice does not duplicate output; the file holds JSON lines."""
+    out = io.StringIO()
+    log_file = tmp_path / "logs" / "lyth.log"
+    configure_logging(fmt="console", stream=out, log_file=log_file)
+    configure_logging(fmt="console", stream=out, log_file=log_file)
+    logging.getLogger("lythonic.t").info("once", extra={"key": "v"})
+    assert out.getvalue().count("once") == 1
+    (record,) = [json.loads(x) for x in log_file.read_text().splitlines()]
+    assert record["event"] == "once" and record["key"] == "v"
+
+
+def test_console_rendering_on_a_terminal() -> None:
+    """fmt=auto renders for people when the stream is a terminal."""
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Tty()
+    configure_logging(stream=out)
+    get_logger("lythonic.engine").info("started", pid=42)
+    text = out.getvalue()
+    assert "started" in text and "pid" in text and not text.lstrip().startswith("{")
+
+
+def test_unknown_level_is_refused() -> None:
+    """A misspelt level names the valid ones."""
+    with pytest.raises(ValueError, match="use DEBUG, INFO"):
+        configure_logging(level="LOUD", stream=io.StringIO())
