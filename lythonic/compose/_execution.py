@@ -280,12 +280,16 @@ class _Run:
         remaining = [np.n_upstream for np in nodes]
         ready: deque[int] = deque()
         if self.prefilled:
+            prefilled = self.prefilled
             for i in plan.order:
                 np = nodes[i]
-                if np.label in self.prefilled:
-                    outputs[i] = self.prefilled[np.label]
+                if np.label in prefilled:
+                    outputs[i] = prefilled[np.label]
                     for d in np.downstream:
                         remaining[d] -= 1
+                    if self.prov is not None and not self.resumed:  # a replay reuses it
+                        edges = [e for e in np.out_edges if e[1] not in prefilled]
+                        self.prov.node_skipped(self.run_id, np.label, outputs[i], edges)
             ready.extend(i for i in plan.order if outputs[i] is MISSING and remaining[i] == 0)
         else:
             ready.extend(plan.sources)

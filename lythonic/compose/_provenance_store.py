@@ -88,8 +88,11 @@ class ProvenanceStore(ABC):
         """A node raised ``DagPause``."""
 
     @abstractmethod
-    def node_skipped(self, run_id: str, label: str, output: Any) -> None:
-        """A node's output was taken from an earlier run instead of calling it."""
+    def node_skipped(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """A node's output was taken from an earlier run instead of calling it; it
+        crosses ``edges`` into the nodes that do run."""
 
     @abstractmethod
     def end_run(
@@ -103,6 +106,29 @@ class ProvenanceStore(ABC):
 
     async def aflush(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
         """Wait until everything recorded so far is durable."""
+
+    # What restart, replay and the engine read and maintain. A store that
+    # keeps no history finds no runs, so restart and replay say "not found".
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """The run's row: ``status``, ``dag_nsref``, ``source_inputs_json``,
+        ``initiated_by``, ``dag_hash``, ``config_revision`` …; None if unknown."""
+        return None
+
+    def get_node_executions(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's node rows: ``node_label``, ``status``, ``output_json`` …"""
+        return []
+
+    def sweep_interrupted(self) -> list[str]:
+        """Mark runs whose owning process is gone ``interrupted``; their ids."""
+        return []
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete finished top-level runs older than that, with their children."""
+        return 0
+
+    def close(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
+        """Make what was recorded durable and release the store."""
 
 
 class NullProvenance(ProvenanceStore):
@@ -127,7 +153,9 @@ class NullProvenance(ProvenanceStore):
     def node_paused(self, run_id: str, label: str) -> None:
         pass
 
-    def node_skipped(self, run_id: str, label: str, output: Any) -> None:
+    def node_skipped(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
+    ) -> None:
         pass
 
     def end_run(
@@ -167,6 +195,12 @@ class NullProvenance(ProvenanceStore):
     ) -> None:
         pass
 
+    def record_node_complete(self, run_id: str, node_label: str, output_json: str) -> None:
+        pass
+
+    def record_node_failed(self, run_id: str, node_label: str, error: str) -> None:
+        pass
+
     def record_node_skipped(self, run_id: str, node_label: str, output_json: str) -> None:
         pass
 
@@ -196,8 +230,8 @@ class NullProvenance(ProvenanceStore):
     def inspect_run(self, run_id: str) -> Any:
         return None
 
-    def load_io(self, dag_run: Any, node_labels: Any = None) -> Any:
-        return dag_run
+    def load_io(self, dag_run: Any, node_labels: Any = None, **_: Any) -> None:
+        pass
 
     def get_recent_runs(self, limit: int = 20, status: str | None = None, **_: Any) -> list[Any]:
         return []

@@ -1,0 +1,470 @@
+"""``DagProvenance``: the SQLite run store.
+
+Writes encode their values on the calling thread (so a value mutated later
+does not change what was recorded) and queue them for the writer thread
+(``_provenance_writer``); reads (``_provenance_reads``) first wait for what
+this store queued. Runs in flight are owned by this store: its row in
+``run_owners`` carries the pid, host and a heartbeat, and
+``sweep_interrupted`` in any process marks runs whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lythonic.compose._codec import encode
+from lythonic.compose._provenance_reads import ProvenanceReads
+from lythonic.compose._provenance_schema import connect, ensure_schema
+from lythonic.compose._provenance_store import ProvenanceStore, run_initiator
+from lythonic.compose._provenance_writer import (
+    N_DONE,
+    N_FAIL,
+    N_PAUSE,
+    N_SKIP,
+    N_START,
+    R_BEGIN,
+    R_END,
+    R_RESUME,
+    R_STATUS,
+    BatchWriter,
+    Owner,
+)
+
+__all__ = ["DagProvenance"]
+
+log = logging.getLogger("lythonic.compose.provenance")
+
+DAYS = 86400.0
+_PRUNE_ROOTS_PER_TRANSACTION = 500
+_live: weakref.WeakSet[DagProvenance] = weakref.WeakSet()
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(b")") + 2 :].split()
+
+
+def _proc_start(pid: int) -> str | None:
+    fields = _proc_stat(pid)
+    return fields[19].decode() if fields is not None and len(fields) > 19 else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    fields = _proc_stat(pid)
+    return not (fields is not None and fields[0] == b"Z")  # a zombie is dead
+
+
+class DagProvenance(ProvenanceReads, ProvenanceStore):
+    """Records every run in an SQLite file: runs, node inputs/outputs, edge traversals.
+
+    Usage: ``DagRunner(dag, provenance=DagProvenance(Path("runs.db")))``.
+
+    ``heartbeat_interval`` is how often a store with runs in flight proves it
+    is alive; ``stale_after`` how old a heartbeat may be before
+    ``sweep_interrupted`` takes its owner for dead (when the owner's pid
+    cannot be checked, i.e. on another host). ``clock`` returns epoch seconds.
+    """
+
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        clock: Callable[[], float] = time.time,
+        heartbeat_interval: float = 5.0,
+        stale_after: float = 60.0,
+        flush_interval: float = 0.05,
+        max_pending: int = 50_000,
+    ) -> None:
+        if stale_after < 2 * heartbeat_interval:
+            raise ValueError(
+                f"stale_after ({stale_after}s) must be at least twice heartbeat_interval "
+                f"({heartbeat_interval}s), or live runs would be swept"
+            )
+        self.db_path = Path(db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.stale_after = stale_after
+        self._clock = clock
+        self._reader = connect(self.db_path)
+        try:
+            ensure_schema(self._reader, self.db_path)
+        except BaseException:
+            self._reader.close()
+            raise
+        self._read_lock = threading.Lock()
+        self._active: set[str] = set()
+        self._writer = BatchWriter(
+            self.db_path,
+            self._new_owner(),
+            self._active,
+            clock=clock,
+            interval=flush_interval,
+            heartbeat_interval=heartbeat_interval,
+            max_pending=max_pending,
+        )
+        self._put = self._writer.put
+        self._closed = False
+        _live.add(self)
+
+    def _new_owner(self) -> Owner:
+        pid = os.getpid()
+        return Owner(uuid.uuid4().hex, pid, socket.gethostname(), _proc_start(pid), self._clock())
+
+    @property
+    def owner_id(self) -> str:
+        """This store's id in ``run_owners`` (and in ``dag_runs.owner_id``)."""
+        return self._writer.owner.owner_id
+
+    def __repr__(self) -> str:
+        return f"DagProvenance({str(self.db_path)!r})"
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything recorded so far is committed; False on timeout."""
+        return self._writer.flush(timeout)
+
+    async def aflush(self) -> None:
+        await self._writer.aflush()
+
+    def _flush_for_read(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Commit what is queued and release the file. Runs still in flight stay
+        ``running`` until a ``sweep_interrupted`` finds them."""
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.close()
+        with self._read_lock:
+            self._reader.close()
+        _live.discard(self)
+
+    def __enter__(self) -> DagProvenance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the runner's interface (values arrive raw and are encoded here) -------
+
+    def begin_run(
+        self,
+        run_id: str,
+        dag_nsref: str,
+        inputs: Mapping[str, Any],
+        *,
+        parent_run_id: str | None = None,
+        initiator: str | None = None,
+        dag_hash: str | None = None,
+        config_revision: str | None = None,
+        resumed: bool = False,
+    ) -> None:
+        self._active.add(run_id)
+        if resumed:
+            self._put((R_RESUME, run_id, dag_hash, config_revision))
+            return
+        self._put(
+            (
+                R_BEGIN,
+                run_id,
+                dag_nsref,
+                parent_run_id,
+                encode(inputs),
+                initiator,
+                dag_hash,
+                config_revision,
+                self._clock(),
+            )
+        )
+
+    def node_started(
+        self,
+        run_id: str,
+        label: str,
+        inputs: Mapping[str, Any],
+        *,
+        is_source: bool,
+        is_sink: bool,
+        attempt: int = 1,
+    ) -> None:
+        self._put(
+            (
+                N_START,
+                run_id,
+                label,
+                encode(inputs),
+                int(is_source),
+                int(is_sink),
+                attempt,
+                self._clock(),
+            )
+        )
+
+    def node_completed(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
+    ) -> None:
+        self._put((N_DONE, run_id, label, encode(output), self._clock(), tuple(edges)))
+
+    def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
+        self._put((N_FAIL, run_id, label, error, attempt, self._clock()))
+
+    def node_paused(self, run_id: str, label: str) -> None:
+        self._put((N_PAUSE, run_id, label, self._clock()))
+
+    def node_skipped(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        self._put((N_SKIP, run_id, label, encode(output), self._clock(), tuple(edges)))
+
+    def end_run(
+        self,
+        run_id: str,
+        status: str,
+        sink_outputs: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._active.discard(run_id)
+        sink_json = encode(sink_outputs) if sink_outputs else None
+        self._put((R_END, run_id, status, sink_json, error, self._clock()))
+
+    # -- upstream's write API (values arrive as JSON text) ---------------------
+
+    def create_run(
+        self,
+        run_id: str,
+        dag_nsref: str,
+        source_inputs: dict[str, Any],
+        parent_run_id: str | None = None,
+        initiator: str | None = None,
+    ) -> None:
+        """Record a new ``running`` run; ``initiator`` defaults to ``run_initiator``."""
+        if initiator is None:
+            initiator = run_initiator.get()
+        self.begin_run(
+            run_id, dag_nsref, source_inputs, parent_run_id=parent_run_id, initiator=initiator
+        )
+
+    def update_run_status(self, run_id: str, status: str) -> None:
+        """Set a run's status, leaving ``finished_at`` alone."""
+        if status != "running":
+            self._active.discard(run_id)
+        self._put((R_STATUS, run_id, status))
+
+    def finish_run(self, run_id: str, status: str, sink_outputs_json: str | None = None) -> None:
+        """Set a run's final status, ``finished_at`` and sink outputs."""
+        self._active.discard(run_id)
+        self._put((R_END, run_id, status, sink_outputs_json, None, self._clock()))
+
+    def record_node_start(
+        self,
+        run_id: str,
+        node_label: str,
+        input_json: str,
+        is_source: bool = False,
+        is_sink: bool = False,
+    ) -> None:
+        """A node starts with inputs ``input_json`` (replaces an earlier row)."""
+        self._put(
+            (
+                N_START,
+                run_id,
+                node_label,
+                input_json,
+                int(is_source),
+                int(is_sink),
+                1,
+                self._clock(),
+            )
+        )
+
+    def record_node_complete(self, run_id: str, node_label: str, output_json: str) -> None:
+        """A node completed with ``output_json``."""
+        self._put((N_DONE, run_id, node_label, output_json, self._clock(), ()))
+
+    def record_node_failed(self, run_id: str, node_label: str, error: str) -> None:
+        """A node failed with ``error``."""
+        self._put((N_FAIL, run_id, node_label, error, 1, self._clock()))
+
+    def record_node_skipped(self, run_id: str, node_label: str, output_json: str) -> None:
+        """A node's output ``output_json`` was copied from an earlier run."""
+        self._put((N_SKIP, run_id, node_label, output_json, self._clock(), ()))
+
+    def complete_node_with_edges(
+        self, run_id: str, node_label: str, output_json: str, edges: list[tuple[str, str]]
+    ) -> None:
+        """A node completed and its value crossed ``edges`` (upstream, downstream)."""
+        self._put((N_DONE, run_id, node_label, output_json, self._clock(), tuple(edges)))
+
+    def fail_node_and_finish_run(self, run_id: str, node_label: str, error: str) -> None:
+        """A node failed, and with it the run."""
+        self._active.discard(run_id)
+        now = self._clock()
+        self._put((N_FAIL, run_id, node_label, error, 1, now))
+        self._put((R_END, run_id, "failed", None, None, now))
+
+    # -- maintenance ------------------------------------------------------------
+
+    def sweep_interrupted(self, *, stale_after: float | None = None) -> list[str]:
+        """Mark runs ``interrupted`` whose owning process is gone; their ids.
+
+        A run is left alone while its owner is provably alive: this store
+        running it, or a process on this host with the recorded pid and start
+        time, or (other hosts) a heartbeat younger than ``stale_after``
+        seconds. A run with no owner row (upstream lythonic, or a process that
+        died before its first commit) is swept. Nodes left ``running`` become
+        ``interrupted`` too.
+        """
+        limit = self.stale_after if stale_after is None else stale_after
+        me, host, active = self.owner_id, socket.gethostname(), set(self._active)
+
+        def sweep(conn: Any) -> list[str]:
+            now = self._clock()
+            rows = conn.execute(
+                "SELECT r.run_id, r.owner_id, o.owner_id, o.pid, o.hostname, o.proc_start, "
+                "o.heartbeat_at FROM dag_runs r LEFT JOIN run_owners o ON o.owner_id = r.owner_id "
+                "WHERE r.status = 'running'"
+            ).fetchall()
+            verdicts: dict[str, bool] = {}
+            swept: list[tuple[str, str]] = []
+            for run_id, run_owner, owner, pid, owner_host, proc_start, beat in rows:
+                if run_owner == me:
+                    if run_id in active:
+                        continue
+                    why = "its runner in this process stopped without ending it"
+                elif owner is None:
+                    why = "no live process owns it (no heartbeat was ever recorded)"
+                else:
+                    if owner not in verdicts:
+                        verdicts[owner] = _owner_alive(
+                            pid, owner_host, proc_start, beat, host, now, limit
+                        )
+                    if verdicts[owner]:
+                        continue
+                    why = f"the process that ran it (pid {pid} on {owner_host}) is gone"
+                swept.append((run_id, why))
+            for run_id, why in swept:
+                conn.execute(
+                    "UPDATE dag_runs SET status = 'interrupted', finished_at = ?, error = ? "
+                    "WHERE run_id = ? AND status = 'running'",
+                    (now, f"interrupted: {why}", run_id),
+                )
+                conn.execute(
+                    "UPDATE node_executions SET status = 'interrupted', finished_at = ? "
+                    "WHERE run_id = ? AND status = 'running'",
+                    (now, run_id),
+                )
+            # Owners that are gone and own nothing running any more.
+            conn.execute(
+                "DELETE FROM run_owners WHERE owner_id != ? AND heartbeat_at < ? AND owner_id "
+                "NOT IN (SELECT owner_id FROM dag_runs WHERE status = 'running' "
+                "AND owner_id IS NOT NULL)",
+                (me, now - limit),
+            )
+            return [run_id for run_id, _ in swept]
+
+        swept = self._writer.call(sweep)
+        if swept:
+            log.warning("%s: marked %d run(s) interrupted", self.db_path, len(swept))
+        return swept
+
+    def prune(self, older_than_days: float) -> int:
+        """Delete finished top-level runs started more than ``older_than_days`` ago,
+        with all their child runs, node rows and edge rows; the number of runs deleted."""
+        if older_than_days < 0:
+            raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
+        cutoff = self._clock() - older_than_days * DAYS
+
+        def prune_some(conn: Any) -> int:
+            for table in ("prune_roots", "prune_ids"):
+                conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (run_id TEXT PRIMARY KEY)")
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute(
+                "INSERT INTO prune_roots SELECT run_id FROM dag_runs WHERE parent_run_id IS NULL "
+                "AND started_at < ? AND status != 'running' LIMIT ?",
+                (cutoff, _PRUNE_ROOTS_PER_TRANSACTION),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO prune_ids WITH RECURSIVE tree(run_id) AS ("
+                " SELECT run_id FROM prune_roots"
+                " UNION ALL SELECT d.run_id FROM dag_runs d JOIN tree t"
+                " ON d.parent_run_id = t.run_id) SELECT run_id FROM tree"
+            )
+            for table in ("node_executions", "edge_traversals", "dag_runs"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
+            return int(conn.execute("SELECT changes()").fetchone()[0])
+
+        total = 0
+        while True:
+            deleted = self._writer.call(prune_some)
+            total += deleted
+            if deleted == 0:
+                return total
+
+
+def _owner_alive(
+    pid: int,
+    owner_host: str,
+    proc_start: str | None,
+    heartbeat_at: float,
+    host: str,
+    now: float,
+    stale_after: float,
+) -> bool:
+    if owner_host == host:
+        if not _pid_alive(pid):
+            return False
+        if proc_start is not None:
+            current = _proc_start(pid)
+            if current is not None:
+                return current == proc_start  # same pid and start time: the same process
+    return now - heartbeat_at < stale_after
+
+
+@atexit.register
+def _close_all() -> None:
+    """Commit what live stores still queue before the interpreter goes away."""
+    for store in list(_live):
+        try:
+            store.close()
+        except Exception:
+            log.exception("closing %r at exit", store)
+
+
+_inherited: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    # A child process must not use its parent's connections or writer thread;
+    # the inherited connection objects are kept (never used, never closed).
+    for store in list(_live):
+        _inherited.append(store._reader)
+        store._writer.forget_after_fork()
+        store._writer.owner = store._new_owner()
+        store._active.clear()
+        store._read_lock = threading.Lock()
+        store._reader = connect(store.db_path)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

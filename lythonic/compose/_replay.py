@@ -1,0 +1,222 @@
+"""``DagRunner.restart`` and ``DagRunner.replay``: runs again from what was recorded.
+
+Both read the run back from the runner's provenance store and decode the
+recorded values into the types the node functions declare (a pydantic model
+comes back as that model, a tuple as a tuple). A node's recorded output is
+reused only when every node upstream of it is reused too, so whatever is
+re-run takes everything downstream of it along.
+
+- ``restart(run_id)`` continues a paused, failed, interrupted or cancelled run
+  under the same run id; nodes that completed keep their outputs.
+- ``replay(run_id, rerun_nodes)`` starts a new run that reuses the recorded
+  outputs except those of ``rerun_nodes`` and of everything downstream of
+  them; reused nodes are recorded as ``skipped``.
+
+Both refuse when the DAG's definition hash differs from the one recorded with
+the run, unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from lythonic.compose._codec import coerce, decode, has_unrecorded
+from lythonic.compose._execution import _dag_hash, new_run_id
+from lythonic.compose._plan import PLAIN, DagPlan, plan_for
+from lythonic.compose._wiring import node_params, output_type
+
+if TYPE_CHECKING:
+    from lythonic.compose.dag_runner import DagRunner, DagRunResult
+
+__all__ = [
+    "RESTARTABLE",
+    "DagDefinitionChanged",
+    "RunNotFound",
+    "RunNotRestartable",
+    "RunRecoveryError",
+    "replay_run",
+    "restart_run",
+]
+
+log = logging.getLogger("lythonic.compose.dag_runner")
+
+RESTARTABLE = ("paused", "failed", "interrupted", "cancelled")
+
+
+class RunRecoveryError(ValueError):
+    """A recorded run cannot be restarted or replayed as asked."""
+
+
+class RunNotFound(RunRecoveryError):
+    """The provenance store holds no run with that id."""
+
+
+class RunNotRestartable(RunRecoveryError):
+    """The run's status, or a value that was not recordable, rules out a restart."""
+
+
+class DagDefinitionChanged(RunRecoveryError):
+    """The DAG differs from the one the run was recorded with."""
+
+
+async def restart_run(runner: DagRunner, run_id: str, *, force: bool = False) -> DagRunResult:
+    """Continue run ``run_id``; see the module docstring."""
+    from lythonic.compose.dag_runner import to_result
+
+    run, rows = await _load(runner, run_id)
+    status = run["status"]
+    if status not in RESTARTABLE:
+        hint = (
+            "; if its process died, call provenance.sweep_interrupted() first"
+            if status == "running"
+            else ""
+        )
+        raise RunNotRestartable(
+            f"Run '{run_id}' has status '{status}', expected one of "
+            f"{', '.join(repr(s) for s in RESTARTABLE)}{hint}"
+        )
+    plan = plan_for(runner.dag)
+    _check_definition(run, plan, force, "restart")
+    inputs = _decode_inputs(run, plan)
+    prefilled = reusable_outputs(plan, rows, ())
+    settings = runner._new_settings(None, None, run.get("config_revision"), run.get("initiated_by"))
+    outcome = await runner._execute(
+        settings, run_id, run["dag_nsref"], inputs, prefilled=prefilled, resumed=True
+    )
+    return to_result(outcome)
+
+
+async def replay_run(
+    runner: DagRunner, run_id: str, rerun_nodes: Iterable[str], *, force: bool = False
+) -> DagRunResult:
+    """A new run reusing run ``run_id``'s outputs; see the module docstring."""
+    from lythonic.compose.dag_runner import to_result
+
+    run, rows = await _load(runner, run_id)
+    plan = plan_for(runner.dag)
+    rerun = set(rerun_nodes)
+    labels = [np.label for np in plan.nodes]
+    unknown = sorted(rerun.difference(labels))
+    if unknown:
+        raise RunRecoveryError(
+            f"replay of run '{run_id}': no node {', '.join(map(repr, unknown))} in this DAG; "
+            f"its nodes are {labels}"
+        )
+    _check_definition(run, plan, force, "replay")
+    inputs = _decode_inputs(run, plan)
+    prefilled = reusable_outputs(plan, rows, rerun)
+    settings = runner._new_settings(None, None, run.get("config_revision"), None)
+    outcome = await runner._execute(
+        settings, new_run_id(), run["dag_nsref"], inputs, prefilled=prefilled
+    )
+    return to_result(outcome)
+
+
+async def _load(runner: DagRunner, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    store = runner.provenance
+
+    def read() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        run = store.get_run(run_id)
+        return run, (store.get_node_executions(run_id) if run is not None else [])
+
+    # Reads wait for the store's writer and touch the disk: keep them off the loop.
+    run, rows = await asyncio.to_thread(read)
+    if run is None:
+        where = (
+            "this runner records nothing (NullProvenance); give it a DagProvenance"
+            if not getattr(store, "enabled", True)
+            else f"no such run in {store!r}"
+        )
+        raise RunNotFound(f"Run '{run_id}' not found: {where}")
+    return run, rows
+
+
+def _check_definition(run: dict[str, Any], plan: DagPlan, force: bool, what: str) -> None:
+    recorded = run.get("dag_hash")
+    if not recorded:
+        log.warning(
+            "Run %s has no recorded DAG definition (written by an older lythonic); "
+            "cannot check that this DAG is the same",
+            run["run_id"],
+        )
+        return
+    current = _dag_hash(plan)
+    if current == recorded:
+        return
+    if force:
+        log.warning(
+            "%s of run %s with a changed DAG (recorded %s, now %s), as forced",
+            what,
+            run["run_id"],
+            recorded,
+            current,
+        )
+        return
+    raise DagDefinitionChanged(
+        f"cannot {what} run '{run['run_id']}': it ran DAG definition {recorded}, but this "
+        f"runner's DAG is {current} (nodes, edges or options changed). Restore the DAG it "
+        f"ran, or pass force=True to {what} with this one"
+    )
+
+
+def _decode_inputs(run: dict[str, Any], plan: DagPlan) -> dict[str, dict[str, Any]]:
+    """The run's inputs, each typed as the parameter it feeds."""
+    raw = decode(run.get("source_inputs_json")) or {}
+    if not isinstance(raw, dict):
+        return {}
+    by_label = {np.label: np for np in plan.nodes}
+    inputs: dict[str, dict[str, Any]] = {}
+    for label, kwargs in raw.items():
+        if not isinstance(kwargs, dict):
+            continue
+        np = by_label.get(label)
+        params = (
+            {p.name: p.annotation for p in node_params(np.ns_node)}
+            if np is not None and np.kind == PLAIN
+            else {}
+        )
+        typed = {}
+        for name, value in kwargs.items():
+            if has_unrecorded(value):
+                raise RunNotRestartable(
+                    f"Run '{run['run_id']}': input {label}.{name} could not be recorded "
+                    f"({value!r}), so the run cannot be run again from its record"
+                )
+            typed[name] = coerce(value, params.get(name))
+        inputs[label] = typed
+    return inputs
+
+
+def reusable_outputs(
+    plan: DagPlan, rows: list[dict[str, Any]], rerun: Iterable[str]
+) -> dict[str, Any]:
+    """Recorded outputs to reuse, typed as the nodes declare them.
+
+    A node's output is reused when it completed (or was reused itself), it is
+    not in ``rerun``, its value was recordable, and every upstream node's
+    output is reused too.
+    """
+    skip = set(rerun)
+    by_label = {r["node_label"]: r for r in rows}
+    nodes = plan.nodes
+    reused: dict[str, Any] = {}
+    for i in plan.order:
+        np = nodes[i]
+        row = by_label.get(np.label)
+        if row is None or row["status"] not in ("completed", "skipped") or np.label in skip:
+            continue
+        if not all(nodes[u].label in reused for u in np.upstream):
+            continue
+        try:
+            value = decode(row["output_json"], output_type(np.node))
+        except Exception as e:  # text that is not ours (written through the raw API)
+            log.warning("Node '%s': recorded output unreadable (%s); re-running it", np.label, e)
+            continue
+        if has_unrecorded(value):
+            log.info("Node '%s': its output was not recordable; re-running it", np.label)
+            continue
+        reused[np.label] = value
+    return reused
