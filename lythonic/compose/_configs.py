@@ -3,11 +3,13 @@ and ``Namespace.to_dict()`` hold."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lythonic._refs import GlobalRef, NsRef
+from lythonic.compose._cron import CronSchedule, resolve_timezone
 
 __all__ = [
     "_CONFIG_TYPES",
@@ -32,6 +34,24 @@ class TriggerConfig(BaseModel):
     schedule: str | None = None
     poll_fn: GlobalRef | None = None
     payload: dict[str, Any] | None = None
+    # Scheduling policy (lythonic additions; None means the default, so dumps
+    # of upstream configs stay unchanged). See docs/triggers.md.
+    timezone: str | None = Field(default=None, description="IANA timezone; None is UTC.")
+    catchup: Literal["none", "latest", "all"] | None = Field(
+        default=None, description="Missed ticks after downtime; None is 'none'."
+    )
+    catchup_window: timedelta | None = Field(
+        default=None, description="How far back missed ticks count; None is no limit."
+    )
+    catchup_cap: int | None = Field(
+        default=None, ge=1, description="Most missed or waiting ticks kept; None is 100."
+    )
+    overlap: Literal["skip", "queue", "replace", "allow"] | None = Field(
+        default=None, description="A tick while the last run still goes; None is 'skip'."
+    )
+    enabled: bool | None = Field(
+        default=None, description="False keeps the trigger disabled; None is True."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -39,6 +59,20 @@ class TriggerConfig(BaseModel):
         if isinstance(data, str):
             return {"type": "poll", "schedule": data}
         return data
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            CronSchedule(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, v: str | None) -> str | None:
+        if v is not None:
+            resolve_timezone(v)
+        return v
 
 
 class NsNodeConfig(BaseModel):
