@@ -1,0 +1,1 @@
+"""Example pipelines shipped with lythonic (see ``examples/pipelines``)."""

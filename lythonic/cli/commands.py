@@ -1,0 +1,322 @@
+"""The commands behind ``lyth validate | run | graph | schema``, without the typer layer.
+
+Each command takes plain arguments and returns a ``Reply`` (exit code, data
+for stdout, lines for stderr); it never prints or exits, so tests call it
+directly. The typer layer (``_config_app``) parses options and writes the
+reply; the work itself is done by ``lythonic.declarative``.
+
+Exit codes: 0 ok, 1 invalid config or failed run, 2 usage error, 130
+interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lythonic.compose._execution import new_run_id
+from lythonic.declarative import (
+    ConfigError,
+    LoadedConfig,
+    LythSettings,
+    UnknownDagError,
+    load_config,
+    schema_text,
+    validate_config,
+)
+from lythonic.declarative._check import missing_source_inputs
+from lythonic.declarative._diagnostics import did_you_mean
+from lythonic.declarative._graph import render_graph
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Reply",
+    "UsageError",
+    "graph",
+    "parse_input_args",
+    "parse_inputs_json",
+    "run",
+    "schema",
+    "validate",
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Reply:
+    """What a command produced: ``stdout`` is data, ``stderr`` lines are for people."""
+
+    code: int = EXIT_OK
+    stdout: str = ""
+    stderr: list[str] = field(default_factory=list)
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible (exit 2)."""
+
+
+# -- validate -------------------------------------------------------------------
+
+
+def validate(
+    path: Path,
+    settings: LythSettings,
+    *,
+    static: bool = False,
+    strict: bool = False,
+    as_json: bool = False,
+) -> Reply:
+    """Check a config file; every problem in one pass."""
+    diags = validate_config(path, settings=settings, static=static)
+    errors = [d for d in diags if d.severity == "error"]
+    warnings = [d for d in diags if d.severity != "error"]
+    failed = bool(errors) or (strict and bool(warnings))
+    code = EXIT_FAILED if failed else EXIT_OK
+    if as_json:
+        data = {
+            "file": str(path),
+            "valid": not failed,
+            "static": static,
+            "errors": len(errors),
+            "warnings": len(warnings),
+            "diagnostics": [d.as_dict() for d in diags],
+        }
+        return Reply(code, json.dumps(data, indent=2) + "\n")
+    lines = [str(d) for d in diags]
+    if diags:
+        lines.append(_count(len(errors), "error") + ", " + _count(len(warnings), "warning"))
+    return Reply(code, "", lines)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def schema() -> Reply:
+    """The JSON Schema of lyth.yaml."""
+    return Reply(EXIT_OK, schema_text())
+
+
+# -- inputs ---------------------------------------------------------------------
+
+
+def _value(text: str) -> Any:
+    """JSON when the text is JSON (``42``, ``true``, ``[1, 2]``, ``"x"``), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_input_args(args: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["step.param=value", ...]`` as ``{step: {param: value}}``."""
+    inputs: dict[str, dict[str, Any]] = {}
+    for arg in args:
+        target, sep, text = arg.partition("=")
+        step, dot, param = target.partition(".")
+        if not sep or not dot or not step or not param:
+            raise UsageError(
+                f"--input {arg!r}: write STEP.PARAM=VALUE, e.g. --input extract.url=https://..."
+            )
+        inputs.setdefault(step.strip(), {})[param.strip()] = _value(text)
+    return inputs
+
+
+def parse_inputs_json(text: str, source: str) -> dict[str, dict[str, Any]]:
+    """A JSON object ``{step: {param: value}}`` (the ``--inputs-json`` file)."""
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise UsageError(f"--inputs-json {source}: not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise UsageError(
+            f'--inputs-json {source}: expected an object {{"step": {{"param": value}}}}'
+        )
+    return {str(k): dict(v) for k, v in data.items()}
+
+
+def _check_inputs(cfg: LoadedConfig, name: str, inputs: Mapping[str, Mapping[str, Any]]) -> None:
+    from lythonic.compose._wiring import accepts_any_kwarg, node_params
+
+    dag = cfg.get_dag(name)
+    for step, params in inputs.items():
+        node = dag.nodes.get(step)
+        if node is None:
+            hint = did_you_mean(step, dag.nodes)
+            raise UsageError(
+                f"DAG '{name}' has no step '{step}'"
+                + (f"; {hint}" if hint else f" (steps: {', '.join(dag.nodes)})")
+            )
+        if node.kind != "node":
+            raise UsageError(f"step '{step}' is a {node.kind} step; it takes no inputs")
+        if accepts_any_kwarg(node.ns_node):
+            continue
+        names = [p.name for p in node_params(node.ns_node)]
+        for param in params:
+            if param not in names:
+                hint = did_you_mean(param, names)
+                raise UsageError(
+                    f"step '{step}' has no parameter '{param}'"
+                    + (f"; {hint}" if hint else f" (it takes: {', '.join(names) or 'none'})")
+                )
+    merged = cfg.inputs(name)
+    for step, params in inputs.items():
+        merged.setdefault(step, {}).update(params)
+    missing = missing_source_inputs(dag, merged)
+    if missing:
+        flags = " ".join(f"--input {s}.{p}=..." for s, p in missing)
+        raise UsageError(
+            f"DAG '{name}' needs input "
+            + ", ".join(f"'{s}.{p}'" for s, p in missing)
+            + f": pass {flags}"
+        )
+
+
+# -- run --------------------------------------------------------------------------
+
+
+def _load(config: Path, settings: LythSettings) -> LoadedConfig | Reply:
+    try:
+        return load_config(config, settings=settings)
+    except ConfigError as e:
+        lines = [str(d) for d in e.diagnostics]
+        return Reply(EXIT_FAILED, "", [*lines, f"{config}: invalid config, nothing was run"])
+
+
+def _jsonable(value: Any) -> Any:
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def _show_output(label: str, value: Any) -> str:
+    if isinstance(value, str) and "\n" in value:
+        body = "\n".join("  " + line for line in value.rstrip("\n").splitlines())
+        return f"{label}:\n{body}"
+    compact = json.dumps(_jsonable(value), ensure_ascii=False)
+    if len(compact) <= 100:
+        return f"{label}: {compact}"
+    pretty = json.dumps(_jsonable(value), indent=2, ensure_ascii=False)
+    return f"{label}:\n" + "\n".join("  " + line for line in pretty.splitlines())
+
+
+def run(
+    dag: str,
+    config: Path,
+    settings: LythSettings,
+    *,
+    inputs: Mapping[str, Mapping[str, Any]] | None = None,
+    as_json: bool = False,
+    progress: Callable[[str], None] | None = None,
+    provenance_factory: Callable[[Path], Any] | None = None,
+) -> Reply:
+    """Run DAG ``dag`` of ``config`` once, recording it in the data directory's store."""
+    loaded = _load(config, settings)
+    if isinstance(loaded, Reply):
+        return loaded
+    cfg = loaded
+    given = {k: dict(v) for k, v in (inputs or {}).items()}
+    try:
+        _check_inputs(cfg, dag, given)
+    except UnknownDagError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    except UsageError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+
+    if provenance_factory is None:
+        from lythonic.compose.dag_provenance import DagProvenance
+
+        provenance_factory = DagProvenance
+    store = provenance_factory(cfg.storage.dags_db)
+    run_id = new_run_id()
+    recorder: Any = store
+    if progress is not None:
+        from lythonic.cli._progress import ProgressStore
+
+        recorder = ProgressStore(store, run_id, progress)
+        progress(f"lyth: running {dag} (run {run_id})")
+    _mount_caches(cfg)
+    started = time.perf_counter()
+    try:
+        result = asyncio.run(
+            cfg.run(dag, given, provenance=recorder, run_id=run_id, initiator="manual")
+        )
+    except KeyboardInterrupt:
+        return Reply(
+            EXIT_INTERRUPTED,
+            "",
+            [f"lyth: interrupted; run {run_id} is recorded as cancelled in {cfg.storage.dags_db}"],
+        )
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    took = time.perf_counter() - started
+    return _run_reply(dag, result, took, cfg.storage.dags_db, as_json)
+
+
+def _mount_caches(cfg: LoadedConfig) -> None:
+    """Give `type: cache` namespace entries their cache store, if there are any."""
+    from types import SimpleNamespace
+
+    from lythonic.compose.namespace import NsCacheConfig
+
+    if any(isinstance(n.config, NsCacheConfig) for n in cfg.namespace._all_leaves()):
+        cfg.namespace.mount(SimpleNamespace(cache_db=cfg.storage.cache_db, dags_db=None))
+
+
+def _run_reply(dag: str, result: Any, took: float, db: Path, as_json: bool) -> Reply:
+    ok = result.status == "completed"
+    code = EXIT_OK if ok else EXIT_FAILED
+    if as_json:
+        data = {
+            "dag": dag,
+            "run_id": result.run_id,
+            "status": result.status,
+            "seconds": round(took, 6),
+            "outputs": _jsonable(result.outputs),
+            "failed_node": result.failed_node,
+            "error": result.error,
+            "provenance": str(db),
+        }
+        return Reply(code, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    lines = [f"run {result.run_id} of {dag}: {result.status} in {took:.3f}s"]
+    lines += [_show_output(label, value) for label, value in result.outputs.items()]
+    errors = []
+    if not ok:
+        where = f"step '{result.failed_node}' failed: " if result.failed_node else ""
+        errors.append(f"lyth: {where}{result.error}")
+        errors.append(f"lyth: the run and its traceback are recorded in {db}")
+    return Reply(code, "\n".join(lines) + "\n", errors)
+
+
+# -- graph ------------------------------------------------------------------------
+
+
+def graph(dag: str, config: Path, settings: LythSettings, *, fmt: str = "mermaid") -> Reply:
+    """Draw DAG ``dag`` of ``config``."""
+    loaded = _load(config, settings)
+    if isinstance(loaded, Reply):
+        return loaded
+    try:
+        built = loaded.get_dag(dag)
+    except UnknownDagError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    return Reply(EXIT_OK, render_graph(built, dag, fmt))

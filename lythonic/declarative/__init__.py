@@ -1,0 +1,68 @@
+"""The declarative front end: ``lyth.yaml`` -> checked config -> ``Namespace`` and ``Dag``s.
+
+>>> from lythonic.declarative import load_config       # doctest: +SKIP
+>>> cfg = load_config("lyth.yaml")                       # doctest: +SKIP
+>>> cfg.dags["word_count"]                               # doctest: +SKIP
+Dag(nodes=3, edges=2)
+
+``validate_config`` returns every ``Diagnostic`` instead of raising;
+``json_schema()`` is the schema editors use; ``LythSettings`` holds the
+trusted settings (``LYTH_*``), among them the import allow-list.
+"""
+
+from lythonic.declarative._config import LoadedConfig, StoragePaths, UnknownDagError
+from lythonic.declarative._diagnostics import ConfigError, Diagnostic
+from lythonic.declarative._edges import EdgeDecl, EdgeSyntaxError, parse_edges
+from lythonic.declarative._imports import BUILTIN_DENY, ImportPolicy, RefError, Resolver
+from lythonic.declarative._load import compile_config, load_config, validate_config
+from lythonic.declarative._model import (
+    CallNodeSpec,
+    CronTriggerSpec,
+    DagDefaults,
+    DagSpec,
+    LythConfig,
+    MapNodeSpec,
+    NsrefNodeSpec,
+    RefNodeSpec,
+    StorageSpec,
+    SwitchNodeSpec,
+    SwitchSpec,
+)
+from lythonic.declarative._schema import json_schema, schema_text
+from lythonic.declarative._settings import LythSettings, SettingsError, load_settings
+from lythonic.declarative._types import parse_duration
+
+__all__ = [
+    "BUILTIN_DENY",
+    "CallNodeSpec",
+    "ConfigError",
+    "CronTriggerSpec",
+    "DagDefaults",
+    "DagSpec",
+    "Diagnostic",
+    "EdgeDecl",
+    "EdgeSyntaxError",
+    "ImportPolicy",
+    "LoadedConfig",
+    "LythConfig",
+    "LythSettings",
+    "MapNodeSpec",
+    "NsrefNodeSpec",
+    "RefError",
+    "RefNodeSpec",
+    "Resolver",
+    "SettingsError",
+    "StoragePaths",
+    "StorageSpec",
+    "SwitchNodeSpec",
+    "SwitchSpec",
+    "UnknownDagError",
+    "compile_config",
+    "json_schema",
+    "load_config",
+    "load_settings",
+    "parse_duration",
+    "parse_edges",
+    "schema_text",
+    "validate_config",
+]

@@ -1,0 +1,558 @@
+"""From the validated config to a ``Namespace`` and ``Dag`` objects.
+
+Everything is built through the public compose API (``Dag.node``,
+``Dag.map``, ``Dag.switch``, ``add_edge``, ``Namespace.register``), so a DAG
+declared in YAML is the very object its Python twin builds: same runs, same
+provenance. Problems are collected as diagnostics at the YAML position that
+caused them; building goes on so one pass reports them all.
+
+Without a ``Resolver`` (static mode) nothing is imported: each reference
+becomes a placeholder with the right shape, which still checks names, edges,
+cycles and sub-DAG structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from lythonic.compose._configs import _CONFIG_TYPES, auto_fill_trigger_names
+from lythonic.compose._fragments import register_fragment
+from lythonic.compose._introspect import Method
+from lythonic.compose._markers import is_dag_factory
+from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
+from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
+from lythonic.declarative._edges import EdgeSyntaxError, parse_edges
+from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
+from lythonic.declarative._model import (
+    CallNodeSpec,
+    DagDefaults,
+    DagSpec,
+    LythConfig,
+    MapNodeSpec,
+    NsrefNodeSpec,
+    RefNodeSpec,
+    SwitchSpec,
+)
+from lythonic.declarative._namespace_model import NsFragmentEntry
+from lythonic.declarative._schedule import cron_problem, timezone_problem
+from lythonic.declarative._yaml import Path, SourceMap
+
+__all__ = ["Builder", "EdgeSite"]
+
+EdgeSite = tuple[Path, int]
+"""Where an edge is declared: the edge string's path and the upstream's offset in it."""
+
+
+def _placeholder(ref: str) -> Callable[..., Any]:
+    """A stand-in for an unimported function: takes anything, returns anything."""
+
+    def step(**kwargs: Any) -> Any:
+        raise RuntimeError(f"'{ref}' was not imported (static validation)")
+
+    step.__name__ = step.__qualname__ = ref.rpartition(":")[2] or "step"
+    step.__module__ = "lythonic.declarative.static"
+    return step
+
+
+def _placeholder_dag(ref: str) -> Dag:
+    dag = Dag()
+    dag.node(_placeholder(ref), label="step")
+    return dag
+
+
+def _inline_node(fn: Callable[..., Any], dag: Dag) -> NamespaceNode:
+    """A node for ``fn`` that runs on the event loop, as ``@inline`` would."""
+
+    @functools.wraps(fn)
+    def on_loop(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    on_loop._lythonic_inline = True  # type: ignore[attr-defined]
+    method = Method(fn)
+    nsref = str(method.gref) if method.gref is not None else f"{fn.__module__}:{method.name}"
+    return NamespaceNode(method=method, nsref=nsref, namespace=dag.namespace, decorated=on_loop)
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+class Builder:
+    """Builds one config; read ``namespace``, ``dags`` and ``diagnostics`` afterwards."""
+
+    def __init__(
+        self,
+        spec: LythConfig,
+        smap: SourceMap,
+        resolver: Resolver | None,
+        policy: ImportPolicy,
+    ) -> None:
+        self.spec = spec
+        self.smap = smap
+        self.resolver = resolver
+        self.policy = policy
+        self.diagnostics: list[Diagnostic] = []
+        self.namespace = Namespace()
+        self.dags: dict[str, Dag] = {}
+        self.broken: set[str] = set()
+        # Per DAG: steps whose problems were already reported (no follow-up noise).
+        self.tainted: dict[str, set[str]] = {}
+        self.edge_sites: dict[str, dict[tuple[str, str, str | None], EdgeSite]] = {}
+        # (dag, step) -> the file DAG a composite step runs, when it is one of ours
+        self.file_targets: dict[tuple[str, str], str] = {}
+        self.fragment_prefixes: list[str] = []
+
+    @property
+    def static(self) -> bool:
+        return self.resolver is None
+
+    def diag(self, path: Path, message: str, code: str, **kw: Any) -> None:
+        self.diagnostics.append(self.smap.diag(path, message, code=code, **kw))
+
+    # -- references -----------------------------------------------------------
+
+    def obtain(self, ref: str, path: Path, want: str) -> Any:
+        """The object ``ref`` names (a placeholder in static mode); raises RefError."""
+        if self.resolver is not None:
+            return self.resolver.resolve(ref)
+        self.check_module(ref.partition(":")[0])
+        return _placeholder_dag(ref) if want == "dag" else _placeholder(ref)
+
+    def ref_error(self, path: Path, e: RefError) -> None:
+        self.diag(path, e.message, e.code, hint=e.hint)
+
+    def obtain_or_report(self, ref: str, path: Path, want: str) -> Any:
+        """``obtain``, reporting a failure at ``path`` and raising ``_Reported``."""
+        try:
+            return self.obtain(ref, path, want)
+        except RefError as e:
+            self.ref_error(path, e)
+            raise _Reported() from None
+
+    def check_module(self, module: str) -> None:
+        """The allow-list check alone (static mode); raises RefError."""
+        refusal = self.policy.refusal(module)
+        if refusal is not None:
+            code, reason, hint = refusal
+            raise RefError(code, f"module '{module}' {reason}", hint)
+
+    # -- namespace ------------------------------------------------------------
+
+    def build_namespace(self) -> None:
+        for i, entry in enumerate(self.spec.namespace):
+            path: Path = ("namespace", i)
+            data = entry.model_dump(exclude_unset=True)
+            if not self._schedules_ok(data, path):
+                continue
+            try:
+                if isinstance(entry, NsFragmentEntry):
+                    self._fragment(entry, data, path)
+                else:
+                    self._entry(data, path)
+            except RefError as e:
+                self.ref_error((*path, "gref"), e)
+            except (ValueError, TypeError) as e:
+                self.diag(path, f"namespace entry {i + 1}: {e}", "namespace")
+            for t, trigger in enumerate(data.get("triggers") or []):
+                self._poll_fn(trigger, (*path, "triggers", t, "poll_fn"))
+
+    def _schedules_ok(self, data: dict[str, Any], path: Path) -> bool:
+        """Check the cron and time zone of every trigger of a namespace entry."""
+        found: list[tuple[Any, Path]] = [
+            (t, (*path, "triggers", j)) for j, t in enumerate(data.get("triggers") or [])
+        ]
+        for name, config in (data.get("configs") or {}).items():
+            found += [
+                (t, (*path, "configs", name, "triggers", j))
+                for j, t in enumerate(config.get("triggers") or [])
+            ]
+        ok = True
+        for trigger, tpath in found:
+            if isinstance(trigger, str):
+                problem = cron_problem(trigger)
+                if problem is not None:
+                    self.diag(tpath, problem, "cron")
+                    ok = False
+                continue
+            schedule, tz = trigger.get("schedule"), trigger.get("timezone")
+            problem = cron_problem(schedule) if schedule is not None else None
+            if problem is not None:
+                self.diag((*tpath, "schedule"), problem, "cron")
+                ok = False
+            tz_problem = timezone_problem(tz) if tz is not None else None
+            if tz_problem is not None:
+                self.diag((*tpath, "timezone"), tz_problem[0], "timezone", hint=tz_problem[1])
+                ok = False
+        return ok
+
+    def _entry(self, data: dict[str, Any], path: Path) -> None:
+        config = _CONFIG_TYPES[data.get("type", "auto")].model_validate(data)
+        auto_fill_trigger_names(config)
+        if config.gref is None:
+            self.namespace.register(_placeholder(str(config.nsref)), config=config)
+            return
+        obj = self.obtain(str(config.gref), (*path, "gref"), "entry")
+        self.namespace.register(obj, nsref=config.nsref, config=config)
+
+    def _fragment(self, entry: NsFragmentEntry, data: dict[str, Any], path: Path) -> None:
+        self.fragment_prefixes.append(entry.nsref)
+        module, _, attr = entry.gref.partition(":")
+        if self.resolver is None:
+            self.check_module(module)
+            return
+        if attr:
+            self.resolver.resolve(entry.gref)
+        else:
+            self.resolver.module(module)
+        register_fragment(self.namespace, data)
+        for name, config in entry.configs.items():
+            for t, trigger in enumerate(config.triggers or []):
+                self._poll_fn(trigger, (*path, "configs", name, "triggers", t, "poll_fn"))
+
+    def _poll_fn(self, trigger: Any, path: Path) -> None:
+        ref = trigger.get("poll_fn") if isinstance(trigger, dict) else None
+        if ref is None:
+            return
+        try:
+            fn = self.obtain(str(ref), path, "step")
+        except RefError as e:
+            self.ref_error(path, e)
+            return
+        if not callable(fn):
+            self.diag(path, f"poll_fn '{ref}' is not callable", "ref_kind")
+
+    # -- DAG order ----------------------------------------------------------------
+
+    def dag_order(self) -> list[str]:
+        """File DAGs, each after the file DAGs it runs as sub-DAGs; cycles reported."""
+        uses: dict[str, list[tuple[str, Path]]] = {}
+        for name, dag in self.spec.dags.items():
+            uses[name] = []
+            for label, node in dag.nodes.items():
+                for target, tpath in _targets(node, ("dags", name, "nodes", label)):
+                    if ":" in target:
+                        continue
+                    if target not in self.spec.dags:
+                        self.diag(
+                            tpath,
+                            f"step '{label}' of DAG '{name}' runs unknown DAG '{target}'",
+                            "unknown_dag",
+                            hint=did_you_mean(target, self.spec.dags),
+                        )
+                        self.tainted.setdefault(name, set()).add(label)
+                        self.broken.add(name)
+                        continue
+                    uses[name].append((target, tpath))
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 = visiting, 2 = done
+
+        def visit(name: str, trail: list[str]) -> None:
+            state[name] = 1
+            for target, tpath in uses[name]:
+                if state.get(target) == 1:
+                    loop = [*trail[trail.index(target) :], target]
+                    self.diag(
+                        tpath,
+                        "DAGs run each other in a cycle: " + " -> ".join(loop),
+                        "dag_cycle",
+                    )
+                    self.broken.update(loop)
+                elif state.get(target) is None:
+                    visit(target, [*trail, target])
+            state[name] = 2
+            order.append(name)
+
+        for name in uses:
+            if name not in state:
+                visit(name, [name])
+        return order
+
+    # -- one DAG ------------------------------------------------------------------
+
+    def build_dag(self, name: str) -> None:
+        spec = self.spec.dags[name]
+        dag = Dag()
+        self.dags[name] = dag
+        tainted = self.tainted.setdefault(name, set())
+        defaults = spec.defaults or DagDefaults()
+        for label, node in spec.nodes.items():
+            if label in tainted:
+                continue
+            path: Path = ("dags", name, "nodes", label)
+            try:
+                self._node(name, dag, label, node, defaults, path)
+            except _Reported:
+                tainted.add(label)
+            except (ValueError, TypeError) as e:
+                self.diag(path, f"step '{label}' of DAG '{name}': {e}", "step", key=True)
+                tainted.add(label)
+        self._edges(name, dag, spec, tainted)
+        if tainted:
+            self.broken.add(name)
+
+    def _node(
+        self,
+        dag_name: str,
+        dag: Dag,
+        label: str,
+        node: Any,
+        defaults: DagDefaults,
+        path: Path,
+    ) -> None:
+        options: dict[str, Any] = {}
+        if not isinstance(node, str):
+            options = {
+                "retries": _first(node.retries, defaults.retries),
+                "retry_backoff": _first(node.retry_backoff, defaults.retry_backoff),
+                "timeout": _first(node.timeout, defaults.timeout),
+            }
+        else:
+            options = {
+                "retries": defaults.retries,
+                "retry_backoff": defaults.retry_backoff,
+                "timeout": defaults.timeout,
+            }
+        built: DagNode
+        if isinstance(node, str | RefNodeSpec):
+            ref = node if isinstance(node, str) else node.ref
+            inline = isinstance(node, RefNodeSpec) and node.inline
+            built = self._ref_step(dag, label, ref, inline, options, path)
+        elif isinstance(node, NsrefNodeSpec):
+            built = self._nsref_step(dag, label, node.nsref, options, path)
+        elif isinstance(node, MapNodeSpec):
+            target = node.map
+            concurrency = _first(node.concurrency, defaults.concurrency)
+            if isinstance(target, SwitchSpec):
+                branches = self._branches(dag_name, label, target.switch, (*path, "map", "switch"))
+                built = dag.map(dag.switch(branches, label), label, concurrency=concurrency)
+            else:
+                sub = self._sub_dag(dag_name, label, target, (*path, "map"), "map")
+                built = dag.map(sub, label, concurrency=concurrency)
+        elif isinstance(node, CallNodeSpec):
+            sub = self._sub_dag(dag_name, label, node.call, (*path, "call"), "call")
+            built = dag.node(sub, label)
+        else:
+            branches = self._branches(dag_name, label, node.switch, (*path, "switch"))
+            built = dag.switch(branches, label)
+        for key, value in options.items():
+            if value is not None:
+                setattr(built, key, value)
+
+    def _ref_step(
+        self,
+        dag: Dag,
+        label: str,
+        ref: str,
+        inline: bool,
+        options: dict[str, Any],
+        path: Path,
+    ) -> DagNode:
+        ref_path = (*path, "ref") if self.smap.has((*path, "ref")) else path
+        obj = self.obtain_or_report(ref, ref_path, "step")
+        if isinstance(obj, Dag) or is_dag_factory(obj):
+            if inline:
+                self.diag(
+                    (*path, "inline"), f"'{ref}' is a DAG; inline applies to functions", "step"
+                )
+                raise _Reported()
+            return dag.node(obj, label, **options)
+        if not callable(obj):
+            self.diag(
+                ref_path,
+                f"'{ref}' is a {type(obj).__name__}, not a function or a DAG",
+                "ref_kind",
+            )
+            raise _Reported()
+        if inline:
+            if inspect.iscoroutinefunction(obj):
+                self.diag(
+                    (*path, "inline"),
+                    f"'{ref}' is async; inline applies to sync functions (async ones already "
+                    "run on the event loop)",
+                    "step",
+                )
+                raise _Reported()
+            return dag.node(_inline_node(obj, dag), label, **options)
+        return dag.node(obj, label, **options)
+
+    def _nsref_step(
+        self, dag: Dag, label: str, nsref: str, options: dict[str, Any], path: Path
+    ) -> DagNode:
+        try:
+            ns_node = self.namespace.get(nsref)
+        except KeyError:
+            if self.static and any(nsref.startswith(p) for p in self.fragment_prefixes):
+                return dag.node(_placeholder(nsref), label, **options)
+            self.diag(
+                (*path, "nsref"),
+                f"no namespace entry '{nsref}'",
+                "unknown_nsref",
+                hint=did_you_mean(nsref, [str(n.nsref) for n in self.namespace._all_leaves()]),
+            )
+            raise _Reported() from None
+        if ns_node.dag is not None:
+            return dag.node(ns_node.dag, label, **options)
+        return dag.node(ns_node, label, **options)
+
+    def _sub_dag(
+        self,
+        dag_name: str,
+        label: str,
+        target: str,
+        path: Path,
+        kind: str,
+        branch: str | None = None,
+    ) -> Dag:
+        if ":" not in target:
+            if target in self.broken:
+                raise _Reported()  # its own problems are reported where they are
+            key = label if branch is None else f"{label}[{branch}]"
+            self.file_targets[(dag_name, key)] = target
+            sub = self.dags[target]
+        else:
+            obj = self.obtain_or_report(target, path, "dag")
+            if is_dag_factory(obj):
+                obj = obj()
+            if not isinstance(obj, Dag):
+                self.diag(
+                    path,
+                    f"{kind} step '{label}' needs a DAG; '{target}' is a {type(obj).__name__}",
+                    "ref_kind",
+                    hint="declare a DAG for it under `dags:` and use its name",
+                )
+                raise _Reported()
+            sub = obj
+        self._one_in_one_out(sub, target, path, f"{kind} target")
+        return sub
+
+    def _one_in_one_out(self, sub: Dag, target: str, path: Path, what: str) -> None:
+        sources, sinks = sub.sources(), sub.sinks()
+        problems = []
+        if len(sources) != 1:
+            problems.append(
+                f"{len(sources)} sources ({', '.join(n.label for n in sources) or 'none'})"
+            )
+        if len(sinks) != 1:
+            problems.append(f"{len(sinks)} sinks ({', '.join(n.label for n in sinks) or 'none'})")
+        if problems:
+            self.diag(
+                path,
+                f"{what} '{target}' must have exactly one source and one sink; it has "
+                + " and ".join(problems),
+                "sub_dag_shape",
+                hint="connect its steps so one step starts it and one ends it",
+            )
+            raise _Reported()
+
+    def _branches(
+        self, dag_name: str, label: str, branches: dict[str, str], path: Path
+    ) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        failed = False
+        for branch, target in branches.items():
+            bpath = (*path, branch)
+            try:
+                if ":" not in target:
+                    resolved[branch] = self._sub_dag(
+                        dag_name, label, target, bpath, "switch branch", branch
+                    )
+                    continue
+                obj = self.obtain_or_report(target, bpath, "dag")
+                if isinstance(obj, Dag) or is_dag_factory(obj):
+                    obj = obj if isinstance(obj, Dag) else obj()
+                    self._one_in_one_out(obj, target, bpath, "switch branch")
+                elif not callable(obj):
+                    self.diag(bpath, f"'{target}' is not a DAG or a function", "ref_kind")
+                    raise _Reported()
+                resolved[branch] = obj
+            except _Reported:
+                failed = True
+        if failed:
+            raise _Reported()
+        return resolved
+
+    # -- edges --------------------------------------------------------------------
+
+    def _edges(self, name: str, dag: Dag, spec: DagSpec, tainted: set[str]) -> None:
+        sites = self.edge_sites.setdefault(name, {})
+        for i, text in enumerate(spec.edges):
+            path: Path = ("dags", name, "edges", i)
+            try:
+                decls = parse_edges(text)
+            except EdgeSyntaxError as e:
+                self.diag(path, f"edge {text!r}: {e.message}", "edge_syntax", offset=e.offset)
+                self.broken.add(name)
+                continue
+            for decl in decls:
+                ends = (decl.upstream, decl.downstream)
+                unknown = [e for e in ends if e.name not in spec.nodes]
+                for end in unknown:
+                    self.diag(
+                        path,
+                        f"unknown step '{end.name}' in edge of DAG '{name}'",
+                        "unknown_node",
+                        offset=end.offset,
+                        hint=did_you_mean(end.name, spec.nodes),
+                    )
+                if unknown:
+                    tainted.update(e.name for e in ends)
+                    continue
+                if any(e.name in tainted for e in ends):
+                    continue
+                key = (decl.upstream.name, decl.downstream.name, decl.param)
+                if key in sites:
+                    line = self.smap.at_offset(*sites[key])[0]
+                    self.diag(
+                        path,
+                        f"edge {decl} is declared twice (first on line {line})",
+                        "duplicate_edge",
+                        offset=decl.upstream.offset,
+                    )
+                    continue
+                try:
+                    dag.add_edge(
+                        dag.nodes[decl.upstream.name],
+                        dag.nodes[decl.downstream.name],
+                        param=decl.param,
+                    )
+                except ValueError as e:
+                    where = decl.downstream.param_offset if decl.param else decl.upstream.offset
+                    self.diag(path, f"edge {decl}: {e}", "edge", offset=where)
+                    tainted.update(x.name for x in ends)
+                    continue
+                sites[key] = (path, decl.upstream.offset)
+
+    # -- registration ---------------------------------------------------------------
+
+    def register_dags(self) -> None:
+        for name, dag in self.dags.items():
+            if name in self.namespace:
+                self.diag(
+                    ("dags", name),
+                    f"DAG name '{name}' is also the nsref of a namespace entry",
+                    "duplicate_name",
+                    key=True,
+                    hint="rename one of them",
+                )
+                continue
+            self.namespace.register(dag, nsref=name)
+
+
+class _Reported(Exception):
+    """A step could not be built and its problem is already a diagnostic."""
+
+
+def _targets(node: Any, path: Path) -> list[tuple[str, Path]]:
+    """The DAG references of a step: ``(target, where)``."""
+    if isinstance(node, MapNodeSpec):
+        if isinstance(node.map, SwitchSpec):
+            return [(t, (*path, "map", "switch", b)) for b, t in node.map.switch.items()]
+        return [(node.map, (*path, "map"))]
+    if isinstance(node, CallNodeSpec):
+        return [(node.call, (*path, "call"))]
+    if isinstance(node, str | RefNodeSpec | NsrefNodeSpec):
+        return []
+    return [(t, (*path, "switch", b)) for b, t in node.switch.items()]

@@ -1,0 +1,199 @@
+"""``LoadedConfig``: a checked lyth.yaml, built into runnable objects.
+
+It is immutable once built (the engine swaps whole snapshots on reload) and
+knows where its stores live.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
+from lythonic.declarative._model import CronTriggerSpec, LythConfig
+from lythonic.declarative._settings import LythSettings
+
+if TYPE_CHECKING:
+    from lythonic.compose.dag_runner import DagRunner, DagRunResult
+    from lythonic.compose.namespace import Dag, Namespace
+    from lythonic.declarative._yaml import SourceMap
+
+__all__ = ["LoadedConfig", "StoragePaths", "UnknownDagError", "resolve_storage"]
+
+_STORE_FILES = (
+    ("dags_db", "dags.db"),
+    ("triggers_db", "triggers.db"),
+    ("cache_db", "cache.db"),
+    ("log_file", "lyth.log"),
+)
+
+
+class UnknownDagError(LookupError):
+    """A DAG name that is neither a DAG of the file nor a namespace entry."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.hint = did_you_mean(name, known)
+        listing = ", ".join(sorted(known)) or "none"
+        super().__init__(
+            f"unknown DAG '{name}'" + (f"; {self.hint}" if self.hint else f" (known: {listing})")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoragePaths:
+    """Absolute locations of the data directory and the stores in it."""
+
+    data_dir: Path
+    dags_db: Path
+    triggers_db: Path
+    cache_db: Path
+    log_file: Path
+    log_level: str = "INFO"
+    loggers: Mapping[str, str] = field(default_factory=dict)
+    escapes: tuple[str, ...] = ()
+
+    def problems(self, smap: SourceMap) -> list[Diagnostic]:
+        """Store paths from the file that would leave the data directory."""
+        return [
+            smap.diag(
+                ("storage", key),
+                f"storage.{key} must stay inside the data directory ({self.data_dir})",
+                code="storage_path",
+                hint="give a file name relative to the data directory",
+            )
+            for key in self.escapes
+        ]
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def resolve_storage(spec: LythConfig, base_dir: Path, settings: LythSettings) -> StoragePaths:
+    """Where the stores of ``spec`` live, with the settings' overrides applied.
+
+    The data directory is ``LYTH_DATA_DIR``/``--data`` (relative to the
+    current directory), else ``storage.data_dir`` (relative to the config
+    file's directory), else ``data`` next to the config file. Store files are
+    relative to the data directory and must stay inside it.
+    """
+    storage = spec.storage
+    if settings.data_dir is not None:
+        data_dir = settings.data_dir.expanduser().resolve()
+    elif storage.data_dir:
+        data_dir = (base_dir / Path(storage.data_dir).expanduser()).resolve()
+    else:
+        data_dir = (base_dir / "data").resolve()
+    files: dict[str, Path] = {}
+    escapes = []
+    for key, default in _STORE_FILES:
+        given = getattr(storage, key)
+        path = (data_dir / (given or default)).resolve()
+        if not _inside(path, data_dir) or path == data_dir:
+            escapes.append(key)
+            path = data_dir / default
+        files[key] = path
+    level = settings.log_level or (storage.log_level or "INFO").upper()
+    loggers = {name: lvl.upper() for name, lvl in storage.loggers.items()}
+    return StoragePaths(
+        data_dir=data_dir,
+        dags_db=files["dags_db"],
+        triggers_db=files["triggers_db"],
+        cache_db=files["cache_db"],
+        log_file=files["log_file"],
+        log_level=level,
+        loggers=MappingProxyType(loggers),
+        escapes=tuple(escapes),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedConfig:
+    """A checked config: its DAGs (``dags["word_count"]`` is a ``Dag``), namespace,
+    triggers and stores.
+
+    ``revision`` is a digest of the file's text: runs record it, so every run
+    names the config that built it.
+    """
+
+    spec: LythConfig
+    namespace: Namespace
+    dags: Mapping[str, Dag]
+    settings: LythSettings
+    storage: StoragePaths
+    path: Path | None
+    base_dir: Path
+    revision: str
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dags", MappingProxyType(dict(self.dags)))
+
+    def with_path(self, path: Path) -> LoadedConfig:
+        return dataclasses.replace(self, path=path)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.storage.data_dir
+
+    @property
+    def triggers(self) -> Mapping[str, CronTriggerSpec]:
+        """The ``triggers:`` section (run by ``lyth start``)."""
+        return MappingProxyType(dict(self.spec.triggers))
+
+    def dag_names(self) -> list[str]:
+        """Names ``get_dag`` accepts: the file's DAGs, then namespace entries."""
+        extra = [
+            str(n.nsref) for n in self.namespace._all_leaves() if str(n.nsref) not in self.dags
+        ]
+        return [*self.dags, *extra]
+
+    def get_dag(self, name: str) -> Dag:
+        """A DAG of the file, or a namespace entry as a DAG (a plain callable becomes a
+        one-step DAG). Raises ``UnknownDagError``."""
+        dag = self.dags.get(name)
+        if dag is not None:
+            return dag
+        if name in self.namespace:
+            return self.namespace.get_as_dag(name)
+        raise UnknownDagError(name, self.dag_names())
+
+    def inputs(self, name: str) -> dict[str, dict[str, Any]]:
+        """The ``inputs`` the file declares for DAG ``name`` (a copy)."""
+        spec = self.spec.dags.get(name)
+        return copy.deepcopy({k: dict(v) for k, v in spec.inputs.items()}) if spec else {}
+
+    def runner(self, name: str, provenance: Any = None, **options: Any) -> DagRunner:
+        """A ``DagRunner`` for DAG ``name`` with the file's ``max_concurrency``."""
+        from lythonic.compose.dag_runner import DagRunner
+
+        spec = self.spec.dags.get(name)
+        if spec is not None and spec.max_concurrency is not None:
+            options.setdefault("max_concurrency", spec.max_concurrency)
+        return DagRunner(self.get_dag(name), provenance=provenance, **options)
+
+    async def run(
+        self,
+        name: str,
+        inputs: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        provenance: Any = None,
+        **run_options: Any,
+    ) -> DagRunResult:
+        """Run DAG ``name`` once: the file's inputs, overlaid with ``inputs`` per step.
+
+        ``run_options`` go to ``DagRunner.run`` (``initiator``, ``run_id`` ...);
+        the run records this config's ``revision``.
+        """
+        merged = self.inputs(name)
+        for label, params in (inputs or {}).items():
+            merged.setdefault(label, {}).update(params)
+        run_options.setdefault("config_revision", self.revision)
+        runner = self.runner(name, provenance)
+        return await runner.run(source_inputs=merged, dag_nsref=name, **run_options)

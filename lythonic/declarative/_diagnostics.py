@@ -1,0 +1,78 @@
+"""Diagnostics: what is wrong in a ``lyth.yaml``, where, and what to do about it.
+
+Every problem the loader, the schema check and the semantic checks find is a
+``Diagnostic``; they are collected in one pass and raised together as a
+``ConfigError`` (or returned by ``validate_config``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any, Literal
+
+__all__ = ["ConfigError", "Diagnostic", "Severity", "did_you_mean"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem in a config file.
+
+    ``line`` and ``column`` count from 1 (0 when the problem has no place in
+    the file, e.g. an unreadable file); ``code`` classifies it for machines
+    (``yaml``, ``schema``, ``unknown_node``, ``cycle``, ``import``, ...);
+    ``hint`` says what would be right, when we can tell.
+    """
+
+    file: str
+    line: int
+    column: int
+    message: str
+    code: str = "error"
+    severity: Severity = "error"
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        level = "" if self.severity == "error" else f"{self.severity}: "
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}: {level}{self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json`` output."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class ConfigError(Exception):
+    """A config file is invalid; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        shown = errors or self.diagnostics
+        if len(shown) == 1:
+            text = str(shown[0])
+        else:
+            text = f"{len(shown)} problems:\n" + "\n".join(str(d) for d in shown)
+        super().__init__(text)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """``"did you mean 'x'?"`` for the closest candidate, or None."""
+    match = get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None

@@ -1,0 +1,357 @@
+"""The ``lyth.yaml`` config model: strict pydantic classes, one per section.
+
+Every class forbids unknown keys (a typo is an error, not an ignored key)
+and describes every field; ``schemas/lyth.schema.json`` is generated from
+these classes (see ``_schema``). The key names are a public, stable format:
+change them only with a new ``version``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from lythonic.declarative._namespace_model import NamespaceEntry
+from lythonic.declarative._types import Backoff, Duration, Ident, Name, NsRefStr, Ref, Target
+
+__all__ = [
+    "NODE_KINDS",
+    "CallNodeSpec",
+    "CronTriggerSpec",
+    "DagDefaults",
+    "DagSpec",
+    "LythConfig",
+    "MapNodeSpec",
+    "NodeSpec",
+    "NsrefNodeSpec",
+    "RefNodeSpec",
+    "StorageSpec",
+    "SwitchNodeSpec",
+    "SwitchSpec",
+]
+
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+LogLevel = Literal[
+    "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
+]
+
+Inputs = dict[Name, dict[Ident, Any]]
+
+
+class _NodeOptions(BaseModel):
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    description: str | None = Field(
+        default=None, description="What this step does; shown by `lyth graph`."
+    )
+    retries: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Extra attempts after a failure (0 = run once). Defaults to the DAG's "
+        "`defaults.retries`, else 0.",
+    )
+    retry_backoff: Backoff | None = Field(
+        default=None,
+        description="Wait before the first retry (seconds, or e.g. `500ms`, `2s`); doubles "
+        "on each further retry. Defaults to the DAG's `defaults.retry_backoff`, else 0.5s.",
+    )
+    timeout: Duration | None = Field(
+        default=None,
+        description="Longest one attempt may run (seconds, or e.g. `30s`, `2m`, `1h`); the "
+        "attempt fails with a timeout after it. Defaults to the DAG's `defaults.timeout`, "
+        "else no limit.",
+    )
+
+
+class RefNodeSpec(_NodeOptions):
+    """A step that calls a Python function (or runs a Python-built DAG), with options."""
+
+    ref: Ref = Field(
+        description="The callable as `package.module:function`. A `Dag` object or a "
+        "`@dag_factory` function runs as a nested DAG (like `call`)."
+    )
+    inline: bool = Field(
+        default=False,
+        description="Run this (sync, cheap, non-blocking) function on the event loop "
+        "instead of a worker thread, like the `@inline` decorator.",
+    )
+
+
+class NsrefNodeSpec(_NodeOptions):
+    """A step that calls an entry of the `namespace:` section (e.g. a cached function)."""
+
+    nsref: NsRefStr = Field(
+        description="The `nsref` of a `namespace:` entry, e.g. `market:prices`; the step "
+        "gets that entry's cache and settings. A DAG entry runs as a nested DAG."
+    )
+
+
+class SwitchSpec(BaseModel):
+    """Routes each value to one branch by its label."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    switch: dict[Name, Target] = Field(
+        min_length=1,
+        description="Branch label -> the DAG to run for it: a DAG of this file (its "
+        "name) or a Python `module:attribute` (a Dag, a `@dag_factory` or a function).",
+    )
+
+
+class MapNodeSpec(_NodeOptions):
+    """A step that runs a sub-DAG once per element of its upstream list (or dict)."""
+
+    map: Annotated[
+        Annotated[Target, Tag("target-string")] | Annotated[SwitchSpec, Tag("switch-spec")],
+        Discriminator(
+            lambda v: "switch-spec" if isinstance(v, dict) else "target-string",
+        ),
+    ] = Field(
+        description="The sub-DAG to run per element: a DAG of this file (its name), a "
+        "Python `module:attribute` (a Dag or a `@dag_factory`), or `{switch: {...}}` to "
+        "route every element to a branch. List results are flattened into one list; a "
+        "dict input gives a dict with the same keys."
+    )
+    concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most elements in flight at once. Defaults to the DAG's "
+        "`defaults.concurrency`, else 256.",
+    )
+
+
+class CallNodeSpec(_NodeOptions):
+    """A step that runs a sub-DAG once with its upstream value."""
+
+    call: Target = Field(
+        description="The sub-DAG: a DAG of this file (its name) or a Python "
+        "`module:attribute` (a Dag or a `@dag_factory`). It must have exactly one source "
+        "and one sink."
+    )
+
+
+class SwitchNodeSpec(_NodeOptions):
+    """A step that runs the one branch its upstream value names."""
+
+    switch: dict[Name, Target] = Field(
+        min_length=1,
+        description="Branch label -> the DAG to run: a DAG of this file (its name) or a "
+        "Python `module:attribute` (a Dag, a `@dag_factory` or a plain function). The "
+        "upstream gives `(label, data)` or a dict with a `__switch__` key.",
+    )
+
+
+NODE_KINDS = ("ref", "nsref", "map", "call", "switch")
+"""The keys that say what kind of step a node mapping is; exactly one is required."""
+
+_TAGS = {
+    "ref": "ref-node",
+    "nsref": "nsref-node",
+    "map": "map-node",
+    "call": "call-node",
+    "switch": "switch-node",
+}
+UNION_TAGS = frozenset({"ref-string", "target-string", "switch-spec", *_TAGS.values()})
+"""Names pydantic inserts into error locations for the node union; not real keys."""
+
+
+def _node_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "ref-string"
+    if isinstance(value, dict):
+        for kind in NODE_KINDS:
+            if kind in value:
+                return _TAGS[kind]
+    return None
+
+
+NodeSpec = Annotated[
+    Annotated[
+        Ref,
+        Tag("ref-string"),
+        Field(description="Shorthand for `{ref: package.module:function}`."),
+    ]
+    | Annotated[RefNodeSpec, Tag("ref-node")]
+    | Annotated[NsrefNodeSpec, Tag("nsref-node")]
+    | Annotated[MapNodeSpec, Tag("map-node")]
+    | Annotated[CallNodeSpec, Tag("call-node")]
+    | Annotated[SwitchNodeSpec, Tag("switch-node")],
+    Discriminator(
+        _node_kind,
+        custom_error_type="node_kind",
+        custom_error_message="a node is a 'module:function' string or a mapping with one of "
+        "the keys ref, nsref, map, call, switch",
+    ),
+]
+
+
+class DagDefaults(BaseModel):
+    """Options every node of the DAG gets unless it sets its own."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    retries: int | None = Field(
+        default=None, ge=0, le=100, description="Extra attempts after a failure."
+    )
+    retry_backoff: Backoff | None = Field(
+        default=None, description="Wait before the first retry; doubles on each retry."
+    )
+    timeout: Duration | None = Field(default=None, description="Longest one attempt may run.")
+    concurrency: int | None = Field(
+        default=None, ge=1, description="Most elements in flight at once, for every `map` step."
+    )
+
+
+class DagSpec(BaseModel):
+    """A DAG: named steps (nodes) and the edges that carry values between them."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    description: str | None = Field(default=None, description="What the DAG does.")
+    nodes: dict[Name, NodeSpec] = Field(
+        min_length=1,
+        description="Step name -> what it runs. Names are a letter followed by letters, "
+        "digits or underscores (at most 64).",
+    )
+    edges: list[str] = Field(
+        default_factory=list,
+        description="Edges as chains: `a >> b >> c`; fan-out `a >> [b, c]`; fan-in "
+        "`[a, b] >> c`; `a >> b.param` feeds `b`'s parameter `param` explicitly. Without "
+        "a parameter, values are wired by type.",
+    )
+    inputs: Inputs = Field(
+        default_factory=dict,
+        description="Step name -> {parameter: value}: constant arguments, used when the DAG "
+        "runs on its own (`lyth run`, triggers). Sources get their arguments here; other "
+        "steps get these on top of what their upstreams wire in.",
+    )
+    defaults: DagDefaults | None = Field(
+        default=None, description="Options every step gets unless it sets its own."
+    )
+    max_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most steps of one run in flight at once (default: no limit).",
+    )
+
+
+class CronTriggerSpec(BaseModel):
+    """Runs a DAG on a cron schedule (executed by `lyth start`)."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    dag: NsRefStr = Field(
+        description="The DAG to run: a DAG of this file (its name) or the `nsref` of a DAG "
+        "in the `namespace:` section."
+    )
+    cron: str = Field(
+        description="When to run: 5 fields (`minute hour day month weekday`), or 6 with "
+        "seconds first (`second minute hour day month weekday`), or a macro such as "
+        "`@daily`, `@hourly`."
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="The IANA time zone the schedule is read in, e.g. `Europe/Berlin`; "
+        "daylight-saving changes are handled (a daily job runs once a day).",
+    )
+    inputs: Inputs = Field(
+        default_factory=dict,
+        description="Step name -> {parameter: value} for the runs this trigger starts, on "
+        "top of the DAG's own `inputs`.",
+    )
+    catchup: Literal["none", "latest", "all"] = Field(
+        default="none",
+        description="Ticks missed while the engine was down: `none` skips them, `latest` "
+        "runs the most recent one, `all` runs each one in order (within `catchup_window`, "
+        "at most `catchup_cap`).",
+    )
+    catchup_window: Duration | None = Field(
+        default=None,
+        description="How far back missed ticks count, e.g. `6h`, `2d` (default: no limit).",
+    )
+    catchup_cap: int = Field(
+        default=100,
+        ge=1,
+        description="Most missed ticks `catchup: all` runs (and most ticks `overlap: queue` "
+        "keeps waiting).",
+    )
+    overlap: Literal["skip", "queue", "replace", "allow"] = Field(
+        default="skip",
+        description="When a tick comes while this trigger's previous run still runs: "
+        "`skip` the tick (recorded as skipped), `queue` it, `replace` (cancel) the running "
+        "run, or `allow` both.",
+    )
+    enabled: bool = Field(
+        default=True,
+        description="`false` keeps the trigger defined but not firing.",
+    )
+    description: str | None = Field(default=None, description="What the trigger is for.")
+
+
+class StorageSpec(BaseModel):
+    """Where runs, triggers and caches are stored, and the engine's log file."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    data_dir: str | None = Field(
+        default=None,
+        description="The data directory, relative to this file's directory (default "
+        "`data`). `--data` and `LYTH_DATA_DIR` override it.",
+    )
+    dags_db: str | None = Field(
+        default=None,
+        description="The run history (provenance) SQLite file, relative to the data "
+        "directory (default `dags.db`).",
+    )
+    triggers_db: str | None = Field(
+        default=None,
+        description="The trigger state SQLite file, relative to the data directory "
+        "(default `triggers.db`).",
+    )
+    cache_db: str | None = Field(
+        default=None,
+        description="The cache SQLite file for `type: cache` namespace entries, relative "
+        "to the data directory (default `cache.db`).",
+    )
+    log_file: str | None = Field(
+        default=None,
+        description="The engine's log file (`lyth start`), relative to the data directory "
+        "(default `lyth.log`).",
+    )
+    log_level: LogLevel | None = Field(
+        default=None,
+        description="The engine's log level (default `INFO`); `LYTH_LOG_LEVEL` overrides it.",
+    )
+    loggers: dict[str, LogLevel] = Field(
+        default_factory=dict,
+        description="Levels for individual loggers, e.g. `{my.module: DEBUG}`.",
+    )
+
+
+class LythConfig(BaseModel):
+    """A lyth.yaml file: storage, DAGs, triggers and namespace entries."""
+
+    model_config: ClassVar[ConfigDict] = _STRICT
+
+    version: Literal[1] = Field(
+        default=1, description="The format version of this file; `1` is the only one."
+    )
+    storage: StorageSpec = Field(
+        default_factory=StorageSpec, description="Where runs, triggers and caches are stored."
+    )
+    dags: dict[Name, DagSpec] = Field(
+        default_factory=dict,
+        description="DAG name -> its definition. Names are a letter followed by letters, "
+        "digits or underscores (at most 64).",
+    )
+    triggers: dict[Name, CronTriggerSpec] = Field(
+        default_factory=dict, description="Trigger name -> a cron schedule that runs a DAG."
+    )
+    namespace: list[NamespaceEntry] = Field(
+        default_factory=list,
+        description="Callables and DAGs registered by reference, as in upstream lythonic "
+        "(`type: auto`, `cache` or `fragment`).",
+    )

@@ -1,0 +1,144 @@
+"""Trusted settings: ``LYTH_*`` environment variables and an optional settings file.
+
+These are set by whoever deploys lythonic, never by ``lyth.yaml`` itself:
+the import allow-list lives here so that editing the YAML cannot widen what
+it may import. Precedence: explicit arguments (CLI options), then the
+environment, then the settings file (TOML, named by ``LYTH_SETTINGS_FILE``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["SETTINGS_FILE_ENV", "LythSettings", "SettingsError", "load_settings"]
+
+SETTINGS_FILE_ENV = "LYTH_SETTINGS_FILE"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class SettingsError(Exception):
+    """The environment or the settings file holds an invalid setting."""
+
+
+class LythSettings(BaseSettings):
+    """Deployment settings of lythonic (``LYTH_<NAME>`` environment variables).
+
+    >>> LythSettings(allow_imports="mypkg, other.pipelines").allow_imports
+    ['mypkg', 'other.pipelines']
+    """
+
+    model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
+        env_prefix="LYTH_", extra="forbid", validate_default=True
+    )
+
+    config: Path = Field(
+        default=Path("lyth.yaml"),
+        description="The config file the commands read (`LYTH_CONFIG`).",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="The data directory (`LYTH_DATA_DIR`); overrides `storage.data_dir`.",
+    )
+    log_level: LogLevel | None = Field(
+        default=None,
+        description="The log level (`LYTH_LOG_LEVEL`); overrides `storage.log_level`.",
+    )
+    log_format: Literal["auto", "console", "json"] = Field(
+        default="auto",
+        description="Log lines for people (`console`), for machines (`json`), or `auto`: "
+        "console on a terminal, JSON otherwise (`LYTH_LOG_FORMAT`).",
+    )
+    allow_imports: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Module prefixes lyth.yaml may import from, comma-separated in "
+        "`LYTH_ALLOW_IMPORTS` (e.g. `mypkg,shared.pipelines`); `*` allows every module "
+        "not on the deny list.",
+    )
+    deny_imports: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Module prefixes never imported, on top of the built-in deny list "
+        "(`LYTH_DENY_IMPORTS`).",
+    )
+    allow_project_packages: bool = Field(
+        default=True,
+        description="Also allow the packages (directories with `__init__.py`) next to "
+        "lyth.yaml (`LYTH_ALLOW_PROJECT_PACKAGES`).",
+    )
+
+    @field_validator("allow_imports", "deny_imports", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allow_imports", "deny_imports")
+    @classmethod
+    def _prefixes(cls, value: list[str]) -> list[str]:
+        import re
+
+        for prefix in value:
+            if prefix != "*" and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_]\w*)*$", prefix):
+                raise ValueError(f"{prefix!r} is not a module prefix like 'pkg' or 'pkg.sub'")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        settings_file = os.environ.get(SETTINGS_FILE_ENV)
+        if settings_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(settings_file)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> LythSettings:
+    """Settings from the environment and the settings file; ``overrides`` win.
+
+    Raises ``SettingsError`` with the variable (or file key) and what is wrong.
+    """
+    settings_file = os.environ.get(SETTINGS_FILE_ENV)
+    if settings_file and not Path(settings_file).is_file():
+        raise SettingsError(f"{SETTINGS_FILE_ENV}={settings_file}: no such file")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return LythSettings(**given)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            where = f"LYTH_{field.upper()}"
+            if settings_file:
+                where += f" (or '{field}' in {settings_file})"
+            problems.append(f"{where}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    except ValueError as e:  # e.g. a settings file that is not valid TOML
+        raise SettingsError(f"invalid settings: {e}") from None

@@ -1,0 +1,100 @@
+"""The value types of ``lyth.yaml``: names, references and durations.
+
+Each type is checked the same way by pydantic at load time and by the JSON
+Schema in an editor: the patterns below are the single source of both.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+
+__all__ = [
+    "IDENT_RE",
+    "NAME_RE",
+    "NSREF_RE",
+    "REF_RE",
+    "Backoff",
+    "Duration",
+    "Ident",
+    "Name",
+    "NsRefStr",
+    "Ref",
+    "Target",
+    "parse_duration",
+]
+
+_NAME = r"[A-Za-z][A-Za-z0-9_]{0,63}"
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_MODULE = rf"{_IDENT}(?:\.{_IDENT})*"
+_ATTR = r"[A-Za-z][A-Za-z0-9_]*"
+
+NAME_RE = re.compile(rf"^{_NAME}$")
+"""DAG, node and trigger names: they reach SQL, file paths and run paths."""
+IDENT_RE = re.compile(rf"^{_IDENT}$")
+"""A Python parameter name."""
+REF_RE = re.compile(rf"^{_MODULE}:{_ATTR}$")
+"""``package.module:attribute`` (no private attributes)."""
+NSREF_RE = re.compile(rf"^(?:{_MODULE}:)?[A-Za-z_][A-Za-z0-9_.]*$")
+"""A namespace key: ``scope.sub:leaf`` or a bare ``leaf``."""
+
+Name = Annotated[str, StringConstraints(pattern=NAME_RE.pattern)]
+"""A letter, then up to 63 letters, digits or underscores."""
+Ident = Annotated[str, StringConstraints(pattern=IDENT_RE.pattern)]
+Ref = Annotated[str, StringConstraints(pattern=REF_RE.pattern)]
+NsRefStr = Annotated[str, StringConstraints(pattern=NSREF_RE.pattern)]
+Target = Annotated[str, StringConstraints(pattern=rf"^(?:{_NAME}|{_MODULE}:{_ATTR})$")]
+"""A DAG of this file (its name) or a Python ``module:attribute``."""
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = r"\d+(?:\.\d+)?(?:ms|s|m|h|d)"
+_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION_RE = re.compile(rf"^(?:{_PART})+$")
+# The same pattern, refusing durations that add up to zero (e.g. "0s").
+_POSITIVE_PATTERN = rf"^(?=.*[1-9])(?:{_PART})+$"
+
+
+def parse_duration(value: Any) -> Any:
+    """Seconds from ``30s``, ``2m``, ``1h30m``, ``500ms``, ``1d`` or a number.
+
+    Anything else is returned unchanged for pydantic to reject with its type error.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if _DURATION_RE.match(text):
+            return sum(float(n) * _UNITS[u] for n, u in _PART_RE.findall(text))
+        raise ValueError(
+            f"'{value}' is not a duration: write a number of seconds or e.g. 30s, 2m, 1h30m, "
+            "500ms, 1d"
+        )
+    return value
+
+
+def _duration_schema(positive: bool) -> dict[str, Any]:
+    number: dict[str, Any] = {"type": "number"}
+    number["exclusiveMinimum" if positive else "minimum"] = 0
+    pattern = _POSITIVE_PATTERN if positive else _DURATION_RE.pattern
+    return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(gt=0),
+    WithJsonSchema(_duration_schema(positive=True)),
+]
+"""A positive duration: seconds, or text like ``30s``/``2m``/``1h30m``."""
+
+Backoff = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    Field(ge=0),
+    WithJsonSchema(_duration_schema(positive=False)),
+]
+"""A duration that may be zero."""
