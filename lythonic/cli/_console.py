@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from lythonic.logs import LogFormat, configure_logging
+if TYPE_CHECKING:
+    from lythonic.logs import LogFormat
 
 __all__ = ["Console", "setup_cli_logging"]
 
@@ -52,6 +53,8 @@ class _NoTraceback(logging.Filter):
 
 def setup_cli_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
     """Log to stderr through ``lythonic.logs``; tracebacks only at DEBUG."""
+    from lythonic.logs import configure_logging  # structlog: only for commands that log
+
     target = stream if stream is not None else sys.stderr
     configure_logging(level=level, fmt=fmt, stream=target)
     if level.upper() == "DEBUG":

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lythonic.compose._execution import new_run_id
 from lythonic.declarative import (
     ConfigError,
     LoadedConfig,
@@ -31,7 +30,6 @@ from lythonic.declarative import (
 )
 from lythonic.declarative._check import missing_source_inputs
 from lythonic.declarative._diagnostics import did_you_mean
-from lythonic.declarative._graph import render_graph
 
 __all__ = [
     "EXIT_FAILED",
@@ -240,6 +238,8 @@ def run(
     except UsageError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
 
+    from lythonic.compose._execution import new_run_id
+
     if provenance_factory is None:
         from lythonic.compose.dag_provenance import DagProvenance
 
@@ -312,6 +312,8 @@ def _run_reply(dag: str, result: Any, took: float, db: Path, as_json: bool) -> R
 
 def graph(dag: str, config: Path, settings: LythSettings, *, fmt: str = "mermaid") -> Reply:
     """Draw DAG ``dag`` of ``config``."""
+    from lythonic.declarative._graph import render_graph
+
     loaded = _load(config, settings)
     if isinstance(loaded, Reply):
         return loaded

@@ -104,6 +104,7 @@ class Builder:
         # (dag, step) -> the file DAG a composite step runs, when it is one of ours
         self.file_targets: dict[tuple[str, str], str] = {}
         self.fragment_prefixes: list[str] = []
+        self._placeholders: dict[str, Callable[..., Any]] = {}
 
     @property
     def static(self) -> bool:
@@ -119,7 +120,13 @@ class Builder:
         if self.resolver is not None:
             return self.resolver.resolve(ref)
         self.check_module(ref.partition(":")[0])
-        return _placeholder_dag(ref) if want == "dag" else _placeholder(ref)
+        if want == "dag":
+            return _placeholder_dag(ref)
+        # One stand-in per reference, as one function is one object when imported.
+        found = self._placeholders.get(ref)
+        if found is None:
+            found = self._placeholders[ref] = _placeholder(ref)
+        return found
 
     def ref_error(self, path: Path, e: RefError) -> None:
         self.diag(path, e.message, e.code, hint=e.hint)
@@ -362,7 +369,7 @@ class Builder:
         if not callable(obj):
             self.diag(
                 ref_path,
-                f"'{ref}' is a {type(obj).__name__}, not a function or a DAG",
+                f"'{ref}' is a value of type {type(obj).__name__}, not a function or a DAG",
                 "ref_kind",
             )
             raise _Reported()

@@ -92,6 +92,14 @@ def _issue_site(b: Builder, name: str, issue: DagIssue) -> tuple[Path, dict[str,
     return ("dags", name), {"key": True}
 
 
+_PY_PORT = re.compile(r"\.param\('(\w+)'\)")
+
+
+def _in_yaml_terms(message: str) -> str:
+    """Compose messages show the Python fix (``b.param('x')``); YAML writes ``b.x``."""
+    return _PY_PORT.sub(r".\1", message)
+
+
 def report_issues(b: Builder, name: str, issues: list[DagIssue]) -> None:
     """Place each ``Dag.check`` issue of file DAG ``name`` at its YAML declaration."""
     spec = b.spec.dags[name]
@@ -105,7 +113,7 @@ def report_issues(b: Builder, name: str, issues: list[DagIssue]) -> None:
             _report_nested(b, name, issue, spec.inputs)
             continue
         path, where = _issue_site(b, name, issue)
-        b.diag(path, issue.message, issue.code, severity=issue.severity, **where)
+        b.diag(path, _in_yaml_terms(issue.message), issue.code, severity=issue.severity, **where)
 
 
 def _report_nested(
@@ -130,7 +138,7 @@ def _report_nested(
             b.diag(
                 path,
                 f"step '{label}' runs DAG '{target}' as a sub-DAG, where its `inputs` do not "
-                f"apply: {issue.message}",
+                f"apply: {_in_yaml_terms(issue.message)}",
                 issue.code,
                 severity=issue.severity,
                 key=True,
@@ -138,7 +146,7 @@ def _report_nested(
         return
     b.diag(
         path,
-        f"in the sub-DAG of step '{label}': {issue}",
+        f"in the sub-DAG of step '{label}': {_in_yaml_terms(str(issue))}",
         issue.code,
         severity=issue.severity,
         key=True,
@@ -188,7 +196,10 @@ def _check_triggers(b: Builder) -> None:
             continue
         check_inputs(b, dag, trigger.inputs, (*path, "inputs"))
         declared = b.spec.dags[trigger.dag].inputs if trigger.dag in b.spec.dags else {}
-        merged = {k: {**declared.get(k, {}), **trigger.inputs.get(k, {})} for k in dag.nodes}
+        merged = {
+            n.label: {**declared.get(n.label, {}), **trigger.inputs.get(n.label, {})}
+            for n in dag.sources()
+        }
         for label, param in missing_source_inputs(dag, merged):
             b.diag(
                 path,

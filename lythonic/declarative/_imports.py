@@ -163,7 +163,7 @@ class ImportPolicy:
             return (
                 "import_not_allowed",
                 f"is not in the import allow-list (allowed: {allowed})",
-                f"allow it in trusted settings, e.g. LYTH_ALLOW_IMPORTS={module.split('.')[0]}",
+                f"allow it in trusted settings, e.g. LYTH_ALLOW_IMPORTS={module.rpartition('.')[0] or module}",
             )
         return None
 
@@ -278,6 +278,8 @@ class Resolver:
 
         if isinstance(obj, Dag):
             return  # a DAG is data built by the (allowed) module that holds it
+        if not callable(obj) and not isinstance(obj, ModuleType):
+            return  # a plain value runs nothing; the caller says it is not a step
         owner = _owner(obj)
         if owner is None:
             raise RefError(

@@ -38,6 +38,7 @@ _ALLOWED_TAGS = frozenset(
     _STD + t for t in ("null", "bool", "int", "float", "str", "timestamp", "map", "seq")
 )
 _MERGE_TAG = _STD + "merge"
+_STR_TAG = _STD + "str"
 
 
 class SourceMap:
@@ -135,7 +136,10 @@ class _Builder:
             )
             return None
         if isinstance(node, ScalarNode):
-            value = self.loader.construct_object(node)
+            if node.tag == _STR_TAG:  # the common case, without the constructor's overhead
+                value: Any = node.value
+            else:
+                value = self.loader.construct_object(node)
             if isinstance(value, str):
                 self._note_exact(node, value, path)
             return value
@@ -156,7 +160,7 @@ class _Builder:
         if start.line != end.line:
             return
         quoted = node.style in ("'", '"')
-        if node.style not in (None, "'", '"'):
+        if node.style not in (None, "", "'", '"'):  # libyaml spells "plain" as ""
             return
         raw = self.text[start.index + quoted : end.index - quoted]
         if raw == value:
