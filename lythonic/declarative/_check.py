@@ -25,10 +25,22 @@ __all__ = ["check_config", "check_inputs", "check_schedule", "missing_source_inp
 _STRUCTURAL = frozenset({"cycle", "composite_upstreams"})
 
 
-def check_inputs(b: Builder, dag: Dag, inputs: Mapping[str, Mapping[str, Any]], path: Path) -> None:
-    """Every input names a step of ``dag`` and a parameter that step takes."""
+def check_inputs(
+    b: Builder,
+    dag: Dag,
+    inputs: Mapping[str, Mapping[str, Any]],
+    path: Path,
+    declared: Mapping[str, Any] | None = None,
+) -> None:
+    """Every input names a step of ``dag`` and a parameter that step takes.
+
+    ``declared`` are the step names the file declares: one that could not be
+    built was reported already.
+    """
     for label, params in inputs.items():
         node = dag.nodes.get(label)
+        if node is None and declared is not None and label in declared:
+            continue
         if node is None:
             b.diag(
                 (*path, label),
@@ -194,7 +206,8 @@ def _check_triggers(b: Builder) -> None:
             continue
         if b.static or trigger.dag in b.broken:
             continue
-        check_inputs(b, dag, trigger.inputs, (*path, "inputs"))
+        declared_steps = b.spec.dags[trigger.dag].nodes if trigger.dag in b.spec.dags else None
+        check_inputs(b, dag, trigger.inputs, (*path, "inputs"), declared_steps)
         declared = b.spec.dags[trigger.dag].inputs if trigger.dag in b.spec.dags else {}
         merged = {
             n.label: {**declared.get(n.label, {}), **trigger.inputs.get(n.label, {})}
@@ -226,7 +239,7 @@ def check_config(b: Builder) -> None:
         spec = b.spec.dags[name]
         inputs_path: Path = ("dags", name, "inputs")
         if not b.static:
-            check_inputs(b, dag, spec.inputs, inputs_path)
+            check_inputs(b, dag, spec.inputs, inputs_path, spec.nodes)
         given = {label: set(params) for label, params in spec.inputs.items()}
         report_issues(b, name, dag.check(inputs=given))
     for node in b.namespace._all_leaves():

@@ -1,0 +1,183 @@
+"""`lyth run`: runs a DAG once with provenance, prints outputs and the run id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lythonic.cli import commands
+from lythonic.compose.dag_provenance import DagProvenance
+from lythonic.declarative import LythSettings
+from tests.cli.conftest import ROOT, STEPS, Invoke
+
+LYTH_YAML = str(ROOT / "lyth.yaml")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """A small config with a source that needs an input and a step that can fail."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"""version: 1
+dags:
+  shout:
+    nodes:
+      up: {STEPS}:upper
+      size: {STEPS}:length
+    edges: [up >> size]
+  broken:
+    nodes:
+      text: {STEPS}:text
+      boom: {STEPS}:fail
+    edges: [text >> boom]
+"""
+    )
+    return path
+
+
+def _run_ids(db: Path) -> list[str]:
+    prov = DagProvenance(db)
+    try:
+        return [r.run_id for r in prov.get_recent_runs(limit=10, top_level_only=True)]
+    finally:
+        prov.close()
+
+
+def test_run_prints_outputs_and_records_the_run(lyth: Invoke, tmp_path: Path) -> None:
+    """The bundled word_count runs; stdout names the run; the store holds it."""
+    data = tmp_path / "data"
+    result = lyth("run", "word_count", "--config", LYTH_YAML, "--data", str(data))
+    assert result.exit_code == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("run ") and " of word_count: completed in " in first
+    run_id = first.split()[1]
+    assert "reduce:" in result.stdout and '"values": 7' in result.stdout
+    assert _run_ids(data / "dags.db") == [run_id]
+    prov = DagProvenance(data / "dags.db")
+    try:
+        row = prov.get_run(run_id)
+        assert row is not None and row["status"] == "completed" and row["initiated_by"] == "manual"
+        labels = {n["node_label"] for n in prov.get_node_executions(run_id)}
+        assert labels == {"read", "split", "chunks", "reduce"}
+    finally:
+        prov.close()
+
+
+def test_json_output(lyth: Invoke, tmp_path: Path) -> None:
+    """--json gives run id, status, outputs and the store on stdout."""
+    result = lyth("run", "etl", "-c", LYTH_YAML, "-d", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "completed" and data["dag"] == "etl"
+    assert data["outputs"] == {"totals": {"amer": 112.47, "apac": 274.5, "emea": 237.38}}
+    assert data["provenance"] == str((tmp_path / "dags.db").resolve())
+
+
+def test_inputs_from_the_command_line(lyth: Invoke, config: Path, tmp_path: Path) -> None:
+    """--input STEP.PARAM=VALUE (JSON or text) and --inputs-json (file or stdin) feed steps."""
+    ok = lyth("run", "shout", "-c", str(config), "-i", "up.s=hello", "--json")
+    assert json.loads(ok.stdout)["outputs"] == {"size": 5}
+    quoted = lyth("run", "shout", "-c", str(config), "-i", 'up.s="42"', "--json")
+    assert json.loads(quoted.stdout)["outputs"] == {"size": 2}
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text('{"up": {"s": "abc"}}')
+    from_file = lyth("run", "shout", "-c", str(config), "--inputs-json", str(inputs), "--json")
+    assert json.loads(from_file.stdout)["outputs"] == {"size": 3}
+    from_stdin = lyth(
+        "run",
+        "shout",
+        "-c",
+        str(config),
+        "--inputs-json",
+        "-",
+        "--json",
+        input='{"up": {"s": "x"}}',
+    )
+    assert json.loads(from_stdin.stdout)["outputs"] == {"size": 1}
+    both = lyth(
+        "run",
+        "shout",
+        "-c",
+        str(config),
+        "--inputs-json",
+        str(inputs),
+        "-i",
+        "up.s=abcdef",
+        "--json",
+    )
+    assert json.loads(both.stdout)["outputs"] == {"size": 6}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "shuot"], "unknown DAG 'shuot'; did you mean 'shout'?"),
+        (["run", "shout", "-i", "upp.s=1"], "DAG 'shout' has no step 'upp'; did you mean 'up'?"),
+        (["run", "shout", "-i", "up.x=1"], "step 'up' has no parameter 'x'"),
+        (["run", "shout", "-i", "up=1"], "write STEP.PARAM=VALUE"),
+        (["run", "shout"], "DAG 'shout' needs input 'up.s': pass --input up.s=..."),
+        (["run", "shout", "--inputs-json", "missing.json"], "--inputs-json missing.json"),
+    ],
+)
+def test_usage_errors(lyth: Invoke, config: Path, args: list[str], words: str) -> None:
+    """Wrong DAG, step, parameter or input syntax: exit 2 with the fix, nothing runs."""
+    result = lyth(*args, "-c", str(config))
+    assert result.exit_code == 2 and words in result.stderr, result.stderr
+    assert not (config.parent / "data" / "dags.db").exists()
+
+
+def test_failed_run_exits_1_without_traceback(lyth: Invoke, config: Path) -> None:
+    """A failing step: exit 1, the error on stderr (no traceback), the run recorded as failed."""
+    result = lyth("run", "broken", "-c", str(config))
+    assert result.exit_code == 1
+    assert " of broken: failed in " in result.stdout
+    assert "lyth: step 'boom' failed: RuntimeError: cannot handle 'hello world'" in result.stderr
+    assert "Traceback" not in result.stderr
+    prov = DagProvenance(config.parent / "data" / "dags.db")
+    try:
+        (run,) = prov.get_recent_runs(limit=5, top_level_only=True)
+        assert run.status == "failed"
+        failed = [n for n in prov.get_node_executions(run.run_id) if n["status"] == "failed"]
+        assert "Traceback" in failed[0]["error"]
+    finally:
+        prov.close()
+
+
+def test_invalid_config_runs_nothing(lyth: Invoke, tmp_path: Path) -> None:
+    """An invalid config: exit 1 with its diagnostics; no store is created."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text("dags:\n  d:\n    nodes: {a: os:system}\n")
+    result = lyth("run", "d", "-c", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:3:16: module 'os' may never be imported" in result.stderr
+    assert "invalid config, nothing was run" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_progress_on_a_terminal(config: Path) -> None:
+    """With a progress sink (a terminal), each top-level step is reported as it finishes."""
+    lines: list[str] = []
+    settings = LythSettings(allow_imports=["tests.declarative.fixtures"])
+    reply = commands.run(
+        "shout", config, settings, inputs={"up": {"s": "abc"}}, progress=lines.append
+    )
+    assert reply.code == 0
+    assert lines[0].startswith("lyth: running shout (run ")
+    assert [line.split()[1] for line in lines[1:]] == ["up", "size"]
+    assert all(line.strip().startswith("✓") for line in lines[1:])
+
+
+def test_graph_command(lyth: Invoke) -> None:
+    """`lyth graph` prints Mermaid by default, DOT or JSON on request; unknown DAG is exit 2."""
+    mermaid = lyth("graph", "word_count", "-c", LYTH_YAML)
+    assert mermaid.exit_code == 0 and mermaid.stdout.startswith("flowchart LR\n")
+    dot = lyth("graph", "etl", "-c", LYTH_YAML, "--format", "dot")
+    assert dot.stdout.startswith('digraph "etl"')
+    as_json = lyth("graph", "etl", "-c", LYTH_YAML, "-f", "json")
+    assert json.loads(as_json.stdout)["dag"] == "etl"
+    missing = lyth("graph", "etll", "-c", LYTH_YAML)
+    assert missing.exit_code == 2 and "did you mean 'etl'?" in missing.stderr
+    bad = lyth("graph", "etl", "-c", LYTH_YAML, "-f", "svg")
+    assert bad.exit_code == 2

@@ -1,0 +1,92 @@
+"""`lyth validate`: silent on success, every problem with its place on failure, --json for CI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import ROOT, STEPS, Invoke
+
+BROKEN = ROOT / "tests" / "declarative" / "fixtures" / "broken"
+
+
+def test_valid_file_is_silent(lyth: Invoke) -> None:
+    """A valid file: exit 0, nothing on stdout or stderr."""
+    result = lyth("validate", str(ROOT / "lyth.yaml"))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_default_file_comes_from_settings(lyth: Invoke, tmp_path: Path) -> None:
+    """Without FILE, LYTH_CONFIG names the file (else ./lyth.yaml)."""
+    result = lyth("validate", config=str(tmp_path / "nowhere.yaml"))
+    assert result.exit_code == 1 and "nowhere.yaml: no such file" in result.stderr
+
+
+def test_every_problem_on_stderr(lyth: Invoke, tmp_path: Path) -> None:
+    """An invalid file: exit 1, one FILE:LINE:COL line per problem and a count."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"dags:\n  d:\n    nodes:\n      a: {STEPS}:text\n      b: {STEPS}:uper\n"
+        "    edges: [a >> c]\n"
+    )
+    result = lyth("validate", str(path))
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{path}:5:10: module '{STEPS}' has no attribute 'uper'")
+    assert lines[1].startswith(f"{path}:6:18: unknown step 'c'")
+    assert lines[-1] == "2 errors, 0 warnings"
+    assert "Traceback" not in result.stderr
+
+
+def test_json_output(lyth: Invoke) -> None:
+    """--json prints a machine-readable report on stdout (and keeps the exit code)."""
+    result = lyth("validate", "--json", str(BROKEN / "cycle.yaml"))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["errors"] == 1
+    (diag,) = data["diagnostics"]
+    assert (diag["line"], diag["column"], diag["code"]) == (11, 9, "cycle")
+    ok = json.loads(lyth("validate", "--json", str(ROOT / "lyth.yaml")).stdout)
+    assert ok == {
+        "file": str(ROOT / "lyth.yaml"),
+        "valid": True,
+        "static": False,
+        "errors": 0,
+        "warnings": 0,
+        "diagnostics": [],
+    }
+
+
+def test_static_and_strict(lyth: Invoke, tmp_path: Path) -> None:
+    """--static skips imports (a missing function goes unnoticed); --strict fails on warnings."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"dags:\n  d:\n    nodes:\n      a: {STEPS}:text\n      l: {STEPS}:untyped\n"
+        f"      u: {STEPS}:upper\n      x: {STEPS}:missing_function\n"
+        "    edges: [a >> u, l >> u]\n"
+    )
+    assert lyth("validate", "--static", str(path)).exit_code == 0
+    path.write_text(path.read_text().replace(f"      x: {STEPS}:missing_function\n", ""))
+    warned = lyth("validate", str(path))
+    assert warned.exit_code == 0 and ": warning: " in warned.stderr
+    assert lyth("validate", "--strict", str(path)).exit_code == 1
+
+
+def test_allow_list_comes_from_the_environment(lyth: Invoke) -> None:
+    """The same file fails when LYTH_ALLOW_IMPORTS does not allow its modules."""
+    path = str(BROKEN.parent.parent / "fixtures" / "broken" / "unknown_input_step.yaml")
+    result = lyth("validate", path, allow_imports="examples")
+    assert result.exit_code == 1 and "is not in the import allow-list" in result.stderr
+
+
+def test_bad_settings_are_usage_errors(lyth: Invoke) -> None:
+    """An invalid LYTH_* variable is exit 2 naming it."""
+    result = lyth("validate", log_level="LOUD")
+    assert result.exit_code == 2 and "LYTH_LOG_LEVEL" in result.stderr
+
+
+def test_schema_command(lyth: Invoke) -> None:
+    """`lyth schema` prints exactly the checked-in schema."""
+    result = lyth("schema")
+    assert result.exit_code == 0
+    assert result.stdout == (ROOT / "schemas" / "lyth.schema.json").read_text(encoding="utf-8")
