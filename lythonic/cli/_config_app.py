@@ -71,6 +71,7 @@ def validate_cmd(
         bool,
         typer.Option(
             "--static",
+            "--no-imports",
             help="Import nothing: check structure, names and schedules only "
             "(references are still checked against the allow-list).",
         ),

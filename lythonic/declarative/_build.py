@@ -163,6 +163,8 @@ class Builder:
                 self.ref_error((*path, "gref"), e)
             except (ValueError, TypeError) as e:
                 self.diag(path, f"namespace entry {i + 1}: {e}", "namespace")
+            except Exception as e:  # user code (a factory, a fragment's __init__) failed
+                self.diag(path, f"namespace entry {i + 1}: {type(e).__name__}: {e}", "namespace")
             for t, trigger in enumerate(data.get("triggers") or []):
                 self._poll_fn(trigger, (*path, "triggers", t, "poll_fn"))
 
@@ -295,6 +297,14 @@ class Builder:
                 tainted.add(label)
             except (ValueError, TypeError) as e:
                 self.diag(path, f"step '{label}' of DAG '{name}': {e}", "step", key=True)
+                tainted.add(label)
+            except Exception as e:  # user code (a @dag_factory) failed while building
+                self.diag(
+                    path,
+                    f"step '{label}' of DAG '{name}': building it raised {type(e).__name__}: {e}",
+                    "step",
+                    key=True,
+                )
                 tainted.add(label)
         self._edges(name, dag, spec, tainted)
         if tainted:

@@ -181,3 +181,33 @@ def test_graph_command(lyth: Invoke) -> None:
     assert missing.exit_code == 2 and "did you mean 'etl'?" in missing.stderr
     bad = lyth("graph", "etl", "-c", LYTH_YAML, "-f", "svg")
     assert bad.exit_code == 2
+
+
+def test_cache_entries_are_mounted(tmp_path: Path) -> None:
+    """A step using a `type: cache` namespace entry is served from the cache store on re-runs."""
+    from tests.declarative.fixtures import steps
+
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"""dags:
+  d:
+    nodes:
+      text: {STEPS}:text
+      up: {{nsref: "text:cached_upper"}}
+    edges: [text >> up]
+namespace:
+  - type: cache
+    nsref: "text:cached_upper"
+    gref: {STEPS}:counted_upper
+    min_ttl: 1
+    max_ttl: 2
+"""
+    )
+    settings = LythSettings(allow_imports=["tests.declarative.fixtures"])
+    steps.CALLS.clear()
+    first = commands.run("d", path, settings)
+    second = commands.run("d", path, settings)
+    assert first.code == second.code == 0
+    assert 'up: "HELLO WORLD"' in first.stdout and 'up: "HELLO WORLD"' in second.stdout
+    assert steps.CALLS == ["hello world"]
+    assert (tmp_path / "data" / "cache.db").exists()

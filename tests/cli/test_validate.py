@@ -66,6 +66,8 @@ def test_static_and_strict(lyth: Invoke, tmp_path: Path) -> None:
         "    edges: [a >> u, l >> u]\n"
     )
     assert lyth("validate", "--static", str(path)).exit_code == 0
+    assert lyth("validate", "--no-imports", str(path)).exit_code == 0
+    assert lyth("validate", str(path)).exit_code == 1
     path.write_text(path.read_text().replace(f"      x: {STEPS}:missing_function\n", ""))
     warned = lyth("validate", str(path))
     assert warned.exit_code == 0 and ": warning: " in warned.stderr
