@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,7 +58,7 @@ def test_hourly_fires_at_both_0200_instants_on_fall_back() -> None:
         "2024-10-27T02:00:00+01:00",
         "2024-10-27T03:00:00+01:00",
     ]
-    assert [b - a for a, b in zip(ticks, ticks[1:], strict=False)] == [timedelta(hours=1)] * 3
+    assert [b - a for a, b in itertools.pairwise(ticks)] == [timedelta(hours=1)] * 3
 
 
 def test_hourly_has_no_0200_on_spring_forward() -> None:
@@ -180,7 +181,7 @@ def test_bad_cron_is_a_clear_error(expr: str, words: str) -> None:
 
 def test_unknown_timezone_is_a_clear_error() -> None:
     """An unknown timezone raises CronError suggesting an IANA name."""
-    with pytest.raises(CronError, match="unknown timezone 'Europe/Berlinn'.*IANA"):
+    with pytest.raises(CronError, match=r"unknown timezone 'Europe/Berlinn'.*IANA"):
         CronSchedule("0 * * * *", "Europe/Berlinn")
 
 

@@ -1,0 +1,343 @@
+"""TriggerStore: activations, events, tick claims, schema versions, SQLite settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from lythonic.compose._trigger_store import SCHEMA_VERSION, TickClaim, TickResult
+from lythonic.compose.dag_provenance import initiated_by
+from lythonic.compose.namespace import TriggerConfig
+from lythonic.compose.trigger import (
+    TriggerConfigError,
+    TriggerSpec,
+    TriggerStore,
+    TriggerStoreError,
+)
+from lythonic.testing import FakeClock
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[TriggerStore]:
+    s = TriggerStore(tmp_path / "triggers.db", clock=clock)
+    yield s
+    s.close()
+
+
+def poll(name: str, schedule: str = "0 * * * *", **kw: object) -> TriggerConfig:
+    return TriggerConfig(name=name, type="poll", schedule=schedule, **kw)  # type: ignore[arg-type]
+
+
+def test_activate_and_get(store: TriggerStore) -> None:
+    """An activated trigger is stored active with its DAG, type and config."""
+    assert store.activate(poll("daily", "0 0 * * *"), dag_nsref="p:etl") is True
+    a = store.get_activation("daily")
+    assert a is not None
+    assert (a["name"], a["dag_nsref"], a["status"], a["trigger_type"]) == (
+        "daily",
+        "p:etl",
+        "active",
+        "poll",
+    )
+    assert a["created_at"] == a["last_run_at"] == a["activated_at"] == T0.timestamp()
+    config = json.loads(a["config_json"])
+    assert config["schedule"] == "0 0 * * *"
+    assert (config["timezone"], config["catchup"], config["overlap"]) == ("UTC", "none", "skip")
+    assert store.get_activation("missing") is None
+
+
+def test_config_json_keeps_policies_and_payload(store: TriggerStore) -> None:
+    """The stored config holds poll_fn, timezone, policies and a JSON payload."""
+    tc = poll(
+        "t",
+        poll_fn="json:dumps",
+        timezone="Europe/Berlin",
+        catchup="all",
+        catchup_window=timedelta(hours=6),
+        catchup_cap=5,
+        overlap="queue",
+        payload={"k": 1},
+    )
+    store.activate(tc, "p:d")
+    config = json.loads(store.get_activation("t")["config_json"])  # type: ignore[index]
+    assert config == {
+        "schedule": "0 * * * *",
+        "poll_fn": "json:dumps",
+        "timezone": "Europe/Berlin",
+        "catchup": "all",
+        "catchup_window": 21600.0,
+        "catchup_cap": 5,
+        "overlap": "queue",
+        "payload": {"k": 1},
+    }
+
+
+def test_deactivate(store: TriggerStore) -> None:
+    """deactivate sets the status to disabled."""
+    store.activate(TriggerConfig(name="t1", type="push"), "p:d")
+    store.deactivate("t1")
+    assert store.get_activation("t1")["status"] == "disabled"  # type: ignore[index]
+
+
+async def test_reactivating_an_active_trigger_keeps_its_history(
+    store: TriggerStore, clock: FakeClock
+) -> None:
+    """Activating an active trigger again updates its config but keeps run times and activation time."""
+    store.activate(poll("t"), "p:d")
+    await clock.advance(hours=2)
+    store.update_last_run("t", "run-1")
+    before = store.get_activation("t")
+    await clock.advance(hours=1)
+    assert store.activate(poll("t", "*/5 * * * *"), "p:d2") is True
+    after = store.get_activation("t")
+    assert after is not None and before is not None
+    for col in ("last_run_at", "last_checked_at", "activated_at", "created_at", "last_run_id"):
+        assert after[col] == before[col], col
+    assert after["dag_nsref"] == "p:d2"
+    assert json.loads(after["config_json"])["schedule"] == "*/5 * * * *"
+
+
+async def test_keep_disabled_and_reenable(store: TriggerStore, clock: FakeClock) -> None:
+    """keep_disabled leaves a disabled trigger alone; a plain activate restarts its schedule from now."""
+    store.activate(poll("t"), "p:d")
+    store.deactivate("t")
+    await clock.advance(hours=5)
+    assert store.activate(poll("t"), "p:d", keep_disabled=True) is False
+    assert store.get_activation("t")["status"] == "disabled"  # type: ignore[index]
+    assert store.activate(poll("t"), "p:d") is True
+    a = store.get_activation("t")
+    assert a is not None and a["status"] == "active"
+    now = clock.now().timestamp()
+    assert a["activated_at"] == a["last_run_at"] == a["last_checked_at"] == now
+    assert a["created_at"] == T0.timestamp()
+
+
+def test_changed_by_records_the_initiator(store: TriggerStore) -> None:
+    """Who changed a trigger is recorded; a silent re-activation keeps the last deliberate change."""
+    with initiated_by("alice"):
+        store.activate(poll("t"), "p:d")
+    assert store.get_activation("t")["changed_by"] == "alice"  # type: ignore[index]
+    store.activate(poll("t"), "p:d")  # e.g. a process start: no initiator, no status change
+    assert store.get_activation("t")["changed_by"] == "alice"  # type: ignore[index]
+    with initiated_by("bob"):
+        store.deactivate("t")
+    assert store.get_activation("t")["changed_by"] == "bob"  # type: ignore[index]
+    store.activate(poll("t"), "p:d")  # status changes, no initiator: nobody is named
+    assert store.get_activation("t")["changed_by"] is None  # type: ignore[index]
+
+
+def test_active_poll_triggers(store: TriggerStore) -> None:
+    """Only active triggers of type poll are listed."""
+    store.activate(poll("poll1", "0 0 * * *"), "p:a")
+    store.activate(TriggerConfig(name="push1", type="push"), "p:b")
+    store.activate(poll("poll2"), "p:c")
+    store.deactivate("poll2")
+    assert [a["name"] for a in store.get_active_poll_triggers()] == ["poll1"]
+
+
+async def test_events_newest_first(store: TriggerStore, clock: FakeClock) -> None:
+    """record_event stores payload, run id and status; get_events lists newest first."""
+    store.activate(TriggerConfig(name="t1", type="push"), "p:d")
+    first = store.record_event("t1", payload={"key": "value"}, run_id="run-1", status="completed")
+    await clock.advance(seconds=1)
+    store.record_event("t1", payload={}, run_id="run-2")
+    events = store.get_events("t1")
+    assert [e["run_id"] for e in events] == ["run-2", "run-1"]
+    assert events[1]["event_id"] == first
+    assert json.loads(events[1]["payload_json"]) == {"key": "value"}
+    assert events[0]["payload_json"] is None
+    assert events[0]["status"] == "pending"
+    assert [e["run_id"] for e in store.get_events("t1", limit=1)] == ["run-2"]
+
+
+async def test_update_last_run_and_record_check(store: TriggerStore, clock: FakeClock) -> None:
+    """update_last_run moves last_run_at and last_checked_at; record_check only the latter."""
+    store.activate(poll("t"), "p:d")
+    await clock.advance(minutes=5)
+    store.record_check("t")
+    a = store.get_activation("t")
+    assert a is not None
+    assert a["last_checked_at"] == clock.now().timestamp()
+    assert a["last_run_at"] == T0.timestamp()
+    await clock.advance(minutes=5)
+    store.update_last_run("t", "run-9")
+    a = store.get_activation("t")
+    assert a is not None
+    assert a["last_run_at"] == a["last_checked_at"] == clock.now().timestamp()
+    assert a["last_run_id"] == "run-9"
+
+
+def claim(name: str, at: datetime, status: str = "running", event_id: str = "") -> TickClaim:
+    return TickClaim(name, at.timestamp(), f"{name}@x", status, None, event_id or f"{name}-{at}")
+
+
+def test_a_tick_is_claimed_once_across_connections(tmp_path: Path, clock: FakeClock) -> None:
+    """Two stores on one file: the second claim of the same tick is refused; a disabled trigger's tick too."""
+    db = tmp_path / "t.db"
+    a, b = TriggerStore(db, clock=clock), TriggerStore(db, clock=clock)
+    try:
+        a.activate(poll("t"), "p:d")
+        a.activate(poll("off"), "p:d")
+        a.deactivate("off")
+        tick = T0 + timedelta(hours=1)
+        with a._write() as cur:
+            assert a.claim_ticks(cur, [claim("t", tick, event_id="e1")], {"t": 7.0}) == ["claimed"]
+        with b._write() as cur:
+            got = b.claim_ticks(
+                cur,
+                [claim("t", tick, event_id="e2"), claim("off", tick), claim("nope", tick)],
+                {},
+            )
+        assert got == ["taken", "inactive", "inactive"]
+        assert [e["event_id"] for e in a.get_events("t")] == ["e1"]
+        assert a.get_activation("t")["next_run_at"] == 7.0  # type: ignore[index]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_tick_cursor_is_latest_tick_or_activation(store: TriggerStore) -> None:
+    """The schedule continues from the latest claimed tick, or from the activation time."""
+    store.activate(poll("t"), "p:d")
+    store.activate(poll("u"), "p:d")
+    with store._write() as cur:
+        store.claim_ticks(
+            cur, [claim("t", T0 + timedelta(hours=1)), claim("t", T0 + timedelta(hours=3))], {}
+        )
+    cursors = store.tick_cursors()
+    assert cursors["t"] == ("active", (T0 + timedelta(hours=3)).timestamp())
+    assert cursors["u"] == ("active", T0.timestamp())
+
+
+def test_finish_event_and_sweep(store: TriggerStore) -> None:
+    """Finishing a tick records status, run and error; sweep_unfinished marks the rest interrupted."""
+    store.activate(poll("t"), "p:d")
+    with store._write() as cur:
+        store.claim_ticks(
+            cur,
+            [
+                claim("t", T0 + timedelta(hours=1), event_id="e1"),
+                claim("t", T0 + timedelta(hours=2), event_id="e2"),
+                claim("t", T0 + timedelta(hours=3), "queued", event_id="e3"),
+            ],
+            {},
+        )
+    store.finish_now(TickResult("e1", "t", "failed", run_id="r1", error="boom", ran=True))
+    assert store.sweep_unfinished() == 2
+    by_id = {e["event_id"]: e for e in store.get_events("t")}
+    assert (by_id["e1"]["status"], by_id["e1"]["error"]) == ("failed", "boom")
+    assert by_id["e2"]["status"] == by_id["e3"]["status"] == "interrupted"
+    assert store.get_activation("t")["last_run_id"] == "r1"  # type: ignore[index]
+
+
+async def test_async_writes_batch_and_return_results(store: TriggerStore) -> None:
+    """Writes queued together commit in one transaction and each gets its own result."""
+    futs = [
+        store.awrite(lambda cur, i=i: cur.execute("SELECT ?", (i,)).fetchone()[0]) for i in range(5)
+    ]
+    assert await asyncio.gather(*futs) == [0, 1, 2, 3, 4]
+    assert await store.aread(lambda: store.get_activation("x")) is None
+
+
+async def test_a_failed_write_fails_its_batch_only(store: TriggerStore) -> None:
+    """A failing write op fails its batch; the store keeps working afterwards."""
+
+    def bad(cur: sqlite3.Cursor) -> None:
+        cur.execute("INSERT INTO no_such_table VALUES (1)")
+
+    with pytest.raises(sqlite3.OperationalError):
+        await store.awrite(bad)
+    assert await store.awrite(lambda cur: 42) == 42
+
+
+def test_wal_mode_and_schema_version(store: TriggerStore) -> None:
+    """The store runs in WAL mode and records its schema version."""
+    con = sqlite3.connect(store.db_path)
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("SELECT version FROM trigger_schema").fetchall() == [(SCHEMA_VERSION,)]
+    finally:
+        con.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A file written by a newer schema version is refused with a clear message."""
+    db = tmp_path / "t.db"
+    TriggerStore(db).close()
+    con = sqlite3.connect(db)
+    con.execute("UPDATE trigger_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    con.commit()
+    con.close()
+    with pytest.raises(TriggerStoreError, match=r"schema version 2.*upgrade lythonic"):
+        TriggerStore(db)
+
+
+def test_upstream_tables_are_migrated(tmp_path: Path) -> None:
+    """Tables from upstream lythonic 0.0.24 gain the new columns and keep their rows."""
+    db = tmp_path / "t.db"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE trigger_activations (name TEXT PRIMARY KEY, dag_nsref TEXT NOT NULL, "
+        "trigger_type TEXT NOT NULL, status TEXT NOT NULL, last_run_at REAL, next_run_at REAL, "
+        "last_run_id TEXT, created_at REAL NOT NULL, config_json TEXT)"
+    )
+    con.execute(
+        "CREATE TABLE trigger_events (event_id TEXT PRIMARY KEY, trigger_name TEXT NOT NULL, "
+        "fired_at REAL NOT NULL, run_id TEXT, payload_json TEXT, status TEXT NOT NULL)"
+    )
+    con.execute(
+        "INSERT INTO trigger_activations VALUES ('old', 'p:d', 'poll', 'disabled', 1, NULL, NULL, 1, '{}')"
+    )
+    con.execute("INSERT INTO trigger_events VALUES ('e', 'old', 2, 'r', NULL, 'completed')")
+    con.commit()
+    con.close()
+    with TriggerStore(db) as store:
+        a = store.get_activation("old")
+        assert a is not None and a["status"] == "disabled" and a["changed_by"] is None
+        assert {"last_checked_at", "activated_at"} <= a.keys()
+        assert store.get_events("old")[0]["scheduled_at"] is None
+        assert store.activate(poll("old"), "p:d", keep_disabled=True) is False
+
+
+def test_trigger_without_a_name_is_refused(store: TriggerStore) -> None:
+    """Activating an unnamed trigger fails with a message saying what to do."""
+    with pytest.raises(TriggerConfigError, match="has no name"):
+        store.activate(poll("x").model_copy(update={"name": None}), "p:d")
+
+
+def test_bad_cron_or_timezone_fails_validation() -> None:
+    """TriggerConfig rejects a bad schedule or timezone when it is built."""
+    with pytest.raises(ValidationError, match="invalid cron"):
+        TriggerConfig(name="t", schedule="99 * * * *")
+    with pytest.raises(ValidationError, match="unknown timezone"):
+        TriggerConfig(name="t", schedule="0 * * * *", timezone="Nowhere/Town")
+
+
+def test_spec_from_config_resolves_defaults() -> None:
+    """A TriggerConfig without policies gives a spec with the defaults filled in."""
+    spec = TriggerSpec.from_config(poll("t"), "p:d")
+    assert (spec.timezone, spec.catchup, spec.catchup_cap, spec.overlap, spec.enabled) == (
+        "UTC",
+        "none",
+        100,
+        "skip",
+        True,
+    )
+    assert spec.scheduled
+    assert not TriggerSpec.from_config(TriggerConfig(name="p", type="push"), "p:d").scheduled
+    with pytest.raises(TriggerConfigError, match="overlap 'never'"):
+        TriggerSpec("t", "p:d", overlap="never")  # type: ignore[arg-type]
