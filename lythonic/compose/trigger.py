@@ -49,6 +49,7 @@ from lythonic.compose._trigger_store import (
 )
 
 if TYPE_CHECKING:
+    from lythonic.compose._dag import Dag
     from lythonic.compose._registry import Namespace
     from lythonic.compose.dag_runner import DagRunResult
 
@@ -198,16 +199,19 @@ class TriggerManager:
         except KeyError:
             default = None  # activated from another config: no configured payload here
         effective = payload if payload is not None else (default or {})
+        dag_nsref = activation["dag_nsref"]
+        dag = self.namespace.get_as_dag(dag_nsref)
         event_id = await store.aread(
             lambda: store.record_event(name, effective, run_id=None, status="running")
         )
-        result = await self._run_dag(activation["dag_nsref"], effective)
+        result = await self._run_dag(dag, dag_nsref, effective)
         done = TickResult(event_id, name, result.status, result.run_id, result.error, ran=True)
         await store.awrite(lambda cur: store.finish_event(cur, done))
         return result
 
     async def _run_dag(
         self,
+        dag: Dag,
         dag_nsref: str,
         payload: dict[str, Any],
         *,
@@ -216,7 +220,6 @@ class TriggerManager:
     ) -> DagRunResult:
         from lythonic.compose.dag_runner import DagRunner
 
-        dag = self.namespace.get_as_dag(dag_nsref)
         return await DagRunner(dag, provenance=self.provenance).run(
             source_inputs=dag.kwargs_to_inputs(payload),
             dag_nsref=dag_nsref,
@@ -242,15 +245,17 @@ class TriggerManager:
             payload = dict(value) if isinstance(value, dict) else {"data": value}
         effective = payload if payload is not None else (spec.payload or {})
         try:
-            with initiated_by(SCHEDULER):
-                result = await self._run_dag(
-                    spec.dag_nsref,
-                    effective,
-                    run_id=tick.run_id,
-                    scheduled_at=tick.scheduled_at,
-                )
-        except KeyError as exc:
+            dag = self.namespace.get_as_dag(spec.dag_nsref)
+        except KeyError as exc:  # the namespace changed under a running scheduler
             return TickOutcome("error", error=str(exc).strip("'\""), checked=True)
+        with initiated_by(SCHEDULER):
+            result = await self._run_dag(
+                dag,
+                spec.dag_nsref,
+                effective,
+                run_id=tick.run_id,
+                scheduled_at=tick.scheduled_at,
+            )
         return TickOutcome(
             result.status,
             run_id=result.run_id,
