@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,22 +13,39 @@ if TYPE_CHECKING:
 
 __all__ = ["mount_namespace"]
 
+log = logging.getLogger("lythonic.compose.namespace")
+
 
 def mount_namespace(ns: Namespace, storage: Any) -> None:
-    """Duck-typed over ``StorageConfig``: ``dags_db``, ``cache_db``, ``setup_logging()``."""
+    """Duck-typed over ``StorageConfig``: ``dags_db``, ``cache_db``, ``setup_logging()``.
+
+    Mounting again with the same ``dags_db`` keeps the provenance store (one
+    writer per file and process); each cache node is wrapped once per mount.
+    """
     ns._storage = storage
     dags_db = getattr(storage, "dags_db", None)
     if dags_db is not None:
         from lythonic.compose.dag_provenance import DagProvenance
 
-        ns._provenance = DagProvenance(Path(dags_db))
+        current = ns._provenance
+        if not (
+            isinstance(current, DagProvenance)
+            and current.db_path.resolve() == Path(dags_db).resolve()
+        ):
+            ns._provenance = DagProvenance(Path(dags_db))
+    cached = [node for node in ns._all_leaves() if isinstance(node.config, NsCacheConfig)]
     cache_db = getattr(storage, "cache_db", None)
     if cache_db is not None:
         from lythonic.compose.cached import mount_cached_node
 
-        for node in ns._all_leaves():
-            if isinstance(node.config, NsCacheConfig):
-                mount_cached_node(node, Path(cache_db))
+        for node in cached:
+            mount_cached_node(node, Path(cache_db))
+    elif cached:
+        log.warning(
+            "mounted without a cache_db: %d cache node(s) run uncached (%s)",
+            len(cached),
+            ", ".join(str(n.nsref) for n in cached[:5]),
+        )
     setup_logging = getattr(storage, "setup_logging", None)
     if setup_logging is not None:
         setup_logging()

@@ -124,6 +124,8 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         )
         self._put = self._writer.put
         self._closed = False
+        # Dropped without close(): the writer commits what is queued and ends.
+        weakref.finalize(self, self._writer.stop_soon)
         _live.add(self)
 
     def _new_owner(self) -> Owner:

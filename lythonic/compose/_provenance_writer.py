@@ -28,6 +28,7 @@ run from one whose process died.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import concurrent.futures
 import contextlib
@@ -326,6 +327,7 @@ class BatchWriter:
             self._thread = threading.Thread(
                 target=self._main, name=f"lythonic-provenance:{self.path.name}", daemon=True
             )
+            _running.add(self)
             self._thread.start()
 
     def _on_writer_thread(self) -> bool:
@@ -366,6 +368,12 @@ class BatchWriter:
         if thread.is_alive():
             log.error("%s: provenance writer did not stop within %.0fs", self.path, timeout)
 
+    def stop_soon(self) -> None:
+        """Let the thread commit what is queued and end, without waiting for it."""
+        self._stopping = True
+        self._urgent.set()
+        self._wake.set()
+
     def forget_after_fork(self) -> None:
         """In a forked child: the parent's thread, queue and connection are not ours."""
         self.queue.clear()
@@ -382,6 +390,7 @@ class BatchWriter:
             conn = connect(self.path)
         except Exception:
             log.exception("%s: cannot open the provenance database for writing", self.path)
+            _running.discard(self)
             self._fail_waiters()
             return
         try:
@@ -400,6 +409,7 @@ class BatchWriter:
             self._fail_waiters()
         finally:
             conn.close()
+            _running.discard(self)
 
     def _idle_timeout(self) -> float:
         if self.active:
@@ -555,6 +565,17 @@ class BatchWriter:
                 _release(rec[1])
             elif rec[0] == CALL:
                 rec[2].set_exception(RuntimeError(f"provenance writer for {self.path} stopped"))
+
+
+# Writers whose thread runs; strong references, so a store dropped by its user
+# still gets its queue committed (at exit at the latest).
+_running: set[BatchWriter] = set()
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    for writer in list(_running):
+        writer.close()
 
 
 def _release(waiter: Any) -> None:
