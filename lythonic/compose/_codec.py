@@ -50,7 +50,26 @@ MAX_DEPTH = 200
 """Nesting deeper than this (or a container holding itself) is recorded as a placeholder."""
 
 _SCALARS = frozenset({str, int, bool, type(None)})
-_encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":"), check_circular=False)
+
+
+def _no_default(o: Any) -> Any:
+    raise TypeError(f"{type(o).__name__} is not JSON")
+
+
+def _make_dumps() -> Any:
+    """Compact, ASCII-only ``json.dumps`` without its per-call set-up (the C encoder, once)."""
+    from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+
+    if c_make_encoder is None:  # no C accelerator: the plain (slower) path
+        return json.JSONEncoder(allow_nan=False, separators=(",", ":"), check_circular=False).encode
+    encoder = c_make_encoder(
+        None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+    join = "".join
+    return lambda value: join(encoder(value, 0))
+
+
+_dumps = _make_dumps()
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = 160
 _repr.maxlevel = 3
@@ -76,10 +95,10 @@ def encode(value: Any) -> str:
     """``value`` as typed JSON text; never raises."""
     try:
         if _plain(value, 0):
-            return _encoder.encode(value)
-        return _encoder.encode(_prep(value, 0))
+            return _dumps(value)
+        return _dumps(_prep(value, 0))
     except Exception:  # a broken __eq__, __iter__ or model serializer: record what we can
-        return _encoder.encode(_placeholder(value))
+        return _dumps(_placeholder(value))
 
 
 def _plain(v: Any, depth: int) -> bool:

@@ -70,15 +70,20 @@ def _marks(n: int) -> str:
 class ProvenanceReads:
     """Read methods; the class mixing this in provides ``_reader`` and ``_flush_for_read``."""
 
-    _reader: sqlite3.Connection
+    _reader: sqlite3.Connection | None
     _read_lock: threading.Lock
 
     def _flush_for_read(self) -> None:
         raise NotImplementedError
 
+    def _open_reader(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self._flush_for_read()
         with self._read_lock:
+            if self._reader is None:
+                self._reader = self._open_reader()
             return fn(self._reader)
 
     # -- upstream's raw reads -------------------------------------------------

@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -105,7 +106,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.stale_after = stale_after
         self._clock = clock
-        self._reader = connect(self.db_path)
+        self._reader: sqlite3.Connection | None = connect(self.db_path)
         try:
             ensure_schema(self._reader, self.db_path)
         except BaseException:
@@ -150,7 +151,12 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         await self._writer.aflush()
 
     def _flush_for_read(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed")
         self._writer.flush()
+
+    def _open_reader(self) -> sqlite3.Connection:
+        return connect(self.db_path)
 
     def close(self) -> None:
         """Commit what is queued and release the file. Runs still in flight stay
@@ -160,7 +166,9 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         self._closed = True
         self._writer.close()
         with self._read_lock:
-            self._reader.close()
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         _live.discard(self)
 
     def __enter__(self) -> DagProvenance:
@@ -466,7 +474,7 @@ def _after_fork_in_child() -> None:
         store._writer.owner = store._new_owner()
         store._active.clear()
         store._read_lock = threading.Lock()
-        store._reader = connect(store.db_path)
+        store._reader = None  # opened again on the first read
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

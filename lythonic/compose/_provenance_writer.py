@@ -424,7 +424,13 @@ class BatchWriter:
             batch = [queue.popleft() for _ in range(n)]
             if not batch and not self._heartbeat_due():
                 return
-            self._apply(conn, batch)
+            try:
+                self._apply(conn, batch)
+            except Exception:  # a bug of ours: lose this batch, not the writer
+                log.exception("%s: could not record a batch of provenance", self.path)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                _abandon(batch, RuntimeError(f"{self.path}: provenance write failed"))
             if not queue:
                 return
 
@@ -559,12 +565,19 @@ class BatchWriter:
             log.debug("%s: owner row left for the next sweep: %s", self.path, e)
 
     def _fail_waiters(self) -> None:
+        batch = []
         while self.queue:
-            rec = self.queue.popleft()
-            if rec[0] == FLUSH:
-                _release(rec[1])
-            elif rec[0] == CALL:
-                rec[2].set_exception(RuntimeError(f"provenance writer for {self.path} stopped"))
+            batch.append(self.queue.popleft())
+        _abandon(batch, RuntimeError(f"provenance writer for {self.path} stopped"))
+
+
+def _abandon(batch: list[tuple[Any, ...]], error: Exception) -> None:
+    """Release whoever waits on records that will not be written."""
+    for rec in batch:
+        if rec[0] == FLUSH:
+            _release(rec[1])
+        elif rec[0] == CALL and not rec[2].done():
+            rec[2].set_exception(error)
 
 
 # Writers whose thread runs; strong references, so a store dropped by its user

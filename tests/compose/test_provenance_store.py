@@ -627,3 +627,14 @@ async def test_large_values_are_left_out_when_asked(tmp_path: Path):
     store.load_io(run)
     assert run.nodes["big"].io is not None and len(run.nodes["big"].io.output_json or "") > 100_000
     store.close()
+
+
+def test_a_bad_row_costs_only_itself(store: DagProvenance, caplog):
+    """A row the database rejects is logged and dropped; the rest of its batch is kept."""
+    store.create_run("good", "p:d", {})
+    store.create_run("bad", None, {})  # type: ignore[arg-type]  # violates NOT NULL
+    store.record_node_start("good", "a", "{}")
+    assert store.get_run("good") is not None
+    assert store.get_run("bad") is None
+    assert [r["node_label"] for r in store.get_node_executions("good")] == ["a"]
+    assert "dropped a provenance row" in caplog.text
