@@ -10,6 +10,7 @@ import pytest
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.engine import StorageConfig
 from lythonic.compose.namespace import Dag, Namespace, NsCacheConfig
+from tests.compose.test_engine_config import root_logger  # noqa: F401 -- a shared fixture
 
 counter = {"n": 0}
 
@@ -23,19 +24,8 @@ async def double(x: int) -> int:
     return x * 2
 
 
-@pytest.fixture
-def root_logger():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield root
-    for h in root.handlers:
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-
-
-async def test_mount_records_registered_dag_runs(tmp_path: Path, root_logger: logging.Logger):
+@pytest.mark.usefixtures("root_logger")
+async def test_mount_records_registered_dag_runs(tmp_path: Path):
     """After mount, a registered DAG's runs are recorded in dags_db and logs go to log_file."""
     ns = Namespace()
     dag = Dag()
@@ -51,17 +41,17 @@ async def test_mount_records_registered_dag_runs(tmp_path: Path, root_logger: lo
     assert (tmp_path / "lyth.log").exists()
 
 
-def test_mounting_twice_keeps_one_store_and_one_log_handler(
-    tmp_path: Path, root_logger: logging.Logger
-):
+@pytest.mark.usefixtures("root_logger")
+def test_mounting_twice_keeps_one_store_and_one_log_handler(tmp_path: Path):
     """A second mount with the same storage neither opens a second store nor adds a handler."""
+    root = logging.getLogger()
     ns = Namespace()
     storage = StorageConfig(dags_db=tmp_path / "dags.db", log_file=tmp_path / "lyth.log")
     ns.mount(storage)
-    store, handlers = ns._provenance, len(root_logger.handlers)
+    store, handlers = ns._provenance, len(root.handlers)
     ns.mount(storage)
     assert ns._provenance is store
-    assert len(root_logger.handlers) == handlers
+    assert len(root.handlers) == handlers
 
 
 def test_mount_wraps_cache_nodes(tmp_path: Path):

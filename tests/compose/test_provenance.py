@@ -18,16 +18,9 @@ from lythonic.compose.dag_provenance import (
 )
 from lythonic.compose.dag_runner import DagPause, DagRunner
 from lythonic.compose.namespace import Dag
+from tests.test_seed_examples import QUICK_START
 
-SEED_DAG = """
-from lythonic.compose.namespace import Dag
-def fetch(url: str) -> dict:
-    return {"source": url, "values": [1, 2, 3]}
-def double(data: dict) -> dict:
-    return {**data, "values": [v * 2 for v in data["values"]]}
-dag = Dag()
-dag.node(fetch) >> dag.node(double)
-"""
+SEED_DAG = QUICK_START.split("import asyncio")[0]  # the DAG definition, verbatim
 
 SEED_PRODUCTION = """
 # Production — with provenance tracking
