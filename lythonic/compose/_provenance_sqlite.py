@@ -13,21 +13,16 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import socket
 import sqlite3
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lythonic.compose._codec import encode
-from lythonic.compose._provenance_reads import ProvenanceReads
-from lythonic.compose._provenance_schema import connect, ensure_schema
-from lythonic.compose._provenance_store import ProvenanceStore, run_initiator
-from lythonic.compose._provenance_writer import (
+from lythonic.compose._provenance_batch import (
     N_DONE,
     N_FAIL,
     N_PAUSE,
@@ -37,43 +32,19 @@ from lythonic.compose._provenance_writer import (
     R_END,
     R_RESUME,
     R_STATUS,
-    BatchWriter,
-    Owner,
 )
+from lythonic.compose._provenance_owners import Owner, new_owner, prune_some, sweep
+from lythonic.compose._provenance_reads import ProvenanceReads
+from lythonic.compose._provenance_schema import connect, ensure_schema
+from lythonic.compose._provenance_store import ProvenanceStore, run_initiator
+from lythonic.compose._provenance_writer import BatchWriter
 
 __all__ = ["DagProvenance"]
 
 log = logging.getLogger("lythonic.compose.provenance")
 
 DAYS = 86400.0
-_PRUNE_ROOTS_PER_TRANSACTION = 500
 _live: weakref.WeakSet[DagProvenance] = weakref.WeakSet()
-
-
-def _proc_stat(pid: int) -> list[bytes] | None:
-    """Fields of ``/proc/<pid>/stat`` after the command name (Linux), else None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data[data.rindex(b")") + 2 :].split()
-
-
-def _proc_start(pid: int) -> str | None:
-    fields = _proc_stat(pid)
-    return fields[19].decode() if fields is not None and len(fields) > 19 else None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    fields = _proc_stat(pid)
-    return not (fields is not None and fields[0] == b"Z")  # a zombie is dead
 
 
 class DagProvenance(ProvenanceReads, ProvenanceStore):
@@ -130,8 +101,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         _live.add(self)
 
     def _new_owner(self) -> Owner:
-        pid = os.getpid()
-        return Owner(uuid.uuid4().hex, pid, socket.gethostname(), _proc_start(pid), self._clock())
+        return new_owner(self._clock())
 
     @property
     def owner_id(self) -> str:
@@ -347,54 +317,10 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         ``interrupted`` too.
         """
         limit = self.stale_after if stale_after is None else stale_after
-        me, host, active = self.owner_id, socket.gethostname(), set(self._active)
-
-        def sweep(conn: Any) -> list[str]:
-            now = self._clock()
-            rows = conn.execute(
-                "SELECT r.run_id, r.owner_id, o.owner_id, o.pid, o.hostname, o.proc_start, "
-                "o.heartbeat_at FROM dag_runs r LEFT JOIN run_owners o ON o.owner_id = r.owner_id "
-                "WHERE r.status = 'running'"
-            ).fetchall()
-            verdicts: dict[str, bool] = {}
-            swept: list[tuple[str, str]] = []
-            for run_id, run_owner, owner, pid, owner_host, proc_start, beat in rows:
-                if run_owner == me:
-                    if run_id in active:
-                        continue
-                    why = "its runner in this process stopped without ending it"
-                elif owner is None:
-                    why = "no live process owns it (no heartbeat was ever recorded)"
-                else:
-                    if owner not in verdicts:
-                        verdicts[owner] = _owner_alive(
-                            pid, owner_host, proc_start, beat, host, now, limit
-                        )
-                    if verdicts[owner]:
-                        continue
-                    why = f"the process that ran it (pid {pid} on {owner_host}) is gone"
-                swept.append((run_id, why))
-            for run_id, why in swept:
-                conn.execute(
-                    "UPDATE dag_runs SET status = 'interrupted', finished_at = ?, error = ? "
-                    "WHERE run_id = ? AND status = 'running'",
-                    (now, f"interrupted: {why}", run_id),
-                )
-                conn.execute(
-                    "UPDATE node_executions SET status = 'interrupted', finished_at = ? "
-                    "WHERE run_id = ? AND status = 'running'",
-                    (now, run_id),
-                )
-            # Owners that are gone and own nothing running any more.
-            conn.execute(
-                "DELETE FROM run_owners WHERE owner_id != ? AND heartbeat_at < ? AND owner_id "
-                "NOT IN (SELECT owner_id FROM dag_runs WHERE status = 'running' "
-                "AND owner_id IS NOT NULL)",
-                (me, now - limit),
-            )
-            return [run_id for run_id, _ in swept]
-
-        swept = self._writer.call(sweep)
+        me, active = self.owner_id, set(self._active)
+        swept: list[str] = self._writer.call(
+            lambda conn: sweep(conn, me, active, self._clock(), limit)
+        )
         if swept:
             log.warning("%s: marked %d run(s) interrupted", self.db_path, len(swept))
         return swept
@@ -406,50 +332,12 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
         cutoff = self._clock() - older_than_days * DAYS
 
-        def prune_some(conn: Any) -> int:
-            for table in ("prune_roots", "prune_ids"):
-                conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (run_id TEXT PRIMARY KEY)")
-                conn.execute(f"DELETE FROM {table}")
-            conn.execute(
-                "INSERT INTO prune_roots SELECT run_id FROM dag_runs WHERE parent_run_id IS NULL "
-                "AND started_at < ? AND status != 'running' LIMIT ?",
-                (cutoff, _PRUNE_ROOTS_PER_TRANSACTION),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO prune_ids WITH RECURSIVE tree(run_id) AS ("
-                " SELECT run_id FROM prune_roots"
-                " UNION ALL SELECT d.run_id FROM dag_runs d JOIN tree t"
-                " ON d.parent_run_id = t.run_id) SELECT run_id FROM tree"
-            )
-            for table in ("node_executions", "edge_traversals", "dag_runs"):
-                conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
-            return int(conn.execute("SELECT changes()").fetchone()[0])
-
         total = 0
         while True:
-            deleted = self._writer.call(prune_some)
+            deleted: int = self._writer.call(lambda conn: prune_some(conn, cutoff))
             total += deleted
             if deleted == 0:
                 return total
-
-
-def _owner_alive(
-    pid: int,
-    owner_host: str,
-    proc_start: str | None,
-    heartbeat_at: float,
-    host: str,
-    now: float,
-    stale_after: float,
-) -> bool:
-    if owner_host == host:
-        if not _pid_alive(pid):
-            return False
-        if proc_start is not None:
-            current = _proc_start(pid)
-            if current is not None:
-                return current == proc_start  # same pid and start time: the same process
-    return now - heartbeat_at < stale_after
 
 
 @atexit.register

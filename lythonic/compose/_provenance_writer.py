@@ -35,229 +35,20 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lythonic.compose._provenance_batch import CALL, FLUSH, Merge, execute_rows
+from lythonic.compose._provenance_owners import Owner
 from lythonic.compose._provenance_schema import connect
 
-__all__ = ["BatchWriter", "Owner"]
+__all__ = ["BatchWriter"]
 
 log = logging.getLogger("lythonic.compose.provenance")
 
-# Record kinds: the first item of every queued tuple.
-R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, CALL, FLUSH = range(
-    11
-)
-
-_ROWS_PER_STATEMENT = 256
 _MAX_BATCH = 50_000
 _BUSY_RETRIES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Owner:
-    """The process a store belongs to, as written to ``run_owners``."""
-
-    owner_id: str
-    pid: int
-    hostname: str
-    proc_start: str | None
-    started_at: float
-
-
-class _Merge:
-    """Records of one stretch of a batch, merged per row."""
-
-    __slots__ = ("begins", "edges", "nodes", "runs")
-
-    def __init__(self) -> None:
-        self.begins = False
-        self.runs: dict[str, dict[str, Any]] = {}
-        self.nodes: dict[tuple[str, str], dict[str, Any]] = {}
-        self.edges: list[tuple[str, str, str, float]] = []
-
-    def add(self, rec: tuple[Any, ...], owner_id: str) -> None:
-        op = rec[0]
-        nodes = self.nodes
-        if op == N_START:
-            _, run_id, label, input_json, is_source, is_sink, attempt, ts = rec
-            if attempt == 1:
-                nodes[(run_id, label)] = {
-                    "status": "running",
-                    "is_source": is_source,
-                    "is_sink": is_sink,
-                    "input_json": input_json,
-                    "output_json": None,
-                    "started_at": ts,
-                    "finished_at": None,
-                    "error": None,
-                    "attempt": 1,
-                }
-            else:  # a retry: keep the first start time and the last attempt's error
-                self._node(
-                    (run_id, label),
-                    {
-                        "status": "running",
-                        "input_json": input_json,
-                        "finished_at": None,
-                        "attempt": attempt,
-                    },
-                )
-        elif op == N_DONE:
-            _, run_id, label, output_json, ts, edges = rec
-            self._node(
-                (run_id, label),
-                {"status": "completed", "output_json": output_json, "finished_at": ts},
-            )
-            for up, down in edges:
-                self.edges.append((run_id, up, down, ts))
-        elif op == R_BEGIN:
-            _, run_id, dag_nsref, parent, inputs_json, initiator, dag_hash, revision, ts = rec
-            self.begins = True
-            self.runs[run_id] = {
-                "dag_nsref": dag_nsref,
-                "parent_run_id": parent,
-                "status": "running",
-                "started_at": ts,
-                "finished_at": None,
-                "source_inputs_json": inputs_json,
-                "sink_outputs_json": None,
-                "initiated_by": initiator,
-                "dag_hash": dag_hash,
-                "config_revision": revision,
-                "error": None,
-                "owner_id": owner_id,
-            }
-        elif op == R_END:
-            _, run_id, status, sink_json, error, ts = rec
-            self._run(
-                run_id,
-                {
-                    "status": status,
-                    "finished_at": ts,
-                    "sink_outputs_json": sink_json,
-                    "error": error,
-                },
-            )
-        elif op == N_FAIL:
-            _, run_id, label, error, attempt, ts = rec
-            self._node(
-                (run_id, label),
-                {"status": "failed", "error": error, "finished_at": ts, "attempt": attempt},
-            )
-        elif op == N_SKIP:
-            _, run_id, label, output_json, ts, edges = rec
-            nodes[(run_id, label)] = {
-                "status": "skipped",
-                "is_source": 0,
-                "is_sink": 0,
-                "input_json": None,
-                "output_json": output_json,
-                "started_at": ts,
-                "finished_at": ts,
-                "error": None,
-                "attempt": 1,
-            }
-            for up, down in edges:
-                self.edges.append((run_id, up, down, ts))
-        elif op == N_PAUSE:
-            _, run_id, label, ts = rec
-            self._node((run_id, label), {"status": "paused", "finished_at": ts})
-        elif op == R_RESUME:
-            _, run_id, dag_hash, revision = rec
-            self.begins = True
-            self._run(
-                run_id,
-                {
-                    "status": "running",
-                    "finished_at": None,
-                    "error": None,
-                    "owner_id": owner_id,
-                    "dag_hash": dag_hash,
-                    "config_revision": revision,
-                },
-            )
-        elif op == R_STATUS:
-            _, run_id, status = rec
-            self._run(run_id, {"status": status})
-
-    def _node(self, key: tuple[str, str], values: dict[str, Any]) -> None:
-        row = self.nodes.get(key)
-        if row is None:
-            self.nodes[key] = values
-        else:
-            row.update(values)
-
-    def _run(self, run_id: str, values: dict[str, Any]) -> None:
-        row = self.runs.get(run_id)
-        if row is None:
-            self.runs[run_id] = values
-        else:
-            row.update(values)
-
-    def statements(self) -> list[tuple[str, str, int, list[tuple[Any, ...]]]]:
-        """(head, tail, width, rows) per statement shape; rows of one shape share SQL."""
-        out: list[tuple[str, str, int, list[tuple[Any, ...]]]] = []
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for run_id, row in self.runs.items():
-            if "dag_nsref" in row:  # begun in this batch: insert (or overwrite)
-                groups.setdefault(tuple(row), []).append((run_id, *row.values()))
-            else:  # begun earlier: a plain update, as upstream's finish_run
-                updates.setdefault(tuple(row), []).append((*row.values(), run_id))
-        for cols, rows in groups.items():
-            out.append(_upsert("dag_runs", ("run_id",), cols, rows))
-        for cols, rows in updates.items():
-            assignments = ", ".join(f"{c} = ?" for c in cols)
-            out.append((f"UPDATE dag_runs SET {assignments} WHERE run_id = ?", "", -1, rows))
-        groups = {}
-        for (run_id, label), row in self.nodes.items():
-            groups.setdefault(tuple(row), []).append((run_id, label, *row.values()))
-        for cols, rows in groups.items():
-            out.append(_upsert("node_executions", ("run_id", "node_label"), cols, rows))
-        if self.edges:
-            out.append(
-                (
-                    "INSERT OR REPLACE INTO edge_traversals "
-                    "(run_id, upstream_label, downstream_label, traversed_at) VALUES ",
-                    "",
-                    4,
-                    self.edges,
-                )
-            )
-        return out
-
-
-def _upsert(
-    table: str, key: tuple[str, ...], cols: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> tuple[str, str, int, list[tuple[Any, ...]]]:
-    names = ", ".join((*key, *cols))
-    head = f"INSERT INTO {table} ({names}) VALUES "
-    sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
-    tail = f" ON CONFLICT({', '.join(key)}) DO UPDATE SET {sets}"
-    return head, tail, len(key) + len(cols), rows
-
-
-@lru_cache(maxsize=256)
-def _values_sql(head: str, tail: str, width: int, count: int) -> str:
-    group = "(" + ",".join("?" * width) + ")"
-    return head + ",".join([group] * count) + tail
-
-
-def _execute(conn: Any, head: str, tail: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
-    if width < 0:  # a plain statement, one parameter tuple per row
-        conn.executemany(head, rows)
-        return
-    i, n = 0, len(rows)
-    while i < n:
-        k = min(n - i, _ROWS_PER_STATEMENT)
-        k = 1 << (k.bit_length() - 1)  # powers of two: few distinct statements to prepare
-        chunk = rows[i : i + k]
-        conn.execute(_values_sql(head, tail, width, k), [v for r in chunk for v in r])
-        i += k
 
 
 def _is_busy(e: Exception) -> bool:
@@ -443,7 +234,7 @@ class BatchWriter:
         owner_id = self.owner.owner_id
         segments: list[Any] = []
         waiters: list[Any] = []
-        merge = _Merge()
+        merge = Merge()
         for rec in batch:
             op = rec[0]
             if op < CALL:
@@ -453,14 +244,14 @@ class BatchWriter:
             else:
                 segments.append(merge)
                 segments.append(rec)
-                merge = _Merge()
+                merge = Merge()
         segments.append(merge)
         # The owner row goes out with every batch that begins runs (so a run row
         # never names an owner that is not there) and at every heartbeat.
         heartbeat = (
             self._heartbeat_at is None
             or self._heartbeat_due()
-            or any(isinstance(seg, _Merge) and seg.begins for seg in segments)
+            or any(isinstance(seg, Merge) and seg.begins for seg in segments)
         )
         results = self._transact(conn, segments, heartbeat)
         for fut, ok, value in results:
@@ -484,7 +275,7 @@ class BatchWriter:
                     if heartbeat:
                         self._write_owner(conn, now)
                     for seg in segments:
-                        if isinstance(seg, _Merge):
+                        if isinstance(seg, Merge):
                             self._write(conn, seg, careful)
                         else:
                             results.append(self._run_call(conn, seg))
@@ -509,17 +300,17 @@ class BatchWriter:
                 log.error("%s: could not record a batch of provenance: %s", self.path, e)
                 break
         failed = RuntimeError(f"{self.path}: provenance write failed")
-        return [(seg[2], False, failed) for seg in segments if not isinstance(seg, _Merge)]
+        return [(seg[2], False, failed) for seg in segments if not isinstance(seg, Merge)]
 
-    def _write(self, conn: Any, merge: _Merge, careful: bool) -> None:
+    def _write(self, conn: Any, merge: Merge, careful: bool) -> None:
         for head, tail, width, rows in merge.statements():
             if not careful:
-                _execute(conn, head, tail, width, rows)
+                execute_rows(conn, head, tail, width, rows)
                 continue
             for row in rows:
                 conn.execute("SAVEPOINT row")
                 try:
-                    _execute(conn, head, tail, width, [row])
+                    execute_rows(conn, head, tail, width, [row])
                     conn.execute("RELEASE row")
                 except Exception as e:
                     conn.execute("ROLLBACK TO row")

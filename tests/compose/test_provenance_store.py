@@ -474,7 +474,7 @@ def test_sweep_judges_owners_by_heartbeat_pid_and_start_time(tmp_path: Path):
     _fake_owner(path, "remote-stale", host="elsewhere", pid=1, beat=now - 120, proc_start=None)
     here = socket.gethostname()
     _fake_owner(path, "me-other-start", host=here, pid=os.getpid(), beat=now, proc_start="1")
-    from lythonic.compose._provenance_sqlite import _proc_start
+    from lythonic.compose._provenance_owners import proc_start
 
     _fake_owner(
         path,
@@ -482,7 +482,7 @@ def test_sweep_judges_owners_by_heartbeat_pid_and_start_time(tmp_path: Path):
         host=here,
         pid=os.getpid(),
         beat=now - 999,
-        proc_start=_proc_start(os.getpid()),
+        proc_start=proc_start(os.getpid()),
     )
     swept = set(store.sweep_interrupted())
     assert swept == {"run-remote-stale", "run-me-other-start"}

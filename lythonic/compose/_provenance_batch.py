@@ -1,0 +1,232 @@
+"""One batch of provenance records, merged per row and turned into few SQL statements.
+
+Records for the same row are merged first (a node that started and finished
+within one batch is written once, already finished). Rows then go out as
+multi-row ``INSERT ... ON CONFLICT DO UPDATE`` statements of up to a few
+hundred rows each: the writer thread seldom gives up the GIL (once per
+statement instead of once per row), so the event loop is not slowed by lock
+hand-offs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "CALL",
+    "FLUSH",
+    "N_DONE",
+    "N_FAIL",
+    "N_PAUSE",
+    "N_SKIP",
+    "N_START",
+    "R_BEGIN",
+    "R_END",
+    "R_RESUME",
+    "R_STATUS",
+    "Merge",
+    "execute_rows",
+]
+
+# Record kinds: the first item of every queued tuple.
+R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, CALL, FLUSH = range(
+    11
+)
+
+_ROWS_PER_STATEMENT = 256
+
+
+class Merge:
+    """Records of one stretch of a batch, merged per row."""
+
+    __slots__ = ("begins", "edges", "nodes", "runs")
+
+    def __init__(self) -> None:
+        self.begins = False
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.nodes: dict[tuple[str, str], dict[str, Any]] = {}
+        self.edges: list[tuple[str, str, str, float]] = []
+
+    def add(self, rec: tuple[Any, ...], owner_id: str) -> None:
+        op = rec[0]
+        nodes = self.nodes
+        if op == N_START:
+            _, run_id, label, input_json, is_source, is_sink, attempt, ts = rec
+            if attempt == 1:
+                nodes[(run_id, label)] = {
+                    "status": "running",
+                    "is_source": is_source,
+                    "is_sink": is_sink,
+                    "input_json": input_json,
+                    "output_json": None,
+                    "started_at": ts,
+                    "finished_at": None,
+                    "error": None,
+                    "attempt": 1,
+                }
+            else:  # a retry: keep the first start time and the last attempt's error
+                self._node(
+                    (run_id, label),
+                    {
+                        "status": "running",
+                        "input_json": input_json,
+                        "finished_at": None,
+                        "attempt": attempt,
+                    },
+                )
+        elif op == N_DONE:
+            _, run_id, label, output_json, ts, edges = rec
+            self._node(
+                (run_id, label),
+                {"status": "completed", "output_json": output_json, "finished_at": ts},
+            )
+            for up, down in edges:
+                self.edges.append((run_id, up, down, ts))
+        elif op == R_BEGIN:
+            _, run_id, dag_nsref, parent, inputs_json, initiator, dag_hash, revision, ts = rec
+            self.begins = True
+            self.runs[run_id] = {
+                "dag_nsref": dag_nsref,
+                "parent_run_id": parent,
+                "status": "running",
+                "started_at": ts,
+                "finished_at": None,
+                "source_inputs_json": inputs_json,
+                "sink_outputs_json": None,
+                "initiated_by": initiator,
+                "dag_hash": dag_hash,
+                "config_revision": revision,
+                "error": None,
+                "owner_id": owner_id,
+            }
+        elif op == R_END:
+            _, run_id, status, sink_json, error, ts = rec
+            self._run(
+                run_id,
+                {
+                    "status": status,
+                    "finished_at": ts,
+                    "sink_outputs_json": sink_json,
+                    "error": error,
+                },
+            )
+        elif op == N_FAIL:
+            _, run_id, label, error, attempt, ts = rec
+            self._node(
+                (run_id, label),
+                {"status": "failed", "error": error, "finished_at": ts, "attempt": attempt},
+            )
+        elif op == N_SKIP:
+            _, run_id, label, output_json, ts, edges = rec
+            nodes[(run_id, label)] = {
+                "status": "skipped",
+                "is_source": 0,
+                "is_sink": 0,
+                "input_json": None,
+                "output_json": output_json,
+                "started_at": ts,
+                "finished_at": ts,
+                "error": None,
+                "attempt": 1,
+            }
+            for up, down in edges:
+                self.edges.append((run_id, up, down, ts))
+        elif op == N_PAUSE:
+            _, run_id, label, ts = rec
+            self._node((run_id, label), {"status": "paused", "finished_at": ts})
+        elif op == R_RESUME:
+            _, run_id, dag_hash, revision = rec
+            self.begins = True
+            self._run(
+                run_id,
+                {
+                    "status": "running",
+                    "finished_at": None,
+                    "error": None,
+                    "owner_id": owner_id,
+                    "dag_hash": dag_hash,
+                    "config_revision": revision,
+                },
+            )
+        elif op == R_STATUS:
+            _, run_id, status = rec
+            self._run(run_id, {"status": status})
+
+    def _node(self, key: tuple[str, str], values: dict[str, Any]) -> None:
+        row = self.nodes.get(key)
+        if row is None:
+            self.nodes[key] = values
+        else:
+            row.update(values)
+
+    def _run(self, run_id: str, values: dict[str, Any]) -> None:
+        row = self.runs.get(run_id)
+        if row is None:
+            self.runs[run_id] = values
+        else:
+            row.update(values)
+
+    def statements(self) -> list[tuple[str, str, int, list[tuple[Any, ...]]]]:
+        """(head, tail, width, rows) per statement shape; rows of one shape share SQL."""
+        out: list[tuple[str, str, int, list[tuple[Any, ...]]]] = []
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for run_id, row in self.runs.items():
+            if "dag_nsref" in row:  # begun in this batch: insert (or overwrite)
+                groups.setdefault(tuple(row), []).append((run_id, *row.values()))
+            else:  # begun earlier: a plain update, as upstream's finish_run
+                updates.setdefault(tuple(row), []).append((*row.values(), run_id))
+        for cols, rows in groups.items():
+            out.append(_upsert("dag_runs", ("run_id",), cols, rows))
+        for cols, rows in updates.items():
+            assignments = ", ".join(f"{c} = ?" for c in cols)
+            out.append((f"UPDATE dag_runs SET {assignments} WHERE run_id = ?", "", -1, rows))
+        groups = {}
+        for (run_id, label), row in self.nodes.items():
+            groups.setdefault(tuple(row), []).append((run_id, label, *row.values()))
+        for cols, rows in groups.items():
+            out.append(_upsert("node_executions", ("run_id", "node_label"), cols, rows))
+        if self.edges:
+            out.append(
+                (
+                    "INSERT OR REPLACE INTO edge_traversals "
+                    "(run_id, upstream_label, downstream_label, traversed_at) VALUES ",
+                    "",
+                    4,
+                    self.edges,
+                )
+            )
+        return out
+
+
+def _upsert(
+    table: str, key: tuple[str, ...], cols: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> tuple[str, str, int, list[tuple[Any, ...]]]:
+    names = ", ".join((*key, *cols))
+    head = f"INSERT INTO {table} ({names}) VALUES "
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
+    tail = f" ON CONFLICT({', '.join(key)}) DO UPDATE SET {sets}"
+    return head, tail, len(key) + len(cols), rows
+
+
+@lru_cache(maxsize=256)
+def _values_sql(head: str, tail: str, width: int, count: int) -> str:
+    group = "(" + ",".join("?" * width) + ")"
+    return head + ",".join([group] * count) + tail
+
+
+def execute_rows(
+    conn: Any, head: str, tail: str, width: int, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    if width < 0:  # a plain statement, one parameter tuple per row
+        conn.executemany(head, rows)
+        return
+    i, n = 0, len(rows)
+    while i < n:
+        k = min(n - i, _ROWS_PER_STATEMENT)
+        k = 1 << (k.bit_length() - 1)  # powers of two: few distinct statements to prepare
+        chunk = rows[i : i + k]
+        conn.execute(_values_sql(head, tail, width, k), [v for r in chunk for v in r])
+        i += k
