@@ -38,69 +38,90 @@ R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, CA
 _ROWS_PER_STATEMENT = 256
 
 
-class Merge:
-    """Records of one stretch of a batch, merged per row."""
+NODE_COLS = (
+    "status",
+    "is_source",
+    "is_sink",
+    "input_json",
+    "output_json",
+    "started_at",
+    "finished_at",
+    "error",
+    "attempt",
+)
+RUN_COLS = (
+    "dag_nsref",
+    "parent_run_id",
+    "status",
+    "started_at",
+    "finished_at",
+    "source_inputs_json",
+    "sink_outputs_json",
+    "initiated_by",
+    "dag_hash",
+    "config_revision",
+    "error",
+    "owner_id",
+)
+_N = {c: i for i, c in enumerate(NODE_COLS)}
+_R = {c: i for i, c in enumerate(RUN_COLS)}
 
-    __slots__ = ("begins", "edges", "nodes", "runs")
+
+class Merge:
+    """Records of one stretch of a batch, merged per row.
+
+    A row that starts in this batch is held whole (a list in column order)
+    and later records set its fields in place; a row that started in an
+    earlier batch collects only the columns its records set, and is written
+    as a partial upsert (nodes) or update (runs).
+    """
+
+    __slots__ = ("begins", "edges", "full_nodes", "full_runs", "nodes", "runs")
 
     def __init__(self) -> None:
         self.begins = False
+        self.full_runs: dict[str, list[Any]] = {}
+        self.full_nodes: dict[tuple[str, str], list[Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
         self.nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self.edges: list[tuple[str, str, str, float]] = []
 
     def add(self, rec: tuple[Any, ...], owner_id: str) -> None:
         op = rec[0]
-        nodes = self.nodes
         if op == N_START:
             _, run_id, label, input_json, is_source, is_sink, attempt, ts = rec
+            key = (run_id, label)
             if attempt == 1:
-                nodes[(run_id, label)] = {
-                    "status": "running",
-                    "is_source": is_source,
-                    "is_sink": is_sink,
-                    "input_json": input_json,
-                    "output_json": None,
-                    "started_at": ts,
-                    "finished_at": None,
-                    "error": None,
-                    "attempt": 1,
-                }
+                self.nodes.pop(key, None)
+                self.full_nodes[key] = [
+                    "running", is_source, is_sink, input_json, None, ts, None, None, 1
+                ]  # fmt: skip
             else:  # a retry: keep the first start time and the last attempt's error
                 self._node(
-                    (run_id, label),
-                    {
-                        "status": "running",
-                        "input_json": input_json,
-                        "finished_at": None,
-                        "attempt": attempt,
-                    },
+                    key,
+                    {"status": "running", "input_json": input_json, "finished_at": None},
+                    attempt=attempt,
                 )
         elif op == N_DONE:
             _, run_id, label, output_json, ts, edges = rec
-            self._node(
-                (run_id, label),
-                {"status": "completed", "output_json": output_json, "finished_at": ts},
-            )
+            row = self.full_nodes.get((run_id, label))
+            if row is not None:
+                row[0], row[4], row[6] = "completed", output_json, ts
+            else:
+                self._node(
+                    (run_id, label),
+                    {"status": "completed", "output_json": output_json, "finished_at": ts},
+                )
             for up, down in edges:
                 self.edges.append((run_id, up, down, ts))
         elif op == R_BEGIN:
             _, run_id, dag_nsref, parent, inputs_json, initiator, dag_hash, revision, ts = rec
             self.begins = True
-            self.runs[run_id] = {
-                "dag_nsref": dag_nsref,
-                "parent_run_id": parent,
-                "status": "running",
-                "started_at": ts,
-                "finished_at": None,
-                "source_inputs_json": inputs_json,
-                "sink_outputs_json": None,
-                "initiated_by": initiator,
-                "dag_hash": dag_hash,
-                "config_revision": revision,
-                "error": None,
-                "owner_id": owner_id,
-            }
+            self.runs.pop(run_id, None)
+            self.full_runs[run_id] = [
+                dag_nsref, parent, "running", ts, None, inputs_json, None, initiator,
+                dag_hash, revision, None, owner_id,
+            ]  # fmt: skip
         elif op == R_END:
             _, run_id, status, sink_json, error, ts = rec
             self._run(
@@ -116,21 +137,14 @@ class Merge:
             _, run_id, label, error, attempt, ts = rec
             self._node(
                 (run_id, label),
-                {"status": "failed", "error": error, "finished_at": ts, "attempt": attempt},
+                {"status": "failed", "error": error, "finished_at": ts},
+                attempt=attempt,
             )
         elif op == N_SKIP:
             _, run_id, label, output_json, ts, edges = rec
-            nodes[(run_id, label)] = {
-                "status": "skipped",
-                "is_source": 0,
-                "is_sink": 0,
-                "input_json": None,
-                "output_json": output_json,
-                "started_at": ts,
-                "finished_at": ts,
-                "error": None,
-                "attempt": 1,
-            }
+            key = (run_id, label)
+            self.nodes.pop(key, None)
+            self.full_nodes[key] = ["skipped", 0, 0, None, output_json, ts, ts, None, 1]
             for up, down in edges:
                 self.edges.append((run_id, up, down, ts))
         elif op == N_PAUSE:
@@ -154,7 +168,14 @@ class Merge:
             _, run_id, status = rec
             self._run(run_id, {"status": status})
 
-    def _node(self, key: tuple[str, str], values: dict[str, Any]) -> None:
+    def _node(self, key: tuple[str, str], values: dict[str, Any], attempt: int = 0) -> None:
+        if attempt:
+            values["attempt"] = attempt
+        full = self.full_nodes.get(key)
+        if full is not None:
+            for col, value in values.items():
+                full[_N[col]] = value
+            return
         row = self.nodes.get(key)
         if row is None:
             self.nodes[key] = values
@@ -162,6 +183,11 @@ class Merge:
             row.update(values)
 
     def _run(self, run_id: str, values: dict[str, Any]) -> None:
+        full = self.full_runs.get(run_id)
+        if full is not None:
+            for col, value in values.items():
+                full[_R[col]] = value
+            return
         row = self.runs.get(run_id)
         if row is None:
             self.runs[run_id] = values
@@ -171,21 +197,21 @@ class Merge:
     def statements(self) -> list[tuple[str, str, int, list[tuple[Any, ...]]]]:
         """(head, tail, width, rows) per statement shape; rows of one shape share SQL."""
         out: list[tuple[str, str, int, list[tuple[Any, ...]]]] = []
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        if self.full_runs:
+            rows = [(run_id, *row) for run_id, row in self.full_runs.items()]
+            out.append(_upsert("dag_runs", ("run_id",), RUN_COLS, rows))
         updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for run_id, row in self.runs.items():
-            if "dag_nsref" in row:  # begun in this batch: insert (or overwrite)
-                groups.setdefault(tuple(row), []).append((run_id, *row.values()))
-            else:  # begun earlier: a plain update, as upstream's finish_run
-                updates.setdefault(tuple(row), []).append((*row.values(), run_id))
-        for cols, rows in groups.items():
-            out.append(_upsert("dag_runs", ("run_id",), cols, rows))
+        for run_id, values in self.runs.items():  # begun earlier: as upstream's finish_run
+            updates.setdefault(tuple(values), []).append((*values.values(), run_id))
         for cols, rows in updates.items():
             assignments = ", ".join(f"{c} = ?" for c in cols)
             out.append((f"UPDATE dag_runs SET {assignments} WHERE run_id = ?", "", -1, rows))
-        groups = {}
-        for (run_id, label), row in self.nodes.items():
-            groups.setdefault(tuple(row), []).append((run_id, label, *row.values()))
+        if self.full_nodes:
+            rows = [(run_id, label, *row) for (run_id, label), row in self.full_nodes.items()]
+            out.append(_upsert("node_executions", ("run_id", "node_label"), NODE_COLS, rows))
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for (run_id, label), values in self.nodes.items():
+            groups.setdefault(tuple(values), []).append((run_id, label, *values.values()))
         for cols, rows in groups.items():
             out.append(_upsert("node_executions", ("run_id", "node_label"), cols, rows))
         if self.edges:
