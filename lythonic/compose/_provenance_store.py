@@ -38,9 +38,20 @@ def initiated_by(initiator: str | None) -> Iterator[None]:
 class ProvenanceStore(ABC):
     """Where the runner records runs, node executions and edge traversals.
 
-    Statuses: runs are ``running``, ``completed``, ``failed``, ``paused`` or
-    ``interrupted``; node executions ``running``, ``completed``, ``failed``,
-    ``paused`` or ``skipped`` (re-used from an earlier run).
+    Statuses: runs are ``running``, ``completed``, ``failed``, ``paused``,
+    ``cancelled`` or ``interrupted``; node executions ``running``,
+    ``completed``, ``failed``, ``paused``, ``skipped`` (re-used from an
+    earlier run) or ``interrupted``.
+
+    A store that keeps history also provides what restart, replay and the
+    engine read and maintain (``DagProvenance`` does; they are not abstract
+    here so that wrappers can forward them with ``__getattr__``):
+    ``get_run(run_id) -> dict | None`` (keys ``status``, ``dag_nsref``,
+    ``source_inputs_json``, ``initiated_by``, ``dag_hash``,
+    ``config_revision`` …), ``get_node_executions(run_id) -> list[dict]``
+    (``node_label``, ``status``, ``output_json`` …),
+    ``sweep_interrupted() -> list[str]``, ``prune(older_than_days) -> int``
+    and ``close()``.
     """
 
     enabled: ClassVar[bool] = True
@@ -106,29 +117,6 @@ class ProvenanceStore(ABC):
 
     async def aflush(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
         """Wait until everything recorded so far is durable."""
-
-    # What restart, replay and the engine read and maintain. A store that
-    # keeps no history finds no runs, so restart and replay say "not found".
-
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        """The run's row: ``status``, ``dag_nsref``, ``source_inputs_json``,
-        ``initiated_by``, ``dag_hash``, ``config_revision`` …; None if unknown."""
-        return None
-
-    def get_node_executions(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's node rows: ``node_label``, ``status``, ``output_json`` …"""
-        return []
-
-    def sweep_interrupted(self) -> list[str]:
-        """Mark runs whose owning process is gone ``interrupted``; their ids."""
-        return []
-
-    def prune(self, older_than_days: float) -> int:
-        """Delete finished top-level runs older than that, with their children."""
-        return 0
-
-    def close(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
-        """Make what was recorded durable and release the store."""
 
 
 class NullProvenance(ProvenanceStore):
@@ -241,3 +229,12 @@ class NullProvenance(ProvenanceStore):
 
     def get_child_runs(self, parent_run_id: str) -> list[Any]:
         return []
+
+    def sweep_interrupted(self, **_: Any) -> list[str]:
+        return []
+
+    def prune(self, older_than_days: float) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass

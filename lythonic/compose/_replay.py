@@ -119,7 +119,8 @@ async def _load(runner: DagRunner, run_id: str) -> tuple[dict[str, Any], list[di
     store = runner.provenance
 
     def read() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        run = store.get_run(run_id)
+        get_run = getattr(store, "get_run", None)  # a store may keep no history
+        run = get_run(run_id) if get_run is not None else None
         return run, (store.get_node_executions(run_id) if run is not None else [])
 
     # Reads wait for the store's writer and touch the disk: keep them off the loop.

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from lythonic.compose.dag_provenance import (
     DagDefinitionChanged,
     DagProvenance,
+    ProvenanceStore,
     RunNotFound,
     RunNotRestartable,
     initiated_by,
@@ -328,3 +329,44 @@ def test_kill_9_sweep_then_restart_completes_the_run(tmp_path: Path, monkeypatch
     assert result.status == "completed" and result.outputs == {"wait_for_release": 20}
     assert not (marks / "start").exists()  # the completed node was not run again
     assert store.get_run(run_id)["status"] == "completed"  # type: ignore[index]
+
+
+class Forwarding(ProvenanceStore):
+    """A wrapper store (like a progress reporter) that forwards reads with __getattr__."""
+
+    def __init__(self, inner: DagProvenance) -> None:
+        self.inner = inner
+
+    def begin_run(self, *a: Any, **kw: Any) -> None:
+        self.inner.begin_run(*a, **kw)
+
+    def node_started(self, *a: Any, **kw: Any) -> None:
+        self.inner.node_started(*a, **kw)
+
+    def node_completed(self, *a: Any, **kw: Any) -> None:
+        self.inner.node_completed(*a, **kw)
+
+    def node_failed(self, *a: Any, **kw: Any) -> None:
+        self.inner.node_failed(*a, **kw)
+
+    def node_paused(self, *a: Any, **kw: Any) -> None:
+        self.inner.node_paused(*a, **kw)
+
+    def node_skipped(self, *a: Any, **kw: Any) -> None:
+        self.inner.node_skipped(*a, **kw)
+
+    def end_run(self, *a: Any, **kw: Any) -> None:
+        self.inner.end_run(*a, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_restart_through_a_forwarding_store(store: DagProvenance):
+    """A store wrapper that forwards reads by __getattr__ restarts runs like the store itself."""
+    dag = Dag()
+    dag.node(first_step) >> dag.node(pause_once)
+    runner = DagRunner(dag, provenance=Forwarding(store))
+    first = await runner.run(source_inputs={"first_step": {"x": 1}})
+    again = await runner.restart(first.run_id)
+    assert again.status == "completed" and calls == {"first_step": 1, "pause_once": 2}
