@@ -149,12 +149,16 @@ class ProvenanceReads:
 
     # -- inspection models ----------------------------------------------------
 
-    def inspect_run(self, run_id: str) -> DagRun | None:
-        """The run with its nodes, edges and (nested) child runs; ``io`` is not loaded."""
+    def inspect_run(self, run_id: str, *, children: bool = True) -> DagRun | None:
+        """The run with its nodes, edges and (nested) child runs; ``io`` is not loaded.
+
+        ``children=False`` leaves child runs out (``sub_dags`` stays None): a
+        map over many elements has as many child runs.
+        """
 
         def read(c: sqlite3.Connection) -> DagRun | None:
             rows = c.execute(f"SELECT {_RUN_COLS} FROM dag_runs WHERE run_id = ?", (run_id,))
-            runs = _load_runs(c, rows.fetchall())
+            runs = _load_runs(c, rows.fetchall(), children)
             return runs[0] if runs else None
 
         return self._read(read)
@@ -215,9 +219,11 @@ class ProvenanceReads:
         *,
         top_level_only: bool = False,
         dag_nsref: str | None = None,
+        children: bool = True,
     ) -> list[DagRun]:
         """Runs newest first. ``top_level_only`` leaves out child runs (map elements,
-        sub-DAG calls), which still appear nested under their parent's nodes."""
+        sub-DAG calls), which still appear nested under their parent's nodes unless
+        ``children=False``."""
         where, params = [], []
         if status:
             where.append("status = ?")
@@ -229,7 +235,9 @@ class ProvenanceReads:
             params.append(dag_nsref)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         sql = f"SELECT {_RUN_COLS} FROM dag_runs {clause}ORDER BY started_at DESC LIMIT ?"
-        return self._read(lambda c: _load_runs(c, c.execute(sql, (*params, limit)).fetchall()))
+        return self._read(
+            lambda c: _load_runs(c, c.execute(sql, (*params, limit)).fetchall(), children)
+        )
 
     def get_active_runs(self) -> list[DagRun]:
         """Runs still marked running (up to 100)."""
@@ -247,7 +255,9 @@ class ProvenanceReads:
         return self._read(lambda c: _load_runs(c, c.execute(sql, (parent_run_id,)).fetchall()))
 
 
-def _load_runs(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[DagRun]:
+def _load_runs(
+    c: sqlite3.Connection, rows: list[tuple[Any, ...]], children: bool = True
+) -> list[DagRun]:
     """Models for ``rows`` with their nodes and edges, and their child runs nested."""
     if not rows:
         return []
@@ -295,6 +305,8 @@ def _load_runs(c: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[DagRu
                 node.edges.append(
                     EdgeTraversal(downstream_label=down, traversed_at=to_datetime(at))
                 )
+    if not children:
+        return runs
     child_rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(ids):
         child_rows.extend(

@@ -604,6 +604,10 @@ async def test_recent_runs_top_level_filter_and_nesting(tmp_path: Path):
     each = top[0].nodes["each"]
     assert set(each.sub_dags or {}) == {"each[0]", "each[1]"}
     assert store.get_recent_runs(dag_nsref="t:other") == []
+    flat = store.get_recent_runs(top_level_only=True, children=False)
+    assert flat[0].nodes["each"].sub_dags is None
+    inspected = store.inspect_run(result.run_id, children=False)
+    assert inspected is not None and inspected.nodes["each"].sub_dags is None
     assert store.get_active_runs() == []
     store.close()
 
