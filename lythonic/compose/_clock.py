@@ -206,12 +206,16 @@ class FakeClock:
     async def _settle(self, woken: list[asyncio.Task[Any]] | tuple[()]) -> None:
         """Wait until each woken or watched task sleeps again or is done."""
         deadline = time.monotonic() + self.settle_timeout
+        quiet = 0
         for i in itertools.count():
             # The first yields are free; after that, tasks wait on threads
             # (the trigger store's I/O, sync nodes), so give those real time.
             await asyncio.sleep(0 if i < 4 else 0.0002)
             waited = [*woken, *self._watched]
-            if i >= 4 and all(self._settled(task) for task in waited):
+            # Settled twice in a row: a task that just finished has had its done
+            # callbacks run, and whatever they started is watched too.
+            quiet = quiet + 1 if all(self._settled(task) for task in waited) else 0
+            if i >= 4 and quiet >= 2:
                 return
             if time.monotonic() > deadline:
                 busy = [t for t in waited if not self._settled(t)]

@@ -42,6 +42,9 @@ _MACROS = {
     "@hourly": "0 * * * *",
 }
 
+_MEMO_SIZE = 4096
+_memo: dict[tuple[tuple[str, str], datetime], datetime | None] = {}
+
 _DAY = timedelta(days=1)
 _TINY = timedelta(microseconds=1)
 # A schedule walks from one UTC-offset segment to the next; a handful of steps
@@ -89,7 +92,7 @@ class CronSchedule:
     ``(lo, hi]``. All datetimes given must be timezone-aware; results are UTC.
     """
 
-    __slots__ = ("_iter", "expr", "fixed_time", "timezone", "tz")
+    __slots__ = ("_iter", "_key", "expr", "fixed_time", "timezone", "tz")
 
     def __init__(self, expr: str, timezone: str | None = None) -> None:
         fields = _fields(expr)
@@ -99,6 +102,7 @@ class CronSchedule:
         hour = fields[2] if len(fields) == 6 else fields[1]
         self.fixed_time = not hour.startswith("*")
         text = " ".join(fields)
+        self._key = (text, self.timezone)
         try:
             self._iter = croniter(
                 text,
@@ -162,6 +166,20 @@ class CronSchedule:
         if t.tzinfo is None:
             raise ValueError(f"naive datetime {t!r}: give a timezone-aware one")
         s = t.astimezone(UTC)
+        # Many triggers share a cron (and tick together): compute each answer once.
+        key = (self._key, s)
+        if key in _memo:
+            return _memo[key]
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        found = _memo[key] = self._next_after(s)
+        return found
+
+    def _next_after(self, s: datetime) -> datetime | None:
+        if self.tz is UTC:
+            c = self._match(s.replace(tzinfo=None), True)
+            return None if c is None else c.replace(tzinfo=UTC)
+        t = s
         strict = True
         for _ in range(_MAX_SEGMENT_STEPS):
             off = self._offset(s)

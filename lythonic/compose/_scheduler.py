@@ -38,6 +38,8 @@ log = logging.getLogger("lythonic.compose.trigger")
 # The loop wakes at least this often even with nothing due (cheap; it also
 # bounds how long a wall-clock jump can go unnoticed with a custom clock).
 MAX_PARK = timedelta(hours=1)
+# After a failed step (a store error), the loop waits this long before the next.
+RETRY_DELAY = timedelta(seconds=1)
 
 
 def tick_run_id(name: str, scheduled_at: datetime) -> str:
@@ -111,6 +113,7 @@ class Scheduler:
         self._entries: dict[str, _Entry] = {}
         self._heap: list[tuple[datetime, int, str, int]] = []
         self._seq = itertools.count()
+        self._gens = itertools.count(1)
         self._wanted: dict[str, TriggerSpec] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._replaced: set[asyncio.Task[None]] = set()
@@ -204,25 +207,31 @@ class Scheduler:
             self._wake_sent = False
 
     async def _main(self) -> None:
-        try:
-            while not self._stopping:
-                if self._wanted is not None:
-                    await self._apply_specs()
-                    continue
-                now = self.clock.now()
-                due = self._pop_due(now)
-                if due:
-                    await self._handle_due(due, now)
-                    continue
-                until = now + MAX_PARK
-                if self._heap:
-                    until = min(until, self._heap[0][0])
-                await self._park(until)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("trigger scheduler stopped by an internal error")
-            raise
+        while not self._stopping:
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A store error (disk full, a lock held past the busy timeout)
+                # must not end scheduling: the ticks of this step are lost
+                # (never fired twice), the loop goes on.
+                log.exception("trigger scheduler: a step failed; retrying in %s", RETRY_DELAY)
+                await self._park(self.clock.now() + RETRY_DELAY)
+
+    async def _step(self) -> None:
+        if self._wanted is not None:
+            await self._apply_specs()
+            return
+        now = self.clock.now()
+        due = self._pop_due(now)
+        if due:
+            await self._handle_due(due, now)
+            return
+        until = now + MAX_PARK
+        if self._heap:
+            until = min(until, self._heap[0][0])
+        await self._park(until)
 
     def _push(self, e: _Entry) -> None:
         if e.next_at is not None:
@@ -239,18 +248,19 @@ class Scheduler:
         return due
 
     async def _apply_specs(self) -> None:
-        wanted = self._wanted or {}
-        self._wanted = None
+        pending = self._wanted
+        wanted = pending or {}
         cursors = await self.store.aread(self.store.tick_cursors)
+        if self._wanted is pending:  # else set_specs came meanwhile: the next pass applies it
+            self._wanted = None
         now = self.clock.now()
         for name in [n for n in self._entries if n not in wanted]:
             self._drop(name, "no longer scheduled")
         for name, spec in wanted.items():
-            if self._wanted is not None:
-                break  # changed again meanwhile: the next pass applies the newest
             e = self._entries.get(name)
             status, since = cursors.get(name, (None, None))
             if status != "active":
+                self._drop(name, "is not active in the store")
                 continue
             schedule = spec.schedule
             assert schedule is not None
@@ -263,7 +273,7 @@ class Scheduler:
             else:
                 e.spec = spec
                 continue
-            e.gen += 1
+            e.gen = next(self._gens)  # unique, so heap items of a dropped entry stay stale
             e.next_at = schedule.next_after(e.cursor)
             self._push(e)
         nexts = {n: _ts(e.next_at) for n, e in self._entries.items()}

@@ -161,6 +161,10 @@ class TriggerStore:
         self._writing = False
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL never loses a commit when the process dies (a
+            # claimed tick stays claimed); only an OS crash or power cut can
+            # lose the last transactions, and with them the runs they started.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except BaseException:
             self._conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,61 +130,49 @@ async def test_seconds_resolution(h: Harness) -> None:
     assert h.runs.ticks("fast") == [T0 + timedelta(seconds=s) for s in (5, 10, 15, 20)]
 
 
-async def test_dst_fall_back_in_berlin(tmp_path: Path) -> None:
-    """Across Berlin's fall-back night `30 2 * * *` fires once and `0 * * * *` at both 02:00s."""
-    h = Harness(tmp_path, datetime(2024, 10, 26, 12, tzinfo=UTC))
+async def berlin_night(tmp_path: Path, day: datetime) -> dict[str, list[str]]:
+    """Berlin-time fire times of `30 2 * * *` and `0 * * * *` from noon UTC before
+    `day` to noon UTC on it (hourly: 00:00-04:59 local only), each checked to fire on time."""
+    h = Harness(tmp_path, day - timedelta(hours=12))
     try:
         sched = h.scheduler(
             spec("daily", "30 2 * * *", timezone="Europe/Berlin"),
             spec("hourly", "0 * * * *", timezone="Europe/Berlin"),
         )
-        await h.clock.advance_to(datetime(2024, 10, 27, 12, tzinfo=UTC))
+        await h.clock.advance_to(day + timedelta(hours=12))
         await sched.drain()
-        assert [t.astimezone(BERLIN).isoformat() for t in h.runs.ticks("daily")] == [
-            "2024-10-27T02:30:00+02:00"
-        ]
-        night = [
-            t.astimezone(BERLIN).isoformat()
-            for t in h.runs.ticks("hourly")
-            if t.astimezone(BERLIN).hour in (1, 2, 3)
-        ]
-        assert night == [
-            "2024-10-27T01:00:00+02:00",
-            "2024-10-27T02:00:00+02:00",
-            "2024-10-27T02:00:00+01:00",
-            "2024-10-27T03:00:00+01:00",
-        ]
         assert all(fired == at for _, at, fired in h.runs.calls)
+        local = {n: [t.astimezone(BERLIN) for t in h.runs.ticks(n)] for n in ("daily", "hourly")}
+        local["hourly"] = [t for t in local["hourly"] if t.day == day.day and t.hour < 5]
+        return {n: [t.isoformat() for t in ts] for n, ts in local.items()}
     finally:
         await h.close()
+
+
+async def test_dst_fall_back_in_berlin(tmp_path: Path) -> None:
+    """Across Berlin's fall-back night `30 2 * * *` fires once and `0 * * * *` at both 02:00s."""
+    fired = await berlin_night(tmp_path, datetime(2024, 10, 27, tzinfo=UTC))
+    assert fired["daily"] == ["2024-10-27T02:30:00+02:00"]
+    assert fired["hourly"] == [
+        "2024-10-27T00:00:00+02:00",
+        "2024-10-27T01:00:00+02:00",
+        "2024-10-27T02:00:00+02:00",
+        "2024-10-27T02:00:00+01:00",
+        "2024-10-27T03:00:00+01:00",
+        "2024-10-27T04:00:00+01:00",
+    ]
 
 
 async def test_dst_spring_forward_in_berlin(tmp_path: Path) -> None:
     """On Berlin's spring-forward day `30 2 * * *` fires at 03:00 and `0 * * * *` has no 02:00."""
-    h = Harness(tmp_path, datetime(2024, 3, 30, 12, tzinfo=UTC))
-    try:
-        sched = h.scheduler(
-            spec("daily", "30 2 * * *", timezone="Europe/Berlin"),
-            spec("hourly", "0 * * * *", timezone="Europe/Berlin"),
-        )
-        await h.clock.advance_to(datetime(2024, 3, 31, 12, tzinfo=UTC))
-        await sched.drain()
-        assert [t.astimezone(BERLIN).isoformat() for t in h.runs.ticks("daily")] == [
-            "2024-03-31T03:00:00+02:00"
-        ]
-        night = [
-            t.astimezone(BERLIN).isoformat()
-            for t in h.runs.ticks("hourly")
-            if t.astimezone(BERLIN).date().day == 31 and t.astimezone(BERLIN).hour < 5
-        ]
-        assert night == [
-            "2024-03-31T00:00:00+01:00",
-            "2024-03-31T01:00:00+01:00",
-            "2024-03-31T03:00:00+02:00",
-            "2024-03-31T04:00:00+02:00",
-        ]
-    finally:
-        await h.close()
+    fired = await berlin_night(tmp_path, datetime(2024, 3, 31, tzinfo=UTC))
+    assert fired["daily"] == ["2024-03-31T03:00:00+02:00"]
+    assert fired["hourly"] == [
+        "2024-03-31T00:00:00+01:00",
+        "2024-03-31T01:00:00+01:00",
+        "2024-03-31T03:00:00+02:00",
+        "2024-03-31T04:00:00+02:00",
+    ]
 
 
 async def test_utc_is_the_default_timezone(h: Harness) -> None:
@@ -416,8 +405,8 @@ async def test_changed_cron_continues_from_now(h: Harness) -> None:
     assert h.runs.ticks("t") == [T0 + timedelta(minutes=m) for m in (60, 100, 120, 140)]
 
 
-async def test_removed_trigger_stops(h: Harness) -> None:
-    """A trigger left out of set_specs stops firing."""
+async def test_removed_trigger_stops_and_can_come_back(h: Harness) -> None:
+    """A trigger left out of set_specs stops firing; put back, it fires once per tick again."""
     sched = h.scheduler(spec("a", "0 * * * *"), spec("b", "0 * * * *"))
     await h.clock.advance(hours=1, minutes=30)
     sched.set_specs([spec("a", "0 * * * *")])
@@ -425,6 +414,11 @@ async def test_removed_trigger_stops(h: Harness) -> None:
     await sched.drain()
     assert h.runs.ticks("b") == hours(1)
     assert h.runs.ticks("a") == hours(1, 2, 3)
+    sched.set_specs([spec("a", "0 * * * *"), spec("b", "0 * * * *")])  # back: once per tick
+    await h.clock.advance(hours=2)
+    await sched.drain()
+    assert h.runs.ticks("b") == hours(1, 4, 5)
+    assert h.runs.ticks("a") == hours(1, 2, 3, 4, 5)
 
 
 async def test_trigger_disabled_elsewhere_does_not_fire(h: Harness) -> None:
@@ -457,6 +451,30 @@ async def test_a_failing_tick_runner_is_recorded_and_the_loop_goes_on(h: Harness
         ("error", "RuntimeError: boom"),
         ("completed", None),
     ]
+
+
+async def test_a_store_error_does_not_stop_the_scheduler(h: Harness) -> None:
+    """A failing store read is logged and retried; scheduling goes on."""
+    store = h.store()
+    t = spec("t", "0 * * * *")
+    store.activate(t, t.dag_nsref)
+    real = store.tick_cursors
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def flaky_cursors() -> Any:
+        if failures:
+            raise failures.pop()
+        return real()
+
+    store.tick_cursors = flaky_cursors  # type: ignore[method-assign]
+    sched = Scheduler(store, h.runs, clock=h.clock)
+    h.schedulers.append(sched)
+    sched.set_specs([t])
+    sched.start()
+    await h.clock.advance(hours=2)
+    await sched.drain()
+    assert not failures
+    assert h.runs.ticks("t") == hours(1, 2)
 
 
 async def test_shutdown_waits_for_runs_within_grace(h: Harness) -> None:
