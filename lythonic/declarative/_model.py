@@ -13,7 +13,17 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from lythonic.declarative._namespace_model import NamespaceEntry
-from lythonic.declarative._types import Backoff, Duration, Ident, Name, NsRefStr, Ref, Target
+from lythonic.declarative._types import (
+    STRICT,
+    Backoff,
+    Duration,
+    Ident,
+    Name,
+    NsRefStr,
+    Ref,
+    RetryOptions,
+    Target,
+)
 
 __all__ = [
     "NODE_KINDS",
@@ -31,8 +41,6 @@ __all__ = [
     "SwitchSpec",
 ]
 
-_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
-
 LogLevel = Literal[
     "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
 ]
@@ -41,7 +49,7 @@ Inputs = dict[Name, dict[Ident, Any]]
 
 
 class _NodeOptions(BaseModel):
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     description: str | None = Field(
         default=None, description="What this step does; shown by `lyth graph`."
@@ -92,7 +100,7 @@ class NsrefNodeSpec(_NodeOptions):
 class SwitchSpec(BaseModel):
     """Routes each value to one branch by its label."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     switch: dict[Name, Target] = Field(
         min_length=1,
@@ -188,18 +196,9 @@ NodeSpec = Annotated[
 ]
 
 
-class DagDefaults(BaseModel):
+class DagDefaults(RetryOptions):
     """Options every node of the DAG gets unless it sets its own."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
-
-    retries: int | None = Field(
-        default=None, ge=0, le=100, description="Extra attempts after a failure."
-    )
-    retry_backoff: Backoff | None = Field(
-        default=None, description="Wait before the first retry; doubles on each retry."
-    )
-    timeout: Duration | None = Field(default=None, description="Longest one attempt may run.")
     concurrency: int | None = Field(
         default=None, ge=1, description="Most elements in flight at once, for every `map` step."
     )
@@ -208,7 +207,7 @@ class DagDefaults(BaseModel):
 class DagSpec(BaseModel):
     """A DAG: named steps (nodes) and the edges that carry values between them."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     description: str | None = Field(default=None, description="What the DAG does.")
     nodes: dict[Name, NodeSpec] = Field(
@@ -241,7 +240,7 @@ class DagSpec(BaseModel):
 class CronTriggerSpec(BaseModel):
     """Runs a DAG on a cron schedule (executed by `lyth start`)."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     dag: NsRefStr = Field(
         description="The DAG to run: a DAG of this file (its name) or the `nsref` of a DAG "
@@ -294,7 +293,7 @@ class CronTriggerSpec(BaseModel):
 class StorageSpec(BaseModel):
     """Where runs, triggers and caches are stored, and the engine's log file."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     data_dir: str | None = Field(
         default=None,
@@ -334,7 +333,7 @@ class StorageSpec(BaseModel):
 class LythConfig(BaseModel):
     """A lyth.yaml file: storage, DAGs, triggers and namespace entries."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     version: Literal[1] = Field(
         default=1, description="The format version of this file; `1` is the only one."

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from lythonic.declarative._types import Backoff, Duration, NsRefStr, Ref
+from lythonic.declarative._types import (
+    STRICT,
+    Duration,
+    FragmentRef,
+    NsRefStr,
+    Prefix,
+    Ref,
+    RetryOptions,
+)
 
 __all__ = [
     "NS_TYPES",
@@ -26,17 +34,11 @@ __all__ = [
     "NsTriggerEntry",
 ]
 
-_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-_MODULE = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
-FragmentRef = Annotated[str, StringConstraints(pattern=rf"^{_MODULE}(?::[A-Za-z][A-Za-z0-9_]*)?$")]
-Prefix = Annotated[str, StringConstraints(pattern=rf"^(?:{_MODULE})?:$")]
-
 
 class NsTriggerEntry(BaseModel):
     """A trigger on a namespace entry (upstream's `TriggerConfig`)."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     name: str | None = Field(
         default=None,
@@ -95,9 +97,7 @@ TriggerEntry = Annotated[
 ]
 
 
-class _EntryBase(BaseModel):
-    model_config: ClassVar[ConfigDict] = _STRICT
-
+class _EntryBase(RetryOptions):
     nsref: NsRefStr | None = Field(
         default=None,
         description="The key in the namespace, `scope.sub:leaf`; defaults to the `gref`.",
@@ -111,13 +111,6 @@ class _EntryBase(BaseModel):
     triggers: list[TriggerEntry] = Field(
         default_factory=list, description="Schedules that call this entry."
     )
-    retries: int | None = Field(
-        default=None, ge=0, le=100, description="Extra attempts after a failure."
-    )
-    retry_backoff: Backoff | None = Field(
-        default=None, description="Wait before the first retry; doubles on each retry."
-    )
-    timeout: Duration | None = Field(default=None, description="Longest one attempt may run.")
 
 
 class NsAutoEntry(_EntryBase):
@@ -141,7 +134,7 @@ class NsCacheEntry(_EntryBase):
 class CacheTtl(BaseModel):
     """Cache lifetimes, in days."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     min_ttl: float = Field(ge=0, description="Days a cached value is used without refreshing.")
     max_ttl: float = Field(ge=0, description="Days after which a cached value is never used.")
@@ -150,7 +143,7 @@ class CacheTtl(BaseModel):
 class FragmentMethodConfig(BaseModel):
     """Settings for one method of a fragment."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     min_ttl: float | None = Field(default=None, ge=0, description="Cache: days fresh.")
     max_ttl: float | None = Field(default=None, ge=0, description="Cache: days at most.")
@@ -162,7 +155,7 @@ class FragmentMethodConfig(BaseModel):
 class NsFragmentEntry(BaseModel):
     """Registers every `@nsnode` / `@dag_factory` member of a class or module."""
 
-    model_config: ClassVar[ConfigDict] = _STRICT
+    model_config: ClassVar[ConfigDict] = STRICT
 
     type: Literal["fragment"] = Field(description="A fragment entry.")
     gref: FragmentRef = Field(

@@ -1,4 +1,5 @@
-"""The value types of ``lyth.yaml``: names, references and durations.
+"""The value types of ``lyth.yaml``: names, references and durations, plus what
+every config class shares (``STRICT``, ``RetryOptions``).
 
 Each type is checked the same way by pydantic at load time and by the JSON
 Schema in an editor: the patterns below are the single source of both.
@@ -7,21 +8,32 @@ Schema in an editor: the patterns below are the single source of both.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 __all__ = [
     "IDENT_RE",
     "NAME_RE",
     "NSREF_RE",
     "REF_RE",
+    "STRICT",
     "Backoff",
     "Duration",
+    "FragmentRef",
     "Ident",
     "Name",
     "NsRefStr",
+    "Prefix",
     "Ref",
+    "RetryOptions",
     "Target",
     "parse_duration",
 ]
@@ -47,6 +59,13 @@ Ref = Annotated[str, StringConstraints(pattern=REF_RE.pattern)]
 NsRefStr = Annotated[str, StringConstraints(pattern=NSREF_RE.pattern)]
 Target = Annotated[str, StringConstraints(pattern=rf"^(?:{_NAME}|{_MODULE}:{_ATTR})$")]
 """A DAG of this file (its name) or a Python ``module:attribute``."""
+FragmentRef = Annotated[str, StringConstraints(pattern=rf"^{_MODULE}(?::{_ATTR})?$")]
+"""A module, or ``module:Class``."""
+Prefix = Annotated[str, StringConstraints(pattern=rf"^(?:{_MODULE})?:$")]
+"""A namespace prefix such as ``frag:``."""
+
+STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+"""Every config class: unknown keys are errors, no type coercion, immutable."""
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = r"\d+(?:\.\d+)?(?:ms|s|m|h|d)"
@@ -98,3 +117,17 @@ Backoff = Annotated[
     WithJsonSchema(_duration_schema(positive=False)),
 ]
 """A duration that may be zero."""
+
+
+class RetryOptions(BaseModel):
+    """Retries and timeout, shared by DAG defaults and namespace entries."""
+
+    model_config: ClassVar[ConfigDict] = STRICT
+
+    retries: int | None = Field(
+        default=None, ge=0, le=100, description="Extra attempts after a failure."
+    )
+    retry_backoff: Backoff | None = Field(
+        default=None, description="Wait before the first retry; doubles on each retry."
+    )
+    timeout: Duration | None = Field(default=None, description="Longest one attempt may run.")
