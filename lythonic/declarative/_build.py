@@ -18,26 +18,21 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from lythonic.compose._configs import _CONFIG_TYPES, auto_fill_trigger_names
-from lythonic.compose._fragments import register_fragment
 from lythonic.compose._introspect import Method
 from lythonic.compose._markers import is_dag_factory
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
+from lythonic.declarative._build_edges import add_edges
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
-from lythonic.declarative._edges import EdgeSyntaxError, parse_edges
 from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
 from lythonic.declarative._model import (
     CallNodeSpec,
     DagDefaults,
-    DagSpec,
     LythConfig,
     MapNodeSpec,
     NsrefNodeSpec,
     RefNodeSpec,
     SwitchSpec,
 )
-from lythonic.declarative._namespace_model import NsFragmentEntry
-from lythonic.declarative._schedule import cron_problem, timezone_problem
 from lythonic.declarative._yaml import Path, SourceMap
 
 __all__ = ["Builder", "EdgeSite"]
@@ -46,7 +41,7 @@ EdgeSite = tuple[Path, int]
 """Where an edge is declared: the edge string's path and the upstream's offset in it."""
 
 
-def _placeholder(ref: str) -> Callable[..., Any]:
+def placeholder(ref: str) -> Callable[..., Any]:
     """A stand-in for an unimported function: takes anything, returns anything."""
 
     def step(**kwargs: Any) -> Any:
@@ -59,7 +54,7 @@ def _placeholder(ref: str) -> Callable[..., Any]:
 
 def _placeholder_dag(ref: str) -> Dag:
     dag = Dag()
-    dag.node(_placeholder(ref), label="step")
+    dag.node(placeholder(ref), label="step")
     return dag
 
 
@@ -125,7 +120,7 @@ class Builder:
         # One stand-in per reference, as one function is one object when imported.
         found = self._placeholders.get(ref)
         if found is None:
-            found = self._placeholders[ref] = _placeholder(ref)
+            found = self._placeholders[ref] = placeholder(ref)
         return found
 
     def ref_error(self, path: Path, e: RefError) -> None:
@@ -145,93 +140,6 @@ class Builder:
         if refusal is not None:
             code, reason, hint = refusal
             raise RefError(code, f"module '{module}' {reason}", hint)
-
-    # -- namespace ------------------------------------------------------------
-
-    def build_namespace(self) -> None:
-        for i, entry in enumerate(self.spec.namespace):
-            path: Path = ("namespace", i)
-            data = entry.model_dump(exclude_unset=True)
-            if not self._schedules_ok(data, path):
-                continue
-            try:
-                if isinstance(entry, NsFragmentEntry):
-                    self._fragment(entry, data, path)
-                else:
-                    self._entry(data, path)
-            except RefError as e:
-                self.ref_error((*path, "gref"), e)
-            except (ValueError, TypeError) as e:
-                self.diag(path, f"namespace entry {i + 1}: {e}", "namespace")
-            except Exception as e:  # user code (a factory, a fragment's __init__) failed
-                self.diag(path, f"namespace entry {i + 1}: {type(e).__name__}: {e}", "namespace")
-            for t, trigger in enumerate(data.get("triggers") or []):
-                self._poll_fn(trigger, (*path, "triggers", t, "poll_fn"))
-
-    def _schedules_ok(self, data: dict[str, Any], path: Path) -> bool:
-        """Check the cron and time zone of every trigger of a namespace entry."""
-        found: list[tuple[Any, Path]] = [
-            (t, (*path, "triggers", j)) for j, t in enumerate(data.get("triggers") or [])
-        ]
-        for name, config in (data.get("configs") or {}).items():
-            found += [
-                (t, (*path, "configs", name, "triggers", j))
-                for j, t in enumerate(config.get("triggers") or [])
-            ]
-        ok = True
-        for trigger, tpath in found:
-            if isinstance(trigger, str):
-                problem = cron_problem(trigger)
-                if problem is not None:
-                    self.diag(tpath, problem, "cron")
-                    ok = False
-                continue
-            schedule, tz = trigger.get("schedule"), trigger.get("timezone")
-            problem = cron_problem(schedule) if schedule is not None else None
-            if problem is not None:
-                self.diag((*tpath, "schedule"), problem, "cron")
-                ok = False
-            tz_problem = timezone_problem(tz) if tz is not None else None
-            if tz_problem is not None:
-                self.diag((*tpath, "timezone"), tz_problem[0], "timezone", hint=tz_problem[1])
-                ok = False
-        return ok
-
-    def _entry(self, data: dict[str, Any], path: Path) -> None:
-        config = _CONFIG_TYPES[data.get("type", "auto")].model_validate(data)
-        auto_fill_trigger_names(config)
-        if config.gref is None:
-            self.namespace.register(_placeholder(str(config.nsref)), config=config)
-            return
-        obj = self.obtain(str(config.gref), (*path, "gref"), "entry")
-        self.namespace.register(obj, nsref=config.nsref, config=config)
-
-    def _fragment(self, entry: NsFragmentEntry, data: dict[str, Any], path: Path) -> None:
-        self.fragment_prefixes.append(entry.nsref)
-        module, _, attr = entry.gref.partition(":")
-        if self.resolver is None:
-            self.check_module(module)
-            return
-        if attr:
-            self.resolver.resolve(entry.gref)
-        else:
-            self.resolver.module(module)
-        register_fragment(self.namespace, data)
-        for name, config in entry.configs.items():
-            for t, trigger in enumerate(config.triggers or []):
-                self._poll_fn(trigger, (*path, "configs", name, "triggers", t, "poll_fn"))
-
-    def _poll_fn(self, trigger: Any, path: Path) -> None:
-        ref = trigger.get("poll_fn") if isinstance(trigger, dict) else None
-        if ref is None:
-            return
-        try:
-            fn = self.obtain(str(ref), path, "step")
-        except RefError as e:
-            self.ref_error(path, e)
-            return
-        if not callable(fn):
-            self.diag(path, f"poll_fn '{ref}' is not callable", "ref_kind")
 
     # -- DAG order ----------------------------------------------------------------
 
@@ -306,7 +214,7 @@ class Builder:
                     key=True,
                 )
                 tainted.add(label)
-        self._edges(name, dag, spec, tainted)
+        add_edges(self, name, dag, spec, tainted)
         if tainted:
             self.broken.add(name)
 
@@ -402,7 +310,7 @@ class Builder:
             ns_node = self.namespace.get(nsref)
         except KeyError:
             if self.static and any(nsref.startswith(p) for p in self.fragment_prefixes):
-                return dag.node(_placeholder(nsref), label, **options)
+                return dag.node(placeholder(nsref), label, **options)
             self.diag(
                 (*path, "nsref"),
                 f"no namespace entry '{nsref}'",
@@ -490,57 +398,6 @@ class Builder:
         if failed:
             raise _Reported()
         return resolved
-
-    # -- edges --------------------------------------------------------------------
-
-    def _edges(self, name: str, dag: Dag, spec: DagSpec, tainted: set[str]) -> None:
-        sites = self.edge_sites.setdefault(name, {})
-        for i, text in enumerate(spec.edges):
-            path: Path = ("dags", name, "edges", i)
-            try:
-                decls = parse_edges(text)
-            except EdgeSyntaxError as e:
-                self.diag(path, f"edge {text!r}: {e.message}", "edge_syntax", offset=e.offset)
-                self.broken.add(name)
-                continue
-            for decl in decls:
-                ends = (decl.upstream, decl.downstream)
-                unknown = [e for e in ends if e.name not in spec.nodes]
-                for end in unknown:
-                    self.diag(
-                        path,
-                        f"unknown step '{end.name}' in edge of DAG '{name}'",
-                        "unknown_node",
-                        offset=end.offset,
-                        hint=did_you_mean(end.name, spec.nodes),
-                    )
-                if unknown:
-                    tainted.update(e.name for e in ends)
-                    continue
-                if any(e.name in tainted for e in ends):
-                    continue
-                key = (decl.upstream.name, decl.downstream.name, decl.param)
-                if key in sites:
-                    line = self.smap.at_offset(*sites[key])[0]
-                    self.diag(
-                        path,
-                        f"edge {decl} is declared twice (first on line {line})",
-                        "duplicate_edge",
-                        offset=decl.upstream.offset,
-                    )
-                    continue
-                try:
-                    dag.add_edge(
-                        dag.nodes[decl.upstream.name],
-                        dag.nodes[decl.downstream.name],
-                        param=decl.param,
-                    )
-                except ValueError as e:
-                    where = decl.downstream.param_offset if decl.param else decl.upstream.offset
-                    self.diag(path, f"edge {decl}: {e}", "edge", offset=where)
-                    tainted.update(x.name for x in ends)
-                    continue
-                sites[key] = (path, decl.upstream.offset)
 
     # -- registration ---------------------------------------------------------------
 

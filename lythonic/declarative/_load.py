@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lythonic.declarative._build import Builder
+from lythonic.declarative._build_namespace import build_namespace
 from lythonic.declarative._check import check_config
 from lythonic.declarative._config import LoadedConfig, resolve_storage
 from lythonic.declarative._diagnostics import ConfigError, Diagnostic
@@ -96,7 +97,7 @@ def compile_config(
     _on_sys_path(base)
     policy = ImportPolicy.from_settings(settings, base)
     b = Builder(spec, smap, None if static else Resolver(policy), policy)
-    b.build_namespace()
+    build_namespace(b)
     for name in b.dag_order():
         b.build_dag(name)
     b.register_dags()
