@@ -18,32 +18,29 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import os
-import random
 import traceback
 from collections import deque
-from collections.abc import Coroutine, Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from lythonic.compose._composite_runs import MISSING, CompositeRuns
 from lythonic.compose._context import DagContext, DagPath
-from lythonic.compose._plan import (
-    ASYNC,
-    CALL,
-    INLINE,
-    MAP,
-    MAP_SWITCH,
-    PLAIN,
-    SWITCH,
-    DagPlan,
-    NodePlan,
-    call_mode,
-    plan_for,
-)
+from lythonic.compose._plan import ASYNC, INLINE, PLAIN, DagPlan, NodePlan, call_mode, plan_for
 from lythonic.compose._provenance_store import ProvenanceStore
+from lythonic.compose._run_errors import (
+    ChildPaused,
+    DagPause,
+    NodeInputError,
+    NodeTimeout,
+    SubDagFailed,
+    short_error,
+)
+from lythonic.compose._run_ids import new_run_id
+from lythonic.compose._stepping import Ready, drive
 from lythonic.compose.log_context import NodeRunContext, _current
 
 if TYPE_CHECKING:
@@ -51,57 +48,18 @@ if TYPE_CHECKING:
     from lythonic.compose._registry import Namespace
     from lythonic.compose.executor import Executor
 
-__all__ = ["DagPause", "Outcome", "RunSettings", "execute_run", "new_run_id"]
+__all__ = [
+    "DagPause",
+    "NodeInputError",
+    "NodeTimeout",
+    "Outcome",
+    "RunSettings",
+    "SubDagFailed",
+    "execute_run",
+    "new_run_id",
+]
 
 log = logging.getLogger("lythonic.compose.dag_runner")
-
-MISSING: Any = object()
-DEFAULT_MAP_CONCURRENCY = 256
-"""Map elements in flight at once when a map sets no ``concurrency`` of its own."""
-
-# A private generator: run ids must stay unique even when user code seeds `random`.
-_ids = random.Random(os.urandom(16))
-os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
-
-
-def new_run_id() -> str:
-    """A random (version 4) UUID string."""
-    n = (
-        (_ids.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48))
-        | (0x4000 << 64)
-        | (0x8000 << 48)
-    )
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-class DagPause(Exception):
-    """Raise from a node to pause the run; ``DagRunner.restart`` resumes it there."""
-
-
-class NodeInputError(TypeError):
-    """A node was about to be called without a required argument."""
-
-
-class NodeTimeout(TimeoutError):
-    """An attempt of a node ran longer than its ``timeout``."""
-
-
-class SubDagFailed(RuntimeError):
-    """A sub-DAG run (map element, call, switch branch) failed."""
-
-
-class _Ready:
-    """The result of a call that completed on the spot (an inline node)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-class _ChildPaused(Exception):
-    """A sub-DAG run paused; its composite pauses the parent run."""
 
 
 @dataclass(slots=True)
@@ -127,71 +85,11 @@ class Outcome:
     error: str | None = None
 
 
-def short_error(exc: BaseException) -> str:
-    text = str(exc)
-    if isinstance(exc, NodeInputError | NodeTimeout | SubDagFailed):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _set_node_context(ctx: NodeRunContext) -> None:
     _current.set(ctx)
 
 
-class _Continue:
-    """Hands a coroutine that already ran its first step over to a Task.
-
-    The Task drives this awaitable, which forwards every resumption (values,
-    exceptions, cancellation) to the wrapped coroutine, exactly as ``await``
-    would have.
-    """
-
-    __slots__ = ("coro", "first")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self.coro = coro
-        self.first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self.coro, self.first
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
-
-
-async def _resume(coro: Coroutine[Any, Any, Any], first: Any) -> Any:
-    return await _Continue(coro, first)
-
-
-def drive(
-    coro: Coroutine[Any, Any, Any], ctx: contextvars.Context | None = None
-) -> tuple[bool, Any]:
-    """Run ``coro`` until it first suspends.
-
-    Returns ``(True, result)`` when it finished, else ``(False, task)`` with a
-    Task that continues it. Exceptions it raised before suspending propagate.
-    """
-    try:
-        first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
-    except StopIteration as stop:
-        return True, stop.value
-    return False, asyncio.get_running_loop().create_task(_resume(coro, first), context=ctx)
-
-
-class _Run:
+class _Run(CompositeRuns):
     """The state of one execution of a plan."""
 
     def __init__(
@@ -361,7 +259,7 @@ class _Run:
             self.stopping = self.paused = True
 
     def _node_error(self, np: NodePlan, exc: BaseException) -> None:
-        if isinstance(exc, DagPause | _ChildPaused):
+        if isinstance(exc, DagPause | ChildPaused):
             if self.prov is not None:
                 self.prov.node_paused(self.run_id, np.label)
             self.stopping = True
@@ -500,7 +398,7 @@ class _Run:
             if mode == ASYNC:
                 return fn(**kwargs)
             if mode == INLINE:
-                return _Ready(fn(**kwargs))
+                return Ready(fn(**kwargs))
             return self.settings.executor.submit(fn, kwargs, context=contextvars.copy_context())
 
         return await self._retrying(np, start)
@@ -511,7 +409,7 @@ class _Run:
         while True:
             try:
                 return await self._bounded(np, start(attempt), attempt)
-            except (DagPause, _ChildPaused):
+            except (DagPause, ChildPaused):
                 raise
             except Exception as exc:
                 if attempt > np.retries:
@@ -533,7 +431,7 @@ class _Run:
 
     @staticmethod
     async def _bounded(np: NodePlan, call: Any, attempt: int) -> Any:
-        if isinstance(call, _Ready):
+        if isinstance(call, Ready):
             return call.value
         if np.timeout is None:
             return await call
@@ -547,184 +445,6 @@ class _Run:
                     f"(attempt {attempt} of {np.retries + 1})"
                 ) from e
             raise
-
-    # -- composite nodes ----------------------------------------------------
-
-    def _start_composite(self, np: NodePlan) -> tuple[bool, Any]:
-        value = self.outputs[np.upstream[0]]
-        if self.prov is not None:
-            self.prov.node_started(
-                self.run_id, np.label, value, is_source=np.is_source, is_sink=np.is_sink, attempt=1
-            )
-        run = {
-            MAP: self._run_map,
-            CALL: self._run_call,
-            SWITCH: self._run_switch,
-            MAP_SWITCH: self._run_map_switch,
-        }[np.kind]
-        if np.timeout is None and not np.retries:
-            return drive(run(np, value))
-        return drive(self._retrying(np, lambda attempt: run(np, value)))
-
-    def _child(self, sub: Dag, key: str, element: Any) -> _Run:
-        sub_plan = plan_for(sub)
-        inputs = _element_inputs(sub_plan, element)
-        return _Run(
-            self.settings,
-            sub_plan,
-            new_run_id(),
-            f"{self.dag_nsref}/{key}",
-            inputs,
-            self.namespace,
-            parent_run_id=self.run_id,
-        )
-
-    async def _run_call(self, np: NodePlan, value: Any) -> Any:
-        key = f"{np.label}[]"
-        outcome = await self._await_child(self._child(np.node.sub_dag, key, value))  # type: ignore[attr-defined]
-        return _single_output(outcome, key)
-
-    async def _run_switch(self, np: NodePlan, value: Any) -> Any:
-        branch, data = extract_switch(np.label, value)
-        sub = _branch(np, branch)
-        outcome = await self._await_child(self._child(sub, f"{np.label}[{branch}]", data))
-        if outcome.status == "failed":
-            raise SubDagFailed(f"Switch branch [{branch}] failed: {outcome.error}")
-        return _single_output(outcome, f"{np.label}[{branch}]")
-
-    async def _await_child(self, child: _Run) -> Outcome:
-        finished, result = drive(child.execute())
-        outcome: Outcome = result if finished else await result
-        if outcome.status == "paused":
-            raise _ChildPaused()
-        return outcome
-
-    async def _run_map(self, np: NodePlan, value: Any) -> Any:
-        sub = np.node.sub_dag  # type: ignore[attr-defined]
-        if isinstance(value, list):
-            keys: list[Any] = list(range(len(value)))
-            elements = value
-        elif isinstance(value, dict):
-            keys = [str(k) for k in value]
-            elements = list(value.values())
-        else:
-            raise TypeError(
-                f"MapNode '{np.label}' received {type(value).__name__}, expected list or dict"
-            )
-        children = (
-            self._child(sub, f"{np.label}[{k}]", e) for k, e in zip(keys, elements, strict=True)
-        )
-        results = await self._fan_out(np, children, len(elements))
-        if isinstance(value, dict):
-            return dict(zip(keys, results, strict=True))
-        return _flatten(results)
-
-    async def _run_map_switch(self, np: NodePlan, value: Any) -> Any:
-        if not isinstance(value, list):
-            raise TypeError(
-                f"MapSwitchNode '{np.label}' received {type(value).__name__}, expected list"
-            )
-
-        def children() -> Generator[_Run, None, None]:
-            for i, element in enumerate(value):
-                branch, data = extract_switch(np.label, element)
-                yield self._child(_branch(np, branch), f"{np.label}[{i}:{branch}]", data)
-
-        return _flatten(await self._fan_out(np, children(), len(value)))
-
-    async def _fan_out(self, np: NodePlan, children: Any, count: int) -> list[Any]:
-        """Run child runs with the map's concurrency bound; a failure cancels the rest."""
-        limit = np.node.concurrency or DEFAULT_MAP_CONCURRENCY  # type: ignore[attr-defined]
-        results: list[Any] = [MISSING] * count
-        pending: dict[asyncio.Future[Any], tuple[int, str]] = {}
-        try:
-            for i, child in enumerate(children):
-                key = child.dag_nsref.rsplit("/", 1)[1]
-                finished, result = drive(child.execute())
-                if finished:
-                    results[i] = _child_value(result, key)
-                    continue
-                pending[result] = (i, key)
-                while len(pending) >= limit:
-                    await self._collect(pending, results, asyncio.FIRST_COMPLETED)
-            while pending:
-                await self._collect(pending, results, asyncio.FIRST_COMPLETED)
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-            raise
-        return results
-
-    @staticmethod
-    async def _collect(
-        pending: dict[asyncio.Future[Any], tuple[int, str]], results: list[Any], when: str
-    ) -> None:
-        done, _ = await asyncio.wait(pending, return_when=when)
-        for fut in done:
-            i, key = pending.pop(fut)
-            results[i] = _child_value(fut.result(), key)
-
-
-def _child_value(outcome: Outcome, key: str) -> Any:
-    if outcome.status == "paused":
-        raise _ChildPaused()
-    return _single_output(outcome, key)
-
-
-def _single_output(outcome: Outcome, key: str) -> Any:
-    if outcome.status != "completed":
-        raise SubDagFailed(f"Sub-DAG [{key}] failed: {outcome.error}")
-    return next(iter(outcome.outputs.values())) if outcome.outputs else None
-
-
-def _flatten(results: list[Any]) -> list[Any]:
-    flat: list[Any] = []
-    for r in results:
-        if isinstance(r, list):
-            flat.extend(r)
-        else:
-            flat.append(r)
-    return flat
-
-
-def _branch(np: NodePlan, branch: str) -> Dag:
-    branches: dict[str, Dag] = np.node.branches  # type: ignore[attr-defined]
-    try:
-        return branches[branch]
-    except KeyError:
-        raise ValueError(
-            f"SwitchNode '{np.label}': no branch for label '{branch}'. "
-            f"Available: {sorted(branches)}"
-        ) from None
-
-
-def extract_switch(label: str, value: Any) -> tuple[str, Any]:
-    """The branch name and the data a switch routes; ``value`` is left unchanged."""
-    if isinstance(value, dict) and "__switch__" in value:
-        return str(value["__switch__"]), {k: v for k, v in value.items() if k != "__switch__"}
-    if isinstance(value, list | tuple) and len(value) >= 2:
-        return str(value[0]), value[1] if len(value) == 2 else value[1:]
-    raise TypeError(
-        f"SwitchNode '{label}' requires upstream to provide a LabelSwitch: a (label, data) "
-        f"pair or a dict with a '__switch__' key. Got {type(value).__name__}"
-    )
-
-
-def _element_inputs(plan: DagPlan, element: Any) -> dict[str, dict[str, Any]]:
-    """Inputs of a sub-DAG's single source for one element (upstream's rules)."""
-    if not plan.sources:
-        return {}
-    source = plan.nodes[plan.sources[0]]
-    from lythonic.compose._wiring import node_params
-
-    params = node_params(source.ns_node) if source.kind == PLAIN else []
-    if len(params) == 1:
-        return {source.label: {params[0].name: element}}
-    if isinstance(element, dict):
-        return {source.label: element}
-    return {source.label: {params[0].name: element}} if params else {}
 
 
 def _missing_input_message(np: NodePlan, name: str) -> str:
