@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,14 +239,12 @@ def run(
     except UsageError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
 
-    from lythonic.compose._execution import new_run_id
-
     if provenance_factory is None:
         from lythonic.compose.dag_provenance import DagProvenance
 
         provenance_factory = DagProvenance
     store = provenance_factory(cfg.storage.dags_db)
-    run_id = new_run_id()
+    run_id = str(uuid.uuid4())  # known before the run starts: progress and Ctrl-C name it
     recorder: Any = store
     if progress is not None:
         from lythonic.cli._progress import ProgressStore

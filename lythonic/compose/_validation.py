@@ -168,6 +168,8 @@ def check_dag(
         if not edges:
             continue  # a source: its parameters come from the run's inputs
         fed = {b.param for b in wiring.bindings} | given.get(label, set())
+        # An ambiguous parameter has its own issue; "gets no value" would repeat it.
+        fed |= {i.param for i in wiring.issues if i.code == "ambiguous_input" and i.param}
         for param in node_params(node.ns_node):
             if param.required and param.name not in fed:
                 issues.append(_unfed(dag, node, param.name, edges))

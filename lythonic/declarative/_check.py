@@ -109,7 +109,7 @@ _PY_PORT = re.compile(r"\.param\('(\w+)'\)")
 
 def _in_yaml_terms(message: str) -> str:
     """Compose messages show the Python fix (``b.param('x')``); YAML writes ``b.x``."""
-    return _PY_PORT.sub(r".\1", message)
+    return _PY_PORT.sub(r".\1", message).replace(".param(...)", ".<parameter>")
 
 
 def report_issues(b: Builder, name: str, issues: list[DagIssue]) -> None:
