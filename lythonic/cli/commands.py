@@ -243,7 +243,14 @@ def run(
         from lythonic.compose.dag_provenance import DagProvenance
 
         provenance_factory = DagProvenance
-    store = provenance_factory(cfg.storage.dags_db)
+    try:
+        store = provenance_factory(cfg.storage.dags_db)
+    except Exception as e:  # unwritable directory, a store from a newer lythonic ...
+        return Reply(
+            EXIT_FAILED,
+            "",
+            [f"lyth: cannot open the provenance store {cfg.storage.dags_db}: {e}"],
+        )
     run_id = str(uuid.uuid4())  # known before the run starts: progress and Ctrl-C name it
     recorder: Any = store
     if progress is not None:
@@ -251,8 +258,12 @@ def run(
 
         recorder = ProgressStore(store, run_id, progress)
         progress(f"lyth: running {dag} (run {run_id})")
-    _mount_caches(cfg)
     started = time.perf_counter()
+    try:
+        _mount_caches(cfg)
+    except Exception as e:  # e.g. a cached function whose parameters cannot be a cache key
+        _close(store)
+        return Reply(EXIT_FAILED, "", [f"lyth: cannot set up the cache: {e}"])
     try:
         result = asyncio.run(
             cfg.run(dag, given, provenance=recorder, run_id=run_id, initiator="manual")
@@ -264,11 +275,15 @@ def run(
             [f"lyth: interrupted; run {run_id} is recorded as cancelled in {cfg.storage.dags_db}"],
         )
     finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
+        _close(store)
     took = time.perf_counter() - started
     return _run_reply(dag, result, took, cfg.storage.dags_db, as_json)
+
+
+def _close(store: Any) -> None:
+    close = getattr(store, "close", None)
+    if close is not None:
+        close()
 
 
 def _mount_caches(cfg: LoadedConfig) -> None:

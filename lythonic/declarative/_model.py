@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 from lythonic.declarative._namespace_model import NamespaceEntry
 from lythonic.declarative._types import (
     STRICT,
     Backoff,
+    Count,
     Duration,
     Ident,
     Name,
     NsRefStr,
     Ref,
+    Retries,
     RetryOptions,
     Target,
+    integral,
 )
 
 __all__ = [
@@ -54,10 +57,8 @@ class _NodeOptions(BaseModel):
     description: str | None = Field(
         default=None, description="What this step does; shown by `lyth graph`."
     )
-    retries: int | None = Field(
+    retries: Retries | None = Field(
         default=None,
-        ge=0,
-        le=100,
         description="Extra attempts after a failure (0 = run once). Defaults to the DAG's "
         "`defaults.retries`, else 0.",
     )
@@ -123,9 +124,8 @@ class MapNodeSpec(_NodeOptions):
         "route every element to a branch. List results are flattened into one list; a "
         "dict input gives a dict with the same keys."
     )
-    concurrency: int | None = Field(
+    concurrency: Count | None = Field(
         default=None,
-        ge=1,
         description="Most elements in flight at once. Defaults to the DAG's "
         "`defaults.concurrency`, else 256.",
     )
@@ -199,8 +199,8 @@ NodeSpec = Annotated[
 class DagDefaults(RetryOptions):
     """Options every node of the DAG gets unless it sets its own."""
 
-    concurrency: int | None = Field(
-        default=None, ge=1, description="Most elements in flight at once, for every `map` step."
+    concurrency: Count | None = Field(
+        default=None, description="Most elements in flight at once, for every `map` step."
     )
 
 
@@ -230,9 +230,8 @@ class DagSpec(BaseModel):
     defaults: DagDefaults | None = Field(
         default=None, description="Options every step gets unless it sets its own."
     )
-    max_concurrency: int | None = Field(
+    max_concurrency: Count | None = Field(
         default=None,
-        ge=1,
         description="Most steps of one run in flight at once (default: no limit).",
     )
 
@@ -271,9 +270,8 @@ class CronTriggerSpec(BaseModel):
         default=None,
         description="How far back missed ticks count, e.g. `6h`, `2d` (default: no limit).",
     )
-    catchup_cap: int = Field(
+    catchup_cap: Count = Field(
         default=100,
-        ge=1,
         description="Most missed ticks `catchup: all` runs (and most ticks `overlap: queue` "
         "keeps waiting).",
     )
@@ -335,7 +333,7 @@ class LythConfig(BaseModel):
 
     model_config: ClassVar[ConfigDict] = STRICT
 
-    version: Literal[1] = Field(
+    version: Annotated[Literal[1], BeforeValidator(integral)] = Field(
         default=1, description="The format version of this file; `1` is the only one."
     )
     storage: StorageSpec = Field(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from lythonic.declarative._types import (
     STRICT,
+    Count,
     Duration,
     FragmentRef,
     NsRefStr,
@@ -71,8 +72,8 @@ class NsTriggerEntry(BaseModel):
     catchup_window: Duration | None = Field(
         default=None, description="How far back missed ticks count (default: no limit)."
     )
-    catchup_cap: int | None = Field(
-        default=None, ge=1, description="Most missed or waiting ticks kept (default 100)."
+    catchup_cap: Count | None = Field(
+        default=None, description="Most missed or waiting ticks kept (default 100)."
     )
     overlap: Literal["skip", "queue", "replace", "allow"] | None = Field(
         default=None,

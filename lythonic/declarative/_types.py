@@ -26,6 +26,7 @@ __all__ = [
     "REF_RE",
     "STRICT",
     "Backoff",
+    "Count",
     "Duration",
     "FragmentRef",
     "Ident",
@@ -33,8 +34,10 @@ __all__ = [
     "NsRefStr",
     "Prefix",
     "Ref",
+    "Retries",
     "RetryOptions",
     "Target",
+    "integral",
     "parse_duration",
 ]
 
@@ -66,6 +69,19 @@ Prefix = Annotated[str, StringConstraints(pattern=rf"^(?:{_MODULE})?:$")]
 
 STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 """Every config class: unknown keys are errors, no type coercion, immutable."""
+
+
+def integral(value: Any) -> Any:
+    """``3.0`` is the whole number 3 (JSON Schema's "integer" agrees); ``3.5`` stays a float."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(integral)]
+"""Extra attempts: 0 to 100; ``2.0`` is accepted as ``2``, as the JSON Schema accepts it."""
+Count = Annotated[int, Field(ge=1), BeforeValidator(integral)]
+"""A whole number of at least 1 (``2.0`` accepted as ``2``)."""
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = r"\d+(?:\.\d+)?(?:ms|s|m|h|d)"
@@ -124,9 +140,7 @@ class RetryOptions(BaseModel):
 
     model_config: ClassVar[ConfigDict] = STRICT
 
-    retries: int | None = Field(
-        default=None, ge=0, le=100, description="Extra attempts after a failure."
-    )
+    retries: Retries | None = Field(default=None, description="Extra attempts after a failure.")
     retry_backoff: Backoff | None = Field(
         default=None, description="Wait before the first retry; doubles on each retry."
     )

@@ -211,3 +211,13 @@ namespace:
     assert 'up: "HELLO WORLD"' in first.stdout and 'up: "HELLO WORLD"' in second.stdout
     assert steps.CALLS == ["hello world"]
     assert (tmp_path / "data" / "cache.db").exists()
+
+
+def test_unusable_store_is_reported(config: Path, tmp_path: Path) -> None:
+    """A data directory where the store cannot be created: exit 1 with the reason, no traceback."""
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the data directory should be")
+    settings = LythSettings(allow_imports=["tests.declarative.fixtures"], data_dir=blocker)
+    reply = commands.run("shout", config, settings, inputs={"up": {"s": "x"}})
+    assert reply.code == 1
+    assert reply.stderr[0].startswith(f"lyth: cannot open the provenance store {blocker.resolve()}")

@@ -189,3 +189,14 @@ def test_yaml_cannot_widen_the_allow_list() -> None:
         LythConfig.model_validate({"allow_imports": ["os"]})
     with pytest.raises(ValidationError):
         LythConfig.model_validate({"storage": {"allow_imports": ["os"]}})
+
+
+def test_whole_floats_count_as_integers() -> None:
+    """`retries: 2.0` is 2 (JSON Schema's "integer" accepts it too); 2.5 and booleans are refused."""
+    spec = _dag({"a": {"ref": "m:f", "retries": 2.0}}, max_concurrency=4.0)
+    assert spec.dags["d"].nodes["a"].retries == 2  # type: ignore[union-attr]
+    assert spec.dags["d"].max_concurrency == 4
+    assert LythConfig.model_validate({"version": 1.0}).version == 1
+    for bad in (2.5, True, -1, 101):
+        with pytest.raises(ValidationError):
+            _dag({"a": {"ref": "m:f", "retries": bad}})
