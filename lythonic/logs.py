@@ -76,9 +76,18 @@ def _shared_processors(*, stdlib_records: bool) -> list[Any]:
 
 
 def _renderer(json_lines: bool, colors: bool) -> list[Any]:
+    # structlog's default tracebacks show local variables (secrets, inputs): never here.
     if json_lines:
-        return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-    return [structlog.dev.ConsoleRenderer(colors=colors)]
+        tracebacks = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+        return [tracebacks, structlog.processors.JSONRenderer()]
+    formatter: Any = (
+        structlog.dev.RichTracebackFormatter(show_locals=False)
+        if structlog.dev.rich is not None
+        else structlog.dev.plain_traceback
+    )
+    return [structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=formatter)]
 
 
 def _handler(handler: logging.Handler, json_lines: bool, colors: bool) -> logging.Handler:
