@@ -209,6 +209,7 @@ def test_context_manager_validates_on_exit() -> None:
     """`with Dag() as dag:` validates when the block ends without an exception."""
     with pytest.raises(DagValidationError), Dag() as dag:
         dag.node(text) >> dag.node(needs_dict)
+
     def build_then_fail() -> None:
         with Dag() as dag:
             dag.node(text) >> dag.node(needs_dict)
