@@ -103,7 +103,8 @@ def compile_config(
     b.register_dags()
     check_config(b)
     diags.extend(b.diagnostics)
-    diags.sort(key=lambda d: (d.line, d.column, d.message))
+    # One place can be reached twice (a step named in two edges of a chain): say it once.
+    diags = sorted(dict.fromkeys(diags), key=lambda d: (d.line, d.column, d.message))
     if static or any(d.severity == "error" for d in diags):
         return None, diags
     loaded = LoadedConfig(

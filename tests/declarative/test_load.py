@@ -188,6 +188,23 @@ def test_unknown_dag_has_a_hint() -> None:
         cfg.get_dag("word_cuont")
 
 
+def test_a_step_named_in_two_edges_is_reported_once(write_config, settings: LythSettings) -> None:
+    """An unknown step in the middle of a chain (two edges) gives one diagnostic, not two."""
+    path = write_config(
+        f"""
+        dags:
+          d:
+            nodes:
+              a: {STEPS}:text
+              c: {STEPS}:length
+            edges:
+              - a >> typo >> c
+        """
+    )
+    diags = validate_config(path, settings=settings)
+    assert [(d.line, d.code) for d in diags] == [(7, "unknown_node")]
+
+
 def test_load_config_raises_with_every_problem(write_config, settings: LythSettings) -> None:
     """All problems of a file come back at once, each with its position."""
     path = write_config(
