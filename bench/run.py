@@ -76,7 +76,11 @@ def main(selected: list[str]) -> None:
     )
     for name in selected or list(WORKLOADS):
         mine = _measure(ours, name, True)
-        theirs = None if name in UPSTREAM_SKIP else _measure(upstream, name, False)
+        theirs = None
+        if name not in UPSTREAM_SKIP:
+            # Upstream's provenance opens a connection per statement and sometimes
+            # fails with "database is locked" under its own concurrency: try twice.
+            theirs = _measure(upstream, name, False) or _measure(upstream, name, False)
         base = plain.get(BASELINE.get(name, ""))
         if mine is None:
             continue

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from lythonic._refs import GlobalRef, NsRef
-from lythonic.compose._cron import CronSchedule, resolve_timezone
 
 __all__ = [
     "_CONFIG_TYPES",
@@ -64,6 +63,8 @@ class TriggerConfig(BaseModel):
     @classmethod
     def _valid_cron(cls, v: str | None) -> str | None:
         if v is not None:
+            from lythonic.compose._cron import CronSchedule  # croniter: import on use
+
             CronSchedule(v)
         return v
 
@@ -71,6 +72,8 @@ class TriggerConfig(BaseModel):
     @classmethod
     def _valid_timezone(cls, v: str | None) -> str | None:
         if v is not None:
+            from lythonic.compose._cron import resolve_timezone
+
             resolve_timezone(v)
         return v
 
