@@ -24,10 +24,19 @@ import structlog
 
 from lythonic.compose.log_context import get_node_run_context
 
-__all__ = ["LogFormat", "add_run_context", "configure_logging", "get_logger"]
+__all__ = [
+    "LogFormat",
+    "add_run_context",
+    "configure_logging",
+    "get_logger",
+    "log_to_file",
+    "parse_level",
+]
 
 LogFormat = Literal["auto", "console", "json"]
 
+# Set on the handlers installed here: True for the console stream, the resolved
+# path for a log file, so a new setup replaces them instead of adding more.
 _HANDLER_MARK = "_lythonic_handler"
 
 # Third-party loggers that are chatty at INFO and rarely what an operator wants.
@@ -90,7 +99,9 @@ def _renderer(json_lines: bool, colors: bool) -> list[Any]:
     return [structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=formatter)]
 
 
-def _handler(handler: logging.Handler, json_lines: bool, colors: bool) -> logging.Handler:
+def _handler(
+    handler: logging.Handler, json_lines: bool, colors: bool, mark: object = True
+) -> logging.Handler:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_shared_processors(stdlib_records=True),
@@ -100,8 +111,14 @@ def _handler(handler: logging.Handler, json_lines: bool, colors: bool) -> loggin
             ],
         )
     )
-    setattr(handler, _HANDLER_MARK, True)
+    setattr(handler, _HANDLER_MARK, mark)
     return handler
+
+
+def _file_handler(log_file: Path) -> logging.Handler:
+    path = log_file.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _handler(logging.FileHandler(path, encoding="utf-8"), True, False, mark=path)
 
 
 def configure_logging(
@@ -127,14 +144,45 @@ def configure_logging(
         old.close()
     root.addHandler(_handler(logging.StreamHandler(out), json_lines, colors=not json_lines))
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(log_file, encoding="utf-8")
-        root.addHandler(_handler(file_handler, json_lines=True, colors=False))
-    root.setLevel(_level(level))
+        root.addHandler(_file_handler(log_file))
+    _set_levels(level, loggers)
+    _configure_structlog()
+
+
+def log_to_file(
+    log_file: Path,
+    *,
+    level: str | int = "INFO",
+    loggers: Mapping[str, str | int] | None = None,
+) -> None:
+    """Write JSON lines to ``log_file`` and set the levels; other handlers stay.
+
+    Calling it again for the same file changes nothing but the levels; for
+    another file, the handler of the old one is replaced (one log file at a
+    time). ``LogConfig.setup_logging`` and ``Namespace.mount`` use it.
+    """
+    path = log_file.resolve()
+    root = logging.getLogger()
+    files = [h for h in root.handlers if isinstance(getattr(h, _HANDLER_MARK, None), Path)]
+    if not any(getattr(h, _HANDLER_MARK) == path for h in files):
+        for old in files:
+            root.removeHandler(old)
+            old.close()
+        root.addHandler(_file_handler(path))
+    _set_levels(level, loggers)
+    _configure_structlog()
+
+
+def _set_levels(level: str | int, loggers: Mapping[str, str | int] | None) -> None:
+    root = logging.getLogger()
+    root.setLevel(parse_level(level))
     for name, quiet in _QUIET.items():
-        logging.getLogger(name).setLevel(max(quiet, _level(level)))
+        logging.getLogger(name).setLevel(max(quiet, parse_level(level)))
     for name, value in (loggers or {}).items():
-        logging.getLogger(name).setLevel(_level(value))
+        logging.getLogger(name).setLevel(parse_level(value))
+
+
+def _configure_structlog() -> None:
     structlog.configure(
         processors=[
             *_shared_processors(stdlib_records=False),
@@ -160,7 +208,12 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def _level(value: str | int) -> int:
+def parse_level(value: str | int) -> int:
+    """The ``logging`` level of ``"info"``, ``"WARNING"`` … (a number stays as it is).
+
+    >>> parse_level("debug")
+    10
+    """
     if isinstance(value, int):
         return value
     level = logging.getLevelName(value.upper())

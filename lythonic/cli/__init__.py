@@ -8,7 +8,12 @@ printing, no exiting), and the logic below them (``lythonic.declarative``,
 2 usage error, 130 interrupted.
 """
 
-from lythonic.cli import _config_app  # noqa: F401 -- registers validate, run, graph, schema
+from lythonic.cli import (
+    _config_app,  # noqa: F401 -- registers validate, run, graph, schema
+    _daemon_app,  # noqa: F401 -- registers start, stop, status
+    _runs_app,  # noqa: F401 -- registers runs, restart, replay
+    _trigger_app,  # noqa: F401 -- registers fire, trigger
+)
 from lythonic.cli._app import app, main
 
 __all__ = ["app", "main"]

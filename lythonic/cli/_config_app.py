@@ -33,7 +33,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="The config file [default: $LYTH_CONFIG, else lyth.yaml].",
+        help="The config file (default: $LYTH_CONFIG, else lyth.yaml).",
         show_default=False,
     ),
 ]
@@ -61,7 +61,7 @@ def validate_cmd(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="The config file [default: $LYTH_CONFIG, else lyth.yaml].", show_default=False
+            help="The config file (default: $LYTH_CONFIG, else lyth.yaml).", show_default=False
         ),
     ] = None,
     as_json: Annotated[
@@ -98,7 +98,7 @@ def run_cmd(
         typer.Option(
             "--data",
             "-d",
-            help="The data directory [default: $LYTH_DATA_DIR, else storage.data_dir].",
+            help="The data directory (default: $LYTH_DATA_DIR, else storage.data_dir).",
             show_default=False,
         ),
     ] = None,

@@ -260,7 +260,7 @@ def run(
         progress(f"lyth: running {dag} (run {run_id})")
     started = time.perf_counter()
     try:
-        _mount_caches(cfg)
+        cfg.mount_caches()
     except Exception as e:  # e.g. a cached function whose parameters cannot be a cache key
         _close(store)
         return Reply(EXIT_FAILED, "", [f"lyth: cannot set up the cache: {e}"])
@@ -284,16 +284,6 @@ def _close(store: Any) -> None:
     close = getattr(store, "close", None)
     if close is not None:
         close()
-
-
-def _mount_caches(cfg: LoadedConfig) -> None:
-    """Give `type: cache` namespace entries their cache store, if there are any."""
-    from types import SimpleNamespace
-
-    from lythonic.compose.namespace import NsCacheConfig
-
-    if any(isinstance(n.config, NsCacheConfig) for n in cfg.namespace._all_leaves()):
-        cfg.namespace.mount(SimpleNamespace(cache_db=cfg.storage.cache_db, dags_db=None))
 
 
 def _run_reply(dag: str, result: Any, took: float, db: Path, as_json: bool) -> Reply:

@@ -76,10 +76,12 @@ class Merge:
     as a partial upsert (nodes) or update (runs).
     """
 
-    __slots__ = ("begins", "edges", "full_nodes", "full_runs", "nodes", "runs")
+    __slots__ = ("begins", "edges", "full_nodes", "full_runs", "nodes", "runs", "stopped")
 
     def __init__(self) -> None:
         self.begins = False
+        # Runs that ended cancelled or interrupted: their nodes still running stop too.
+        self.stopped: list[tuple[float, str]] = []
         self.full_runs: dict[str, list[Any]] = {}
         self.full_nodes: dict[tuple[str, str], list[Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
@@ -124,6 +126,8 @@ class Merge:
             ]  # fmt: skip
         elif op == R_END:
             _, run_id, status, sink_json, error, ts = rec
+            if status in ("cancelled", "interrupted"):
+                self.stopped.append((ts, run_id))
             self._run(
                 run_id,
                 {
@@ -214,6 +218,16 @@ class Merge:
             groups.setdefault(tuple(values), []).append((run_id, label, *values.values()))
         for cols, rows in groups.items():
             out.append(_upsert("node_executions", ("run_id", "node_label"), cols, rows))
+        if self.stopped:
+            out.append(
+                (
+                    "UPDATE node_executions SET status = 'interrupted', finished_at = ? "
+                    "WHERE run_id = ? AND status = 'running'",
+                    "",
+                    -1,
+                    list(self.stopped),
+                )
+            )
         if self.edges:
             out.append(
                 (

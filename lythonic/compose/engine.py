@@ -13,30 +13,23 @@ databases and the log file live) and the ``namespace`` entries.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from lythonic.logs import log_to_file, parse_level
+
 __all__ = ["EngineConfig", "LogConfig", "StorageConfig", "resolve_file"]
-
-_FORMAT = "%(asctime)s %(levelname)-8s [%(name)s] run=%(run_id)s node=%(node_label)s %(message)s"
-_MARK = "_lythonic_log_file"
-
-
-def _level(name: str) -> int:
-    level = logging.getLevelName(name.upper())
-    if not isinstance(level, int):
-        raise ValueError(f"unknown log level {name!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
-    return level
 
 
 class LogConfig(BaseModel):
     """Where and how much to log; ``setup_logging()`` applies it.
 
     ``log_level`` is the root logger's level (default INFO: DEBUG would log
-    every SQL statement); ``loggers`` sets levels per logger name.
+    every SQL statement); ``loggers`` sets levels per logger name. The file
+    gets JSON lines through ``lythonic.logs`` (the setup ``lyth`` uses), with
+    the run id, DAG and node on every record written inside a run.
     """
 
     log_file: Path | None = None
@@ -46,14 +39,14 @@ class LogConfig(BaseModel):
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        _level(value)
+        parse_level(value)
         return value.upper()
 
     @field_validator("loggers")
     @classmethod
     def _known_levels(cls, value: dict[str, str]) -> dict[str, str]:
         for level in value.values():
-            _level(level)
+            parse_level(level)
         return value
 
     def setup_logging(self) -> None:
@@ -64,24 +57,7 @@ class LogConfig(BaseModel):
         """
         if self.log_file is None:
             return
-        from lythonic.compose.log_context import NodeRunLogFilter
-
-        path = self.log_file.resolve()
-        root = logging.getLogger()
-        ours = [h for h in root.handlers if getattr(h, _MARK, None) is not None]
-        if not any(getattr(h, _MARK) == path for h in ours):
-            for old in ours:
-                root.removeHandler(old)
-                old.close()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(path, encoding="utf-8")
-            handler.addFilter(NodeRunLogFilter())
-            handler.setFormatter(logging.Formatter(_FORMAT))
-            setattr(handler, _MARK, path)
-            root.addHandler(handler)
-        root.setLevel(_level(self.log_level))
-        for name, level in self.loggers.items():
-            logging.getLogger(name).setLevel(_level(level))
+        log_to_file(self.log_file, level=self.log_level, loggers=self.loggers)
 
 
 def resolve_file(root: Path, path: Path | None, default_name: str) -> Path:

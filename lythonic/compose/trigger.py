@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from lythonic.compose.dag_runner import DagRunResult
 
 __all__ = [
+    "CONFIGURED",
     "Clock",
     "CronError",
     "CronSchedule",
@@ -69,6 +70,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("lythonic.compose.trigger")
+
+CONFIGURED = "config"
+"""``changed_by`` of a trigger that ``activate_configured`` disabled (``enabled: false``)."""
 
 
 class TriggerNotActiveError(ValueError):
@@ -136,8 +140,10 @@ class TriggerManager:
         return out
 
     def _spec(self, name: str) -> TriggerSpec:
-        node, tc = self.namespace.get_trigger(name)
-        return TriggerSpec.from_config(tc, str(node.nsref))
+        spec = self.specs().get(name)
+        if spec is None:
+            raise KeyError(f"Trigger '{name}' not found")
+        return spec
 
     def _refresh(self) -> None:
         """Hand the scheduler the triggers that are active in the store."""
@@ -168,11 +174,17 @@ class TriggerManager:
         """
         result = TriggerActivationResult()
         for name, spec in self.specs().items():
+            stored = self.store.get_activation(name) or {}
             if not spec.enabled:
-                if (self.store.get_activation(name) or {}).get("status") == "active":
-                    self.store.deactivate(name)
+                if stored.get("status") == "active":
+                    with initiated_by(CONFIGURED):
+                        self.store.deactivate(name)
                 result.left_disabled.append(name)
-            elif self.store.activate(spec, spec.dag_nsref, keep_disabled=True):
+            # Disabled by the config earlier and enabled there now: the config
+            # decides. Disabled by someone (`lyth trigger disable`): it stays so.
+            elif self.store.activate(
+                spec, spec.dag_nsref, keep_disabled=stored.get("changed_by") != CONFIGURED
+            ):
                 result.activated.append(name)
             else:
                 result.left_disabled.append(name)
@@ -204,7 +216,7 @@ class TriggerManager:
         event_id = await store.aread(
             lambda: store.record_event(name, effective, run_id=None, status="running")
         )
-        result = await self._run_dag(dag, dag_nsref, effective)
+        result = await self._run_dag(dag, dag_nsref, effective, trigger=name)
         done = TickResult(event_id, name, result.status, result.run_id, result.error, ran=True)
         await store.awrite(lambda cur: store.finish_event(cur, done))
         return result
@@ -215,9 +227,11 @@ class TriggerManager:
         dag_nsref: str,
         payload: dict[str, Any],
         *,
+        trigger: str,
         run_id: str | None = None,
         scheduled_at: datetime | None = None,
     ) -> DagRunResult:
+        """Run ``dag`` for trigger ``trigger`` (a subclass may run it its own way)."""
         from lythonic.compose.dag_runner import DagRunner
 
         return await DagRunner(dag, provenance=self.provenance).run(
@@ -253,6 +267,7 @@ class TriggerManager:
                 dag,
                 spec.dag_nsref,
                 effective,
+                trigger=spec.name,
                 run_id=tick.run_id,
                 scheduled_at=tick.scheduled_at,
             )

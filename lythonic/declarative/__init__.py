@@ -14,7 +14,13 @@ from lythonic.declarative._config import LoadedConfig, StoragePaths, UnknownDagE
 from lythonic.declarative._diagnostics import ConfigError, Diagnostic
 from lythonic.declarative._edges import EdgeDecl, EdgeSyntaxError, parse_edges
 from lythonic.declarative._imports import BUILTIN_DENY, ImportPolicy, RefError, Resolver
-from lythonic.declarative._load import compile_config, load_config, validate_config
+from lythonic.declarative._load import (
+    compile_config,
+    config_revision,
+    load_config,
+    read_config_file,
+    validate_config,
+)
 from lythonic.declarative._model import (
     CallNodeSpec,
     CronTriggerSpec,
@@ -58,11 +64,13 @@ __all__ = [
     "SwitchSpec",
     "UnknownDagError",
     "compile_config",
+    "config_revision",
     "json_schema",
     "load_config",
     "load_settings",
     "parse_duration",
     "parse_edges",
+    "read_config_file",
     "schema_text",
     "validate_config",
 ]

@@ -169,6 +169,15 @@ class LoadedConfig:
         spec = self.spec.dags.get(name)
         return copy.deepcopy({k: dict(v) for k, v in spec.inputs.items()}) if spec else {}
 
+    def mount_caches(self) -> None:
+        """Give the ``type: cache`` namespace entries their cache store (``storage.cache_db``)."""
+        from types import SimpleNamespace
+
+        from lythonic.compose.namespace import NsCacheConfig
+
+        if any(isinstance(n.config, NsCacheConfig) for n in self.namespace._all_leaves()):
+            self.namespace.mount(SimpleNamespace(cache_db=self.storage.cache_db, dags_db=None))
+
     def runner(self, name: str, provenance: Any = None, **options: Any) -> DagRunner:
         """A ``DagRunner`` for DAG ``name`` with the file's ``max_concurrency``."""
         from lythonic.compose.dag_runner import DagRunner

@@ -25,10 +25,22 @@ from lythonic.declarative._schema_errors import schema_diagnostics
 from lythonic.declarative._settings import LythSettings, load_settings
 from lythonic.declarative._yaml import load_yaml
 
-__all__ = ["compile_config", "load_config", "validate_config"]
+__all__ = [
+    "compile_config",
+    "config_revision",
+    "load_config",
+    "read_config_file",
+    "validate_config",
+]
 
 
-def _read(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
+def config_revision(text: str) -> str:
+    """The revision of a config text, as runs record it: equal texts, equal revisions."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_config_file(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of the config file at ``path``, or None and why (``shown`` names it)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -115,7 +127,7 @@ def compile_config(
         storage=storage,
         path=None,
         base_dir=base,
-        revision=hashlib.sha256(text.encode()).hexdigest()[:16],
+        revision=config_revision(text),
         warnings=tuple(diags),
     )
     return loaded, diags
@@ -139,7 +151,7 @@ def _compile_file(
     path: Path, settings: LythSettings | None, static: bool
 ) -> tuple[LoadedConfig | None, list[Diagnostic]]:
     shown = str(path)
-    text, problems = _read(path, shown)
+    text, problems = read_config_file(path, shown)
     if text is None:
         return None, problems
     loaded, diags = compile_config(

@@ -76,6 +76,12 @@ class LythSettings(BaseSettings):
         description="Also allow the packages (directories with `__init__.py`) next to "
         "lyth.yaml (`LYTH_ALLOW_PROJECT_PACKAGES`).",
     )
+    shutdown_grace: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds `lyth start` lets runs in flight finish after SIGTERM or "
+        "SIGINT before it marks them interrupted (`LYTH_SHUTDOWN_GRACE`).",
+    )
 
     @field_validator("allow_imports", "deny_imports", mode="before")
     @classmethod

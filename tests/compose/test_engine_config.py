@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_unknown_log_level_is_a_validation_error():
 
 
 def test_setup_logging_twice_adds_one_handler(tmp_path: Path, root_logger: logging.Logger):
-    """Calling setup_logging again reuses its file handler; records carry run and node."""
+    """Calling setup_logging again reuses its file handler; JSON records carry run and node."""
     config = LogConfig(log_file=tmp_path / "logs" / "lyth.log", loggers={"noisy": "ERROR"})
     before = len(root_logger.handlers)
     config.setup_logging()
@@ -76,9 +77,12 @@ def test_setup_logging_twice_adds_one_handler(tmp_path: Path, root_logger: loggi
     with node_run_context("run-1", "fetch"):
         logging.getLogger("myapp").info("hello")
     logging.getLogger("myapp").debug("not at INFO")
-    text = (tmp_path / "logs" / "lyth.log").read_text()
-    assert "INFO     [myapp] run=run-1 node=fetch hello" in text
-    assert "not at INFO" not in text
+    records = [
+        json.loads(line) for line in (tmp_path / "logs" / "lyth.log").read_text().splitlines()
+    ]
+    assert [(r["event"], r["logger"], r["run_id"], r["node"]) for r in records] == [
+        ("hello", "myapp", "run-1", "fetch")
+    ]
 
 
 def test_setup_logging_to_another_file_replaces_the_handler(

@@ -1,0 +1,115 @@
+"""The typer layer of ``lyth runs [show]``, ``lyth restart`` and ``lyth replay``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lythonic.cli import _runs_cmds
+from lythonic.cli._app import app
+from lythonic.cli._config_app import ConfigOption, _finish, _settings
+from lythonic.cli._console import setup_cli_logging
+from lythonic.cli._daemon_app import DataOption, JsonOption
+
+__all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd"]
+
+runs_app = typer.Typer(
+    name="runs",
+    help="The recorded runs, newest first; `lyth runs show RUN_ID` for one run's steps.",
+    invoke_without_command=True,
+)
+app.add_typer(runs_app)
+
+RunIdArg = Annotated[str, typer.Argument(help="The run id (as `lyth runs` lists it).")]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Go ahead although the DAG changed since the run."),
+]
+
+
+def _dags_db(config: Path | None, data: Path | None) -> Path:
+    from lythonic.engine._locate import locate
+
+    settings = _settings(config=config, data_dir=data)
+    return locate(settings.config, settings).dags_db
+
+
+@runs_app.callback()
+def runs_cmd(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    dag: Annotated[str | None, typer.Option("--dag", help="Only runs of this DAG.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="Only runs with this status (running, completed, failed, ...)."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List the recorded runs (top-level ones), newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    db = _dags_db(config, data)
+    _finish(_runs_cmds.list_runs(db, dag=dag, status=status, limit=limit, as_json=as_json))
+
+
+@runs_app.command("show")
+def show_cmd(
+    run_id: RunIdArg,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    io: Annotated[
+        bool, typer.Option("--io", help="Also print every step's inputs and output.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """One run: its steps with status, timing, attempt and error (tracebacks in full)."""
+    db = _dags_db(config, data)
+    _finish(_runs_cmds.show_run(db, run_id, io=io, as_json=as_json))
+
+
+@app.command("restart")
+def restart_cmd(
+    run_id: RunIdArg,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    force: ForceOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Continue a failed, interrupted, cancelled or paused run under its id.
+
+    Steps that completed keep their recorded outputs. Exit 1 when it fails again.
+    """
+    settings = _settings(config=config, data_dir=data)
+    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    _finish(_runs_cmds.recover(run_id, settings.config, settings, force=force, as_json=as_json))
+
+
+@app.command("replay")
+def replay_cmd(
+    run_id: RunIdArg,
+    node: Annotated[
+        list[str],
+        typer.Option("--node", "-n", metavar="STEP", help="A step to run again (repeat for more)."),
+    ],
+    config: ConfigOption = None,
+    data: DataOption = None,
+    force: ForceOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run again what --node steps and everything downstream of them computed.
+
+    A new run: the other steps' outputs are taken from the recorded run.
+    """
+    settings = _settings(config=config, data_dir=data)
+    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    _finish(
+        _runs_cmds.recover(
+            run_id, settings.config, settings, rerun=node, force=force, as_json=as_json
+        )
+    )

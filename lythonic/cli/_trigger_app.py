@@ -1,0 +1,70 @@
+"""The typer layer of ``lyth fire`` and ``lyth trigger enable|disable``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lythonic.cli import _trigger_cmds, commands
+from lythonic.cli._app import app
+from lythonic.cli._config_app import ConfigOption, _finish, _settings
+from lythonic.cli._console import Console, setup_cli_logging
+from lythonic.cli._daemon_app import DataOption, JsonOption
+
+__all__ = ["disable_cmd", "enable_cmd", "fire_cmd", "trigger_app"]
+
+trigger_app = typer.Typer(
+    name="trigger",
+    help="Enable or disable a trigger (it stays so across restarts and reloads).",
+    no_args_is_help=True,
+)
+app.add_typer(trigger_app)
+
+NameArg = Annotated[str, typer.Argument(help="The trigger's name.")]
+
+
+@app.command("fire")
+def fire_cmd(
+    trigger: NameArg,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    payload: Annotated[
+        str | None,
+        typer.Option(
+            "--payload",
+            "-p",
+            metavar="JSON",
+            help='Inputs for this run, as the trigger\'s inputs: {"step": {"param": value}} '
+            "(default: the trigger's configured inputs).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a trigger's DAG now, in this process.
+
+    Recorded as a run and as an event of the trigger. Exit 1 when the run fails or the trigger is disabled.
+    """
+    settings = _settings(config=config, data_dir=data)
+    try:
+        given = _trigger_cmds.parse_payload(payload)
+    except commands.UsageError as e:
+        Console().note(f"lyth: error: {e}")
+        raise typer.Exit(commands.EXIT_USAGE) from None
+    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    _finish(_trigger_cmds.fire(trigger, settings.config, settings, payload=given, as_json=as_json))
+
+
+@trigger_app.command("enable")
+def enable_cmd(trigger: NameArg, config: ConfigOption = None, data: DataOption = None) -> None:
+    """Enable a trigger that `lyth trigger disable` (or a stale store) disabled."""
+    settings = _settings(config=config, data_dir=data)
+    _finish(_trigger_cmds.set_enabled(trigger, True, settings.config, settings))
+
+
+@trigger_app.command("disable")
+def disable_cmd(trigger: NameArg, config: ConfigOption = None, data: DataOption = None) -> None:
+    """Disable a trigger: it stops firing, and stays disabled across restarts and reloads."""
+    settings = _settings(config=config, data_dir=data)
+    _finish(_trigger_cmds.set_enabled(trigger, False, settings.config, settings))

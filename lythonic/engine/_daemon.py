@@ -1,0 +1,514 @@
+"""``Daemon``: the process behind ``lyth start``.
+
+Start: load the config (an invalid one is reported and nothing starts),
+take the data directory's pid file, sweep what a dead daemon left
+unfinished (runs in the provenance store, ticks in the trigger store), then
+activate the triggers and schedule them. The status record
+(``lyth.status.json``) says where the daemon is and what it runs.
+
+Signals: SIGTERM or SIGINT stop scheduling and watching, let runs in flight
+finish for ``grace`` seconds, record the rest ``interrupted``, close the
+stores, remove the pid file and exit 0; a second one exits at once (130; the
+next start sweeps). SIGHUP reloads the config and re-reads which triggers
+are enabled (``lyth trigger enable|disable`` sends it).
+
+With ``watch``, edits of the config are applied while it runs (see
+``_reload``); edits of the project's modules restart the process in place
+(same pid) after the new code has passed ``lyth validate`` in a fresh
+interpreter -- see docs/engine.md for why a restart and not a module reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lythonic.compose.dag_provenance import DagProvenance
+from lythonic.compose.trigger import TriggerActivationResult, TriggerConfigError, TriggerStore
+from lythonic.declarative import LoadedConfig, LythSettings
+from lythonic.declarative._imports import code_dirs
+from lythonic.engine._changes import WatchPlan, file_digest, plan_watch
+from lythonic.engine._pidfile import DaemonAlreadyRunning, PidFile
+from lythonic.engine._preflight import preflight
+from lythonic.engine._recorder import EngineRecorder
+from lythonic.engine._reload import ConfigSource, Reloader
+from lythonic.engine._status import STATUS_FILE, DaemonStatus, ReloadResult, write_status
+from lythonic.engine._triggers import ConfigTriggers, TriggerDiff
+from lythonic.logs import configure_logging, get_logger
+
+__all__ = ["PID_FILE", "Daemon", "exit_process", "next_fire_fields"]
+
+log = get_logger("lythonic.engine")
+
+PID_FILE = "lyth.pid"
+RESTART_ENV = "_LYTHONIC_DAEMON_RESTART"
+"""Set for a daemon that re-executed itself: the restart count and why (JSON)."""
+EXIT_OK, EXIT_FAILED, EXIT_KILLED = 0, 1, 130
+_SCHEDULE_LOG_LINES = 50  # one line per trigger at start, up to this many
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def next_fire_fields(when: datetime | None) -> dict[str, str | None]:
+    """``next_utc`` and ``next_local`` (this machine's time zone) of a fire time."""
+    if when is None:
+        return {"next_utc": None, "next_local": None}
+    return {
+        "next_utc": when.astimezone(UTC).isoformat(),
+        "next_local": when.astimezone().isoformat(),
+    }
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+class Daemon:
+    """Runs the triggers of ``config`` until a signal stops it (``run()``)."""
+
+    def __init__(
+        self,
+        config: Path,
+        settings: LythSettings,
+        *,
+        watch: bool = False,
+        grace: float | None = None,
+        report: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.watch = watch
+        self.grace = settings.shutdown_grace if grace is None else grace
+        self.report = report
+        self.abandoned_threads = 0
+        """Worker threads still running sync steps when ``run`` returned (see ``exit_process``)."""
+        self._source = ConfigSource(config, settings)
+        self._restart_modules: list[str] | None = None
+        self._stop_signal: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- the process --------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until stopped; the exit code (0 stopped, 1 did not start or failed)."""
+        loaded, diags = self._source.load()
+        if loaded is None:
+            for d in diags:
+                self.report(str(d))
+            self.report(f"lyth: {self.config}: invalid config; the daemon did not start")
+            return EXIT_FAILED
+        storage = loaded.storage
+        self.pid_file = PidFile(storage.data_dir / PID_FILE)
+        try:
+            self.pid_file.acquire()
+        except DaemonAlreadyRunning as e:
+            self.report(f"lyth: {e}")
+            return EXIT_FAILED
+        except OSError as e:
+            self.report(f"lyth: cannot write the pid file {self.pid_file.path}: {e}")
+            return EXIT_FAILED
+        configure_logging(
+            level=storage.log_level,
+            fmt=self.settings.log_format,
+            log_file=storage.log_file,
+            loggers=dict(storage.loggers),
+        )
+        self.status = self._first_status(loaded)
+        self.status_path = storage.data_dir / STATUS_FILE
+        self._write_status()
+        code = EXIT_FAILED
+        try:
+            code = _run_loop(self._serve(loaded))
+        except KeyboardInterrupt:  # a signal before the handlers were installed
+            code = EXIT_KILLED
+            self._finish("stopped", {"how": "interrupted during start"})
+        except Exception as e:
+            log.exception("the daemon failed")
+            self._finish("stopped", {"how": "crashed", "error": f"{type(e).__name__}: {e}"})
+            self.pid_file.release()
+            return EXIT_FAILED
+        if self._restart_modules is not None:
+            self._reexec()
+        self.pid_file.release()
+        log.info("daemon stopped", pid=os.getpid(), **(self.status.exit or {}))
+        self.abandoned_threads = _busy_threads()
+        if self.abandoned_threads:
+            log.warning(
+                "sync steps are still running in worker threads; they are abandoned",
+                threads=self.abandoned_threads,
+            )
+        return code
+
+    def _first_status(self, loaded: LoadedConfig) -> DaemonStatus:
+        storage = loaded.storage
+        restart = _restart_info()
+        status = DaemonStatus(
+            pid=os.getpid(),
+            started_at=restart.get("started_at") or _now_iso(),
+            config=str(self.config.absolute()),
+            data_dir=str(storage.data_dir),
+            revision=loaded.revision,
+            watch=self.watch,
+            grace=self.grace,
+            log_file=str(storage.log_file),
+            dags_db=str(storage.dags_db),
+            triggers_db=str(storage.triggers_db),
+            restarts=int(restart.get("count", 0)),
+        )
+        if restart:
+            status.last_reload = ReloadResult(ok=True, cause="modules", revision=loaded.revision)
+        log.info(
+            "daemon starting",
+            pid=status.pid,
+            config=status.config,
+            data_dir=status.data_dir,
+            revision=loaded.revision,
+            log_file=status.log_file,
+            watch=self.watch,
+            grace=self.grace,
+            restarts=status.restarts,
+            replaced_stale_pid=self.pid_file.replaced_pid,
+        )
+        if restart:
+            log.info("restarted to load changed modules", modules=restart.get("modules", []))
+        return status
+
+    def _write_status(self) -> None:
+        try:
+            write_status(self.status_path, self.status)
+        except OSError as e:
+            log.error("cannot write the status file", path=str(self.status_path), error=str(e))
+
+    def _finish(self, state: str, exit_info: dict[str, Any]) -> None:
+        self.status.state = state
+        self.status.exit = {"at": _now_iso(), **exit_info}
+        self._write_status()
+
+    # -- serving ------------------------------------------------------------
+
+    async def _serve(self, loaded: LoadedConfig) -> int:
+        self._stop = asyncio.Event()
+        self._watch_stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._install_signals()
+        storage = loaded.storage
+        provenance = DagProvenance(storage.dags_db)
+        store = TriggerStore(storage.triggers_db)
+        try:
+            # Before the first tick: what a dead daemon left running is interrupted.
+            runs = await asyncio.to_thread(provenance.sweep_interrupted)
+            ticks = await store.aread(store.sweep_unfinished)
+            if runs or ticks:
+                log.warning(
+                    "swept what a previous daemon left unfinished",
+                    runs_interrupted=len(runs),
+                    run_ids=runs[:20],
+                    ticks_interrupted=ticks,
+                )
+            recorder = self._recorder = EngineRecorder(provenance)
+            manager = self._manager = ConfigTriggers(loaded, store, recorder)
+            try:
+                activation = manager.activate_configured()
+            except TriggerConfigError as e:
+                log.error("the triggers cannot be scheduled", error=str(e))
+                self._finish("stopped", {"how": "did not start", "error": str(e)})
+                return EXIT_FAILED
+            manager.start()
+            self._log_schedule(manager, activation)
+            self._reloader = Reloader(self._source, loaded, self._apply)
+            self._plan = self._watch_plan(loaded)
+            gc.collect()
+            gc.freeze()  # the config's objects never change: keep them out of full collections
+            self.status.triggers = sorted(manager.specs())
+            self.status.state = "running"
+            self._write_status()
+            watcher = self._spawn(self._watch_loop()) if self.watch else None
+            if watcher is not None:
+                log.info("watching for changes", dirs=[str(d) for d in self._plan.dirs])
+            await self._stop.wait()
+            return await self._shut_down(manager, recorder, watcher)
+        finally:
+            store.close()
+            await asyncio.to_thread(provenance.close)
+
+    async def _shut_down(
+        self,
+        manager: ConfigTriggers,
+        recorder: EngineRecorder,
+        watcher: asyncio.Task[None] | None,
+    ) -> int:
+        restarting = self._restart_modules is not None
+        self.status.state = "restarting" if restarting else "stopping"
+        self._write_status()
+        self._watch_stop.set()
+        if watcher is not None:
+            await asyncio.wait([watcher], timeout=2)
+            watcher.cancel()
+        in_flight = sorted(recorder.in_flight)
+        log.info(
+            "no new ticks; waiting for the runs in flight",
+            runs=in_flight,
+            grace=self.grace,
+            reason="restart" if restarting else self._stop_signal,
+        )
+        recorder.stop_reason = (
+            f"the daemon stopped before the run finished (grace period {self.grace:g}s)"
+        )
+        await manager.shutdown(self.grace)
+        await recorder.aflush()
+        interrupted = sorted(recorder.interrupted)
+        if interrupted:
+            log.warning("runs interrupted at shutdown", run_ids=interrupted)
+        self._finish(
+            "restarting" if restarting else "stopped",
+            {
+                "how": "restarted" if restarting else "stopped",
+                "signal": self._stop_signal,
+                "drained": len(in_flight) - len(interrupted),
+                "interrupted": interrupted,
+            },
+        )
+        return EXIT_OK
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _log_schedule(self, manager: ConfigTriggers, activation: TriggerActivationResult) -> None:
+        specs = manager.specs()
+        now = datetime.now(UTC)
+        names = sorted(specs)
+        for i, name in enumerate(names):
+            if i == _SCHEDULE_LOG_LINES:
+                log.info("more triggers scheduled; `lyth status` lists them", count=len(names) - i)
+                break
+            spec = specs[name]
+            where = {"trigger": name, "dag": spec.dag_nsref}
+            if name in activation.left_disabled:
+                log.info("trigger disabled", **where)
+            elif spec.schedule is None or not spec.scheduled:
+                log.info("trigger fires on demand only (`lyth fire`)", **where)
+            else:
+                log.info(
+                    "trigger scheduled",
+                    **where,
+                    cron=spec.cron,
+                    timezone=spec.timezone,
+                    **next_fire_fields(spec.schedule.next_after(now)),
+                )
+        log.info(
+            "daemon running",
+            revision=self.status.revision,
+            triggers=len(specs),
+            active=len(activation.activated),
+            disabled=len(activation.left_disabled),
+        )
+
+    # -- signals --------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
+
+    def _on_stop_signal(self, sig: signal.Signals) -> None:
+        if self._stop.is_set():
+            self._exit_at_once(sig)
+        self._stop_signal = sig.name
+        log.info("stop requested", signal=sig.name, grace=self.grace)
+        self._stop.set()
+
+    def _exit_at_once(self, sig: signal.Signals) -> None:
+        """A second signal: no more waiting. The next start sweeps what is left."""
+        recorder = getattr(self, "_recorder", None)
+        running = sorted(recorder.in_flight) if recorder is not None else []
+        log.warning("second signal: exiting now", signal=sig.name, runs_left_running=running)
+        self._finish("killed", {"how": "killed", "signal": sig.name, "left_running": running})
+        self.pid_file.release()
+        exit_process(EXIT_KILLED, force=True)
+
+    def _on_reload_signal(self) -> None:
+        log.info("reload requested", signal="SIGHUP")
+        self._spawn(self._reload("signal"))
+
+    # -- reloading ------------------------------------------------------------
+
+    def _apply(self, new: LoadedConfig) -> TriggerDiff:
+        return self._manager.swap(new)
+
+    async def _reload(self, cause: str) -> None:
+        async with self._reload_lock:
+            if self._stop.is_set():
+                return
+            try:
+                result = await self._reloader.reload(cause)
+            except Exception:
+                log.exception("reloading the config failed")
+                return
+            if result is None:
+                if cause == "signal":  # `lyth trigger enable|disable`: re-read the store
+                    self._manager.activate_configured()
+                    log.info("trigger states re-read from the store")
+                return
+            self._record_reload(result)
+
+    def _record_reload(self, result: ReloadResult) -> None:
+        self.status.last_reload = result
+        if result.ok:
+            self.status.revision = self._reloader.current.revision
+            self.status.triggers = sorted(self._manager.specs())
+            log.info(
+                "config reloaded",
+                revision=result.revision,
+                cause=result.cause,
+                added=result.added,
+                changed=result.changed,
+                removed=result.removed,
+            )
+            for note in self._reloader.notes:
+                log.warning(note)
+            self._plan = self._watch_plan(self._reloader.current)
+        else:
+            for problem in result.errors:
+                log.error(_diag_text(problem))
+            if not result.errors and result.error:
+                log.error(result.error)
+            log.error(
+                "config not reloaded; the previous config keeps running",
+                cause=result.cause,
+                running_revision=self.status.revision,
+                error=result.error,
+            )
+        self._write_status()
+
+    # -- watching -------------------------------------------------------------
+
+    def _watch_plan(self, loaded: LoadedConfig) -> WatchPlan:
+        exclude = [loaded.storage.data_dir]
+        return plan_watch(self.config, code_dirs(loaded.base_dir), exclude)
+
+    async def _watch_loop(self) -> None:
+        from watchfiles import awatch
+
+        while not self._watch_stop.is_set():
+            plan = self._plan
+            try:
+                async for changes in awatch(
+                    *plan.dirs,
+                    watch_filter=plan.wants,
+                    recursive=False,
+                    stop_event=self._watch_stop,
+                    step=50,
+                    debounce=1600,
+                ):
+                    found = plan.classify(changes)
+                    if found.modules:
+                        await self._modules_changed(plan, found.modules)
+                    elif found.config:
+                        await self._reload("watch")
+                    if self._plan is not plan or self._stop.is_set():
+                        break  # watch what the new config loaded
+            except Exception:
+                log.exception("watching for changes failed; trying again in 5 s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._watch_stop.wait(), 5)
+
+    async def _modules_changed(self, plan: WatchPlan, files: tuple[Path, ...]) -> None:
+        names = sorted({plan.modules[f] for f in files})
+        log.info("project modules changed; checking them in a new process", modules=names)
+        async with self._reload_lock:
+            if self._stop.is_set():
+                return
+            result = await preflight(self.config.absolute())
+            if result is not None:
+                self._plan = replace(plan, digests={p: file_digest(p) for p in plan.modules})
+                self._record_reload(result)
+                return
+            self._restart_modules = names
+            log.info("restarting to load the changed modules", modules=names, grace=self.grace)
+            self._stop.set()
+
+    def _reexec(self) -> None:
+        """Become a fresh ``lyth start`` with the same pid, command line and pid file lock."""
+        info = {
+            "count": self.status.restarts + 1,
+            "started_at": self.status.started_at,
+            "modules": self._restart_modules,
+        }
+        os.environ[RESTART_ENV] = json.dumps(info)
+        self.pid_file.pass_to_exec()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def _diag_text(d: dict[str, Any]) -> str:
+    where = f"{d['file']}:{d['line']}:{d['column']}" if d.get("line") else str(d.get("file"))
+    hint = f" ({d['hint']})" if d.get("hint") else ""
+    return f"{where}: {d['message']}{hint}"
+
+
+def _restart_info() -> dict[str, Any]:
+    text = os.environ.pop(RESTART_ENV, None)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _run_loop(coro: Any) -> int:
+    """``asyncio.run`` without waiting for the default executor's threads at the end:
+    a sync step still running after the grace period must not hold the exit."""
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return int(loop.run_until_complete(coro))
+    finally:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _busy_threads() -> int:
+    main = threading.main_thread()
+    return sum(1 for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive())
+
+
+def exit_process(code: int, *, force: bool = False) -> None:
+    """Exit with ``code``: normally, or at once (``os._exit``, handlers flushed) when
+    ``force`` or when threads of abandoned sync steps would hold the exit."""
+    if not force and not _busy_threads():
+        raise SystemExit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,74 @@
+"""Where a daemon of a config keeps its files, found without loading the config.
+
+``lyth status``, ``lyth stop`` and ``lyth runs`` must work while the config
+is broken (that is when people ask), and without importing its modules. So
+only the ``storage:`` section is read, leniently: whatever cannot be read
+falls back to the defaults (``data`` next to the file). While a daemon runs,
+its status record names the stores it really uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lythonic.declarative import LythConfig, LythSettings, StoragePaths
+from lythonic.declarative._config import resolve_storage
+from lythonic.engine._daemon import PID_FILE
+from lythonic.engine._pidfile import PidProbe, probe
+from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
+
+__all__ = ["DaemonPlace", "locate", "storage_of"]
+
+
+def _storage_section(config: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    storage = data.get("storage") if isinstance(data, dict) else None
+    return storage if isinstance(storage, dict) else {}
+
+
+def storage_of(config: Path, settings: LythSettings) -> StoragePaths:
+    """The store paths ``config`` declares (defaults where it cannot be read)."""
+    base = config.absolute().parent
+    if config.exists():
+        base = config.resolve().parent
+    try:
+        spec = LythConfig.model_validate({"storage": _storage_section(config)})
+    except ValidationError:
+        spec = LythConfig()
+    return resolve_storage(spec, base, settings)
+
+
+@dataclass(frozen=True)
+class DaemonPlace:
+    """A data directory, its pid file checked, its status record read."""
+
+    data_dir: Path
+    dags_db: Path
+    triggers_db: Path
+    pid: PidProbe
+    status: DaemonStatus | None
+
+    @property
+    def status_file(self) -> Path:
+        return self.data_dir / STATUS_FILE
+
+
+def locate(config: Path, settings: LythSettings) -> DaemonPlace:
+    """The daemon files of ``config``; a running daemon's own store paths win."""
+    storage = storage_of(config, settings)
+    data_dir = storage.data_dir
+    status = read_status(data_dir / STATUS_FILE)
+    checked = probe(data_dir / PID_FILE)
+    dags_db, triggers_db = storage.dags_db, storage.triggers_db
+    if status is not None and checked.running and status.pid == checked.pid:
+        dags_db = Path(status.dags_db) if status.dags_db else dags_db
+        triggers_db = Path(status.triggers_db) if status.triggers_db else triggers_db
+    return DaemonPlace(data_dir, dags_db, triggers_db, checked, status)

@@ -1,0 +1,83 @@
+"""``EngineRecorder``: the daemon's provenance store, wrapped.
+
+Every event goes on to the real store unchanged, except one: a run that the
+daemon cancels because its shutdown grace period is over ends
+``interrupted`` (with the reason), not ``cancelled`` as a run someone
+cancelled on purpose. ``lyth restart`` continues it like any interrupted
+run. The wrapper also counts the top-level runs in flight, so the daemon can
+say how many it drained and how many it interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lythonic.compose._provenance_store import ProvenanceStore
+
+__all__ = ["EngineRecorder"]
+
+
+class EngineRecorder(ProvenanceStore):
+    """Forwards to ``inner``; see the module docstring."""
+
+    def __init__(self, inner: ProvenanceStore) -> None:
+        self.inner = inner
+        self.in_flight: set[str] = set()
+        """Top-level runs begun and not ended yet."""
+        self.interrupted: list[str] = []
+        """Top-level runs ended ``interrupted`` by ``stop_reason``."""
+        self.stop_reason: str | None = None
+
+    def begin_run(
+        self,
+        run_id: str,
+        dag_nsref: str,
+        inputs: Mapping[str, Any],
+        *,
+        parent_run_id: str | None = None,
+        **kw: Any,
+    ) -> None:
+        if parent_run_id is None:
+            self.in_flight.add(run_id)
+        self.inner.begin_run(run_id, dag_nsref, inputs, parent_run_id=parent_run_id, **kw)
+
+    def node_started(self, run_id: str, label: str, inputs: Mapping[str, Any], **kw: Any) -> None:
+        self.inner.node_started(run_id, label, inputs, **kw)
+
+    def node_completed(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
+    ) -> None:
+        self.inner.node_completed(run_id, label, output, edges)
+
+    def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
+        self.inner.node_failed(run_id, label, error, attempt=attempt)
+
+    def node_paused(self, run_id: str, label: str) -> None:
+        self.inner.node_paused(run_id, label)
+
+    def node_skipped(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        self.inner.node_skipped(run_id, label, output, edges)
+
+    def end_run(
+        self,
+        run_id: str,
+        status: str,
+        sink_outputs: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        if status == "cancelled" and self.stop_reason is not None:
+            status, error = "interrupted", f"interrupted: {self.stop_reason}"
+            if run_id in self.in_flight:
+                self.interrupted.append(run_id)
+        self.in_flight.discard(run_id)
+        self.inner.end_run(run_id, status, sink_outputs, error)
+
+    async def aflush(self) -> None:
+        await self.inner.aflush()
+
+    def __getattr__(self, name: str) -> Any:
+        # Reads (get_run, inspect_run …), sweep_interrupted, close: the inner store's.
+        return getattr(self.inner, name)

@@ -1,0 +1,186 @@
+"""``ConfigTriggers``: the trigger manager of a ``lyth.yaml`` config snapshot.
+
+It schedules both kinds of triggers a config can declare: the top-level
+``triggers:`` (a DAG of the file and its step inputs) and upstream-style
+triggers on ``namespace:`` entries. ``swap`` replaces the snapshot in one
+step on the event loop: ticks that start afterwards run the new snapshot's
+DAGs and record its revision, runs in flight keep the one they started with.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from lythonic.compose.trigger import (
+    TriggerConfigError,
+    TriggerManager,
+    TriggerSpec,
+    TriggerStore,
+)
+from lythonic.logs import get_logger
+
+if TYPE_CHECKING:
+    from lythonic.compose._clock import Clock
+    from lythonic.compose._provenance_store import ProvenanceStore
+    from lythonic.compose._scheduler import Tick, TickOutcome
+    from lythonic.compose.dag_runner import DagRunResult
+    from lythonic.compose.namespace import Dag
+    from lythonic.declarative import LoadedConfig
+
+__all__ = ["ConfigTriggers", "TriggerDiff", "config_trigger_specs"]
+
+log = get_logger("lythonic.engine")
+
+
+def config_trigger_specs(cfg: LoadedConfig) -> dict[str, TriggerSpec]:
+    """The ``triggers:`` section of ``cfg`` as scheduler specs (payload = step inputs)."""
+    out: dict[str, TriggerSpec] = {}
+    for name, t in cfg.triggers.items():
+        out[name] = TriggerSpec(
+            name=name,
+            dag_nsref=t.dag,
+            cron=t.cron,
+            timezone=t.timezone,
+            catchup=t.catchup,
+            catchup_window=(
+                timedelta(seconds=t.catchup_window) if t.catchup_window is not None else None
+            ),
+            catchup_cap=t.catchup_cap,
+            overlap=t.overlap,
+            payload={step: dict(params) for step, params in t.inputs.items()},
+            enabled=t.enabled,
+        )
+    return out
+
+
+class TriggerDiff:
+    """Trigger names added, changed and removed between two sets of specs."""
+
+    __slots__ = ("added", "changed", "removed")
+
+    def __init__(self, old: dict[str, TriggerSpec], new: dict[str, TriggerSpec]) -> None:
+        self.added = sorted(n for n in new if n not in old)
+        self.removed = sorted(n for n in old if n not in new)
+        self.changed = sorted(n for n in new if n in old and new[n] != old[n])
+
+
+class ConfigTriggers(TriggerManager):
+    """A ``TriggerManager`` over a config snapshot (``lythonic.declarative.LoadedConfig``).
+
+    Runs of ``triggers:`` entries go through ``LoadedConfig.run``: the DAG's
+    own ``inputs`` overlaid with the trigger's, its ``max_concurrency``, and
+    the snapshot's revision recorded with the run. A payload given to
+    ``fire`` has the same shape as a trigger's ``inputs``
+    (``{"step": {"param": value}}``).
+    """
+
+    def __init__(
+        self,
+        snapshot: LoadedConfig,
+        store: TriggerStore,
+        provenance: ProvenanceStore | None = None,
+        *,
+        clock: Clock | None = None,
+        misfire_grace: float = 60.0,
+    ) -> None:
+        super().__init__(
+            snapshot.namespace,
+            store,
+            provenance,
+            clock=clock,
+            misfire_grace=misfire_grace,
+            config_revision=snapshot.revision,
+        )
+        self.snapshot = snapshot
+        self._own = config_trigger_specs(snapshot)
+
+    def specs(self) -> dict[str, TriggerSpec]:
+        """The namespace entries' triggers and the ``triggers:`` section, by name."""
+        out = super().specs()
+        for name, spec in self._own.items():
+            if name in out:
+                raise TriggerConfigError(
+                    f"trigger name {name!r} is used by a namespace entry and in `triggers:`"
+                )
+            out[name] = spec
+        return out
+
+    def swap(self, snapshot: LoadedConfig) -> TriggerDiff:
+        """Run ``snapshot`` from now on: activate its triggers, stop scheduling removed ones.
+
+        Call it on the event loop. Raises ``TriggerConfigError`` (and keeps the
+        old snapshot) when the new triggers cannot be scheduled.
+        """
+        old_specs = self.specs()
+        old = (self.snapshot, self.namespace, self.config_revision, self._own)
+        self.snapshot, self.namespace = snapshot, snapshot.namespace
+        self.config_revision, self._own = snapshot.revision, config_trigger_specs(snapshot)
+        try:
+            new_specs = self.specs()
+        except TriggerConfigError:
+            self.snapshot, self.namespace, self.config_revision, self._own = old
+            raise
+        self.activate_configured()
+        diff = TriggerDiff(old_specs, new_specs)
+        if diff.removed:
+            store = self.store
+            gone: dict[str, float | None] = dict.fromkeys(diff.removed)
+            store.awrite(lambda cur: store.set_next_runs(cur, gone))
+        return diff
+
+    # -- runs ---------------------------------------------------------------
+
+    async def _run_tick(self, tick: Tick) -> TickOutcome:
+        name = tick.spec.name
+        revision = self.config_revision
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(trigger=name):
+            log.info(
+                "run starting",
+                run_id=tick.run_id,
+                dag=tick.spec.dag_nsref,
+                scheduled_at=tick.scheduled_at.isoformat(),
+                revision=revision,
+            )
+            outcome = await super()._run_tick(tick)
+            level = "info" if outcome.status in ("completed", "no_data") else "warning"
+            getattr(log, level)(
+                "run finished",
+                run_id=outcome.run_id or tick.run_id,
+                status=outcome.status,
+                error=outcome.error,
+                seconds=round(time.perf_counter() - started, 3),
+            )
+        return outcome
+
+    async def _run_dag(
+        self,
+        dag: Dag,
+        dag_nsref: str,
+        payload: dict[str, Any],
+        *,
+        trigger: str,
+        run_id: str | None = None,
+        scheduled_at: datetime | None = None,
+    ) -> DagRunResult:
+        snapshot = self.snapshot
+        if trigger not in self._own:
+            return await super()._run_dag(
+                dag,
+                dag_nsref,
+                payload,
+                trigger=trigger,
+                run_id=run_id,
+                scheduled_at=scheduled_at,
+            )
+        return await snapshot.run(
+            dag_nsref,
+            payload,
+            provenance=self.provenance,
+            run_id=run_id,
+            scheduled_at=scheduled_at,
+        )
