@@ -642,3 +642,29 @@ def test_a_bad_row_costs_only_itself(store: DagProvenance, caplog):
     assert store.get_run("bad") is None
     assert [r["node_label"] for r in store.get_node_executions("good")] == ["a"]
     assert "dropped a provenance row" in caplog.text
+
+
+async def test_a_cancelled_run_leaves_no_step_running(tmp_path: Path):
+    """Cancelling a run ends the steps it was running too (interrupted), not only the run."""
+    import asyncio
+
+    async def nap(seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    dag = Dag()
+    dag.node(nap)
+    with DagProvenance(tmp_path / "runs.db") as store:
+        runner = DagRunner(dag, provenance=store)
+        task = asyncio.create_task(
+            runner.run(source_inputs={"nap": {"seconds": 30}}, run_id="r-cancel")
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        store.flush()
+        run = store.get_run("r-cancel") or {}
+        nodes = store.get_node_executions("r-cancel")
+    assert run["status"] == "cancelled"
+    assert [(n["node_label"], n["status"]) for n in nodes] == [("nap", "interrupted")]
+    assert nodes[0]["finished_at"] is not None

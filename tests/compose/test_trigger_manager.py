@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lythonic.compose.dag_provenance import SCHEDULER, DagProvenance
+from lythonic.compose.dag_provenance import SCHEDULER, DagProvenance, initiated_by
 from lythonic.compose.namespace import Dag, DagContext, Namespace, NsNodeConfig, TriggerConfig
 from lythonic.compose.trigger import (
     TriggerActivationResult,
@@ -206,6 +206,25 @@ async def test_enabled_false_in_config_leaves_the_trigger_disabled(env: Env) -> 
     result = env.manager().activate_configured()
     assert result.left_disabled == ["t"]
     assert env.store.get_activation("t")["status"] == "disabled"  # type: ignore[index]
+
+
+async def test_enabled_again_in_config_reactivates_only_what_the_config_disabled(
+    env: Env,
+) -> None:
+    """enabled: false then true re-activates; a trigger someone disabled stays disabled."""
+    by_config = TriggerConfig(name="c", schedule="0 * * * *")
+    by_hand = TriggerConfig(name="h", schedule="0 * * * *")
+    dag_of(env.ns, echo, "p:e", by_config, by_hand)
+    env.manager().activate_configured()
+    by_config.enabled = False
+    env.manager().activate_configured()
+    with initiated_by("alice"):
+        env.manager().deactivate("h")
+    assert env.store.get_activation("c")["changed_by"] == "config"  # type: ignore[index]
+    by_config.enabled = True
+    result = env.manager().activate_configured()
+    assert (result.activated, result.left_disabled) == (["c"], ["h"])
+    assert env.store.get_activation("h")["changed_by"] == "alice"  # type: ignore[index]
 
 
 async def test_duplicate_trigger_names_are_an_error(env: Env) -> None:
