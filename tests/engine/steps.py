@@ -28,3 +28,17 @@ async def slow(label: str = "none") -> str:
     clock = CLOCK[0]
     await clock.sleep_until(clock.now() + timedelta(minutes=90))
     return f"slow:{label}"
+
+
+def flaky(marker: str) -> str:
+    """Fails until the file ``marker`` exists (a run to restart)."""
+    from pathlib import Path
+
+    if not Path(marker).exists():
+        raise RuntimeError(f"{marker} is not there yet")
+    return "ok"
+
+
+def shout(text: str) -> str:
+    """Upper-case text."""
+    return text.upper()

@@ -1,0 +1,366 @@
+"""`lyth start` as a real process on a temporary directory: triggers, signals, restarts,
+hot reload, `lyth status` and `lyth stop`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+LYTH = [sys.executable, "-m", "lythonic.compose.lyth"]
+STEPS = """\
+import asyncio
+
+
+async def tick(label: str = "x") -> str:
+    return "v1:" + label
+
+
+async def nap(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+"""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    env["LYTH_LOG_FORMAT"] = "json"
+    return env
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def save(path: Path, text: str) -> None:
+    """An atomic-rename save, as vim and most IDEs write files."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+class Project:
+    """A config and its `pipes` package in a temporary directory, and its daemons."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.config = root / "lyth.yaml"
+        self.data = root / "data"
+        (root / "pipes").mkdir()
+        (root / "pipes" / "__init__.py").write_text("")
+        self.steps = root / "pipes" / "steps.py"
+        self.steps.write_text(STEPS)
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def write(self, text: str) -> None:
+        save(self.config, text)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        err = open(self.root / f"daemon{len(self.procs)}.err", "w")  # noqa: SIM115 -- the process owns it
+        proc = subprocess.Popen(
+            [*LYTH, "start", "-c", str(self.config), *args],
+            cwd=self.root,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
+        err.close()
+        self.procs.append(proc)
+        return proc
+
+    def lyth(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*LYTH, *args, "-c", str(self.config)],
+            cwd=self.root,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def status(self) -> dict[str, Any]:
+        return json.loads(self.lyth("status", "--json").stdout)
+
+    def record(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.data / "lyth.status.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def runs(self) -> list[dict[str, Any]]:
+        db = self.data / "dags.db"
+        if not db.exists():
+            return []
+        with sqlite3.connect(db) as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute(
+                "SELECT run_id, status, error, started_at, finished_at, config_revision, "
+                "initiated_by, sink_outputs_json FROM dag_runs WHERE parent_run_id IS NULL "
+                "ORDER BY started_at"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def events(self) -> list[dict[str, Any]]:
+        with sqlite3.connect(self.data / "triggers.db") as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM trigger_events ORDER BY scheduled_at").fetchall()
+        return [dict(r) for r in rows]
+
+    def log(self) -> list[dict[str, Any]]:
+        lines = (self.data / "lyth.log").read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def running(self, prefix: str) -> dict[str, Any] | None:
+        return next(
+            (r for r in self.runs() if r["status"] == "running" and r["run_id"].startswith(prefix)),
+            None,
+        )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    p = Project(tmp_path)
+    yield p
+    for proc in p.procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+PING = """\
+dags:
+  ping:
+    nodes:
+      tick: pipes.steps:tick
+triggers:
+  every_second:
+    dag: ping
+    cron: "* * * * * *"
+    inputs:
+      tick: {label: hello}
+"""
+
+SLEEPY = """\
+dags:
+  sleepy:
+    nodes:
+      nap: pipes.steps:nap
+triggers:
+  short:
+    dag: sleepy
+    cron: "*/2 * * * * *"
+    inputs:
+      nap: {seconds: 1.5}
+  long:
+    dag: sleepy
+    cron: "* * * * * *"
+    inputs:
+      nap: {seconds: 60}
+"""
+
+
+def test_triggers_fire_status_reports_and_stop_ends_the_daemon(project: Project) -> None:
+    """Seconds cron fires once per tick with the config revision; status and stop work."""
+    project.write(PING)
+    proc = project.start()
+    runs = wait_for("two scheduled runs", lambda: len(project.runs()) >= 2 and project.runs())
+    second = project.start()
+    assert second.wait(timeout=30) == 1
+    assert (
+        f"already running for this data directory (pid {proc.pid}"
+        in (project.root / "daemon1.err").read_text()
+    )
+
+    status = project.status()
+    daemon = status["daemon"]
+    assert (daemon["running"], daemon["pid"], daemon["state"]) == (True, proc.pid, "running")
+    (trigger,) = status["triggers"]
+    assert (trigger["name"], trigger["state"], trigger["cron"]) == (
+        "every_second",
+        "active",
+        "* * * * * *",
+    )
+    assert trigger["next_utc"] and trigger["next_local"]
+    assert {(r["status"], r["config_revision"], r["initiated_by"]) for r in runs} == {
+        ("completed", daemon["revision"], "scheduler")
+    }
+    assert all(r["run_id"].startswith("every_second@") for r in runs)
+    assert json.loads(runs[0]["sink_outputs_json"]) == {"tick": "v1:hello"}
+
+    stopped = project.lyth("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.startswith(f"daemon (pid {proc.pid}) stopped (")
+    assert proc.wait(timeout=5) == 0
+    assert not (project.data / "lyth.pid").exists()
+    after = project.lyth("status")
+    assert after.returncode == 1 and after.stdout.startswith("daemon       not running")
+    log = project.log()
+    scheduled = next(e for e in log if e["event"] == "trigger scheduled")
+    assert scheduled["trigger"] == "every_second" and scheduled["next_utc"]
+    starting = next(e for e in log if e["event"] == "run starting")
+    assert starting["trigger"] == "every_second" and starting["run_id"].startswith("every_")
+    ticks = [e["scheduled_at"] for e in project.events()]
+    assert len(ticks) == len(set(ticks))
+
+
+def test_sigterm_drains_runs_in_flight_and_interrupts_the_rest(project: Project) -> None:
+    """SIGTERM: a run that ends within the grace period completes, a longer one is interrupted."""
+    project.write(SLEEPY)
+    proc = project.start("--grace", "3")
+    short, long = wait_for(
+        "a short and a long run in flight",
+        lambda: (s := project.running("short@")) and (lg := project.running("long@")) and (s, lg),
+    )
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    by_id = {r["run_id"]: r for r in project.runs()}
+    assert by_id[short["run_id"]]["status"] == "completed"
+    assert by_id[long["run_id"]]["status"] == "interrupted"
+    assert "grace period 3s" in by_id[long["run_id"]]["error"]
+    assert not [r for r in by_id.values() if r["status"] == "running"]
+    record = project.record()
+    assert record["state"] == "stopped"
+    assert record["exit"]["how"] == "stopped" and long["run_id"] in record["exit"]["interrupted"]
+    assert record["exit"]["drained"] >= 1
+    assert not (project.data / "lyth.pid").exists()
+    event = next(e for e in project.events() if e["run_id"] == long["run_id"])
+    assert event["status"] == "interrupted"
+
+
+def test_a_second_signal_exits_at_once(project: Project) -> None:
+    """A second SIGTERM while draining exits immediately (130); the run is left for the sweep."""
+    project.write(SLEEPY)
+    proc = project.start("--grace", "60")
+    wait_for("a long run in flight", lambda: project.running("long@"))
+    proc.send_signal(signal.SIGTERM)
+    wait_for("the daemon to be stopping", lambda: project.record().get("state") == "stopping")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 130
+    assert time.monotonic() - started < 5
+    record = project.record()
+    assert record["state"] == "killed" and record["exit"]["left_running"]
+
+
+def test_kill_9_then_restart_sweeps_the_run_and_fires_no_tick_twice(project: Project) -> None:
+    """After kill -9 the next start marks the dead run interrupted before its first tick."""
+    project.write(SLEEPY.replace("*/2 * * * * *", "0 0 0 1 1 *"))
+    first = project.start()
+    lost = wait_for("a long run in flight", lambda: project.running("long@"))
+    first.kill()
+    first.wait()
+    assert (project.data / "lyth.pid").exists()  # left behind: stale
+
+    second = project.start("--grace", "0.5")
+    wait_for(
+        "a run of the restarted daemon",
+        lambda: any(r["started_at"] > lost["started_at"] + 0.5 for r in project.runs()),
+    )
+    by_id = {r["run_id"]: r for r in project.runs()}
+    swept = by_id[lost["run_id"]]
+    assert swept["status"] == "interrupted"
+    assert f"pid {first.pid}" in swept["error"] and "is gone" in swept["error"]
+    later = [r for r in by_id.values() if r["started_at"] > lost["started_at"]]
+    assert later and all(swept["finished_at"] <= r["started_at"] for r in later)
+    events = [e for e in project.events() if e["trigger_name"] == "long"]
+    ticks = [e["scheduled_at"] for e in events]
+    assert len(ticks) == len(set(ticks))
+    assert next(e for e in events if e["run_id"] == lost["run_id"])["status"] == "interrupted"
+    starting = next(e for e in project.log() if e.get("pid") == second.pid)
+    assert starting["replaced_stale_pid"] == first.pid
+    second.send_signal(signal.SIGINT)
+    assert second.wait(timeout=15) == 0
+
+
+def test_watch_applies_a_valid_edit_and_keeps_the_old_config_on_an_invalid_one(
+    project: Project,
+) -> None:
+    """Atomic-rename edits: a new cron takes effect; a broken edit keeps it, status says where."""
+    project.write(PING)
+    proc = project.start("--watch")
+    wait_for("a run", project.runs)
+    first_revision = project.record()["revision"]
+    # Editor leftovers and an identical save change nothing.
+    (project.root / ".lyth.yaml.swp").write_text("garbage")
+    (project.root / "lyth.yaml~").write_text("garbage: [")
+    project.write(PING)
+    yearly = PING.replace('"* * * * * *"', '"0 0 0 1 1 *"')
+    project.write(yearly)
+    reloaded = wait_for(
+        "the reload", lambda: (r := project.record()).get("revision") != first_revision and r
+    )
+    assert reloaded["last_reload"]["ok"] and reloaded["last_reload"]["changed"] == ["every_second"]
+    log = project.log()
+    assert [e["revision"] for e in log if e["event"] == "config reloaded"] == [reloaded["revision"]]
+    (trigger,) = project.status()["triggers"]
+    assert trigger["cron"] == "0 0 0 1 1 *" and "-01-01T00:00:00" in trigger["next_utc"]
+
+    project.write(yearly.replace("dag: ping", "dag: pong"))
+    failed = wait_for(
+        "the failed reload", lambda: (r := project.record())["last_reload"]["ok"] is False and r
+    )
+    assert failed["revision"] == reloaded["revision"]
+    shown = project.lyth("status")
+    assert shown.returncode == 0
+    assert "last reload  FAILED" in shown.stdout
+    assert (
+        f"  {project.config}:7:10: trigger 'every_second' runs unknown DAG 'pong' "
+        "(did you mean 'ping'?)" in shown.stdout
+    )
+    (trigger,) = project.status()["triggers"]
+    assert trigger["cron"] == "0 0 0 1 1 *" and trigger["state"] == "active"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+
+
+def test_watch_restarts_in_place_when_a_module_changes(project: Project) -> None:
+    """A module edit restarts the daemon with the same pid and new code; broken code is refused."""
+    project.write(PING)
+    proc = project.start("--watch")
+    wait_for("a v1 run", project.runs)
+    save(project.steps, STEPS.replace('"v1:"', '"v22:"'))
+    wait_for(
+        "a run of the new code",
+        lambda: any("v22:" in (r["sink_outputs_json"] or "") for r in project.runs()),
+    )
+    assert proc.poll() is None
+    assert (project.data / "lyth.pid").read_text() == f"{proc.pid}\n"
+    record = project.record()
+    assert (record["pid"], record["restarts"], record["state"]) == (proc.pid, 1, "running")
+    assert project.status()["daemon"]["running"] is True
+
+    save(project.steps, STEPS.replace("async def tick", "async def tick(:"))
+    refused = wait_for(
+        "the refused module edit",
+        lambda: (
+            (r := project.record()).get("last_reload", {}).get("cause") == "modules"
+            and r["last_reload"]["ok"] is False
+            and r
+        ),
+    )
+    assert "steps.py" in refused["last_reload"]["error"] or refused["last_reload"]["errors"]
+    count = len(project.runs())
+    wait_for("runs to go on", lambda: len(project.runs()) > count)
+    assert proc.poll() is None and project.record()["restarts"] == 1
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
