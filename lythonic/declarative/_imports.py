@@ -7,7 +7,8 @@ Importing a module runs its code, so a reference is checked twice:
 2. after resolving, the object's *real* module (``__module__`` of a function
    or class, of its class for other objects) must pass the same test, so that
    ``pkg.mod:system`` cannot reach ``os.system`` through ``pkg.mod``'s own
-   ``from os import system``.
+   ``from os import system``. The result of a ``name__`` factory is checked
+   the same way (a ``Dag`` is data and passes).
 
 The built-in deny list cannot be switched off: wrap what you need in a
 function of your own package instead.
@@ -266,12 +267,17 @@ class Resolver:
         if not callable(factory):
             raise RefError("ref_missing", f"'{module_name}:{attr[:-2]}' is not callable")
         try:
-            return factory()
+            made = factory()
         except Exception as e:
             raise RefError(
                 "ref_failed",
                 f"'{module_name}:{attr[:-2]}()' raised {type(e).__name__}: {e}",
             ) from None
+        # What the factory returns is checked like a plain attribute, or an allowed
+        # module's `def f(): return os.system` would hand out what `from os import
+        # system` may not.
+        self._check_owner(f"{module_name}:{attr}", made)
+        return made
 
     def _check_owner(self, ref: str, obj: Any) -> None:
         from lythonic.compose._dag import Dag

@@ -137,6 +137,21 @@ def test_factory_convention() -> None:
     assert isinstance(dag, Dag) and list(dag.nodes) == ["upper", "shout"]
 
 
+def test_factory_result_is_checked_by_its_real_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A factory of an allowed module cannot hand out a denied callable (`return os.system`)."""
+    pkg = tmp_path / "lyth_factory_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("import os\n\ndef shell():\n    return os.system\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    resolver = _resolver("lyth_factory_pkg")
+    with pytest.raises(RefError) as info:
+        resolver.resolve("lyth_factory_pkg:shell__")
+    assert info.value.code == "import_denied"
+    assert "'lyth_factory_pkg:shell__'" in info.value.message and "'posix'" in info.value.message
+
+
 def test_broken_modules_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A module with a syntax error, or raising on import, is a clear error naming the place."""
     pkg = tmp_path / "lyth_broken_pkg"
