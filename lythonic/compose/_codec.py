@@ -12,7 +12,10 @@ Decoding reverses the tags, then, given the annotation the function declares
 (``decode(text, annotation)``), validates the value into it with pydantic, so
 ``list[Point]`` comes back as points even from an untagged list of dicts.
 Classes named in a tag are looked up among modules already imported, never
-imported because a database says so.
+imported because a database says so, and used only when they fit the tag (an
+Enum for ``enum``, a pydantic model for ``model``, ...): a record naming any
+other class decodes to its plain data, so a crafted file cannot make decoding
+call ``subprocess.Popen``.
 
 >>> from datetime import date
 >>> text = encode({"day": date(2024, 5, 1), "pair": (1, 2)})
@@ -229,7 +232,13 @@ def _prep_typed(v: Any, t: type, depth: int) -> Any:
 
 
 def _find_class(ref: Any) -> type | None:
-    """The class ``module:qualname`` names, if its module is already imported."""
+    """The class ``module:qualname`` names, if its module is already imported.
+
+    Only the modules' and classes' own ``__dict__`` are read (no ``getattr``,
+    so no module ``__getattr__`` can import anything), and the class found
+    must itself be defined at that name: an alias such as ``mypkg:Popen``
+    (``from subprocess import Popen``) is not accepted.
+    """
     if not isinstance(ref, str) or ":" not in ref:
         return None
     module_name, _, qualname = ref.partition(":")
@@ -237,8 +246,53 @@ def _find_class(ref: Any) -> type | None:
     for part in qualname.split("."):
         if obj is None or part == "<locals>":
             return None
-        obj = getattr(obj, part, None)
-    return obj if isinstance(obj, type) else None
+        namespace = getattr(obj, "__dict__", None)
+        obj = namespace.get(part) if isinstance(namespace, Mapping) else None
+    if not isinstance(obj, type):
+        return None
+    if obj.__module__ != module_name or obj.__qualname__ != qualname:
+        return None
+    return obj
+
+
+_CLASS_TAGS = frozenset({"namedtuple", "enum", "model", "dataclass", "ref"})
+
+
+def _fits(tag: Any, cls: type) -> bool:
+    """True when ``cls`` is a class ``encode`` could have written under ``tag``.
+
+    A record names its class, and the record may come from a file someone else
+    wrote: calling whatever class it names (``subprocess:Popen``) would run
+    code. So a class is used only for the tag it belongs to.
+    """
+    if tag == "namedtuple":
+        return issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
+    if tag == "enum":
+        return issubclass(cls, Enum)
+    if tag == "model":
+        return issubclass(cls, BaseModel)
+    if tag == "dataclass":
+        return dataclasses.is_dataclass(cls)
+    if tag == "ref":
+        from lythonic._refs import NsRef
+
+        return issubclass(cls, NsRef)
+    return False
+
+
+def _class_for(d: dict[str, Any]) -> type | None:
+    """The class a tagged record names, when it is imported and fits the tag."""
+    cls = _find_class(d.get("class"))
+    if cls is None:
+        return None
+    if not _fits(d.get(TAG), cls):
+        log.warning(
+            "a recorded %s value names class %r, which is not one; using the data as recorded",
+            d.get(TAG),
+            d.get("class"),
+        )
+        return None
+    return cls
 
 
 def _untag(d: dict[str, Any]) -> Any:
@@ -276,7 +330,9 @@ def _untag(d: dict[str, Any]) -> Any:
         return complex(value[0], value[1])
     if tag == "unrecorded":
         return Unrecorded(str(d.get("type")), str(d.get("repr")), int(d.get("size", -1)))
-    cls = _find_class(d.get("class"))
+    if tag not in _CLASS_TAGS:
+        return d  # written by a newer version: keep it as recorded
+    cls = _class_for(d)
     if tag == "namedtuple":
         return cls(*d["items"]) if cls is not None else tuple(d["items"])
     if cls is None:
@@ -293,9 +349,7 @@ def _untag(d: dict[str, Any]) -> Any:
             if k not in init:
                 object.__setattr__(obj, k, x)
         return obj
-    if tag == "ref":
-        return cls(value)
-    return d
+    return cls(value)  # "ref"
 
 
 def _hashable(x: Any) -> Any:

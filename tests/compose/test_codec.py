@@ -138,3 +138,67 @@ def test_classes_are_never_imported_because_a_record_names_them():
     """A tag naming a class in a module that is not imported decodes to the raw data."""
     text = '{"__lyth__":"model","class":"not_a_module_xyz:Thing","value":{"a":1}}'
     assert decode(text) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("tag", "payload"),
+    [
+        ("namedtuple", '"items":[["touch","{marker}"]]'),
+        ("enum", '"value":["touch","{marker}"]'),
+        ("ref", '"value":["touch","{marker}"]'),
+        ("model", '"value":{{"args":["touch","{marker}"]}}'),
+        ("dataclass", '"value":{{"args":["touch","{marker}"]}}'),
+    ],
+)
+def test_a_record_naming_a_class_of_another_kind_never_calls_it(
+    tag: str, payload: str, tmp_path: Path
+):
+    """A crafted record naming subprocess:Popen under any class tag decodes to data; nothing runs."""
+    import subprocess  # imported, so only the tag check stands in the way
+
+    marker = tmp_path / "ran"
+    text = '{"__lyth__":"%s","class":"subprocess:Popen",%s}' % (  # noqa: UP031
+        tag,
+        payload.format(marker=marker),
+    )
+    decoded = decode(text)
+    assert not marker.exists()
+    assert not isinstance(decoded, subprocess.Popen)
+
+
+def test_a_class_is_accepted_only_under_its_own_name():
+    """An alias (`module:Name` re-exported from elsewhere) is not a class the record can name."""
+    import sys
+    import types
+
+    alias = types.ModuleType("lyth_codec_alias_mod")
+    alias.Pair = Pair  # type: ignore[attr-defined]
+    sys.modules["lyth_codec_alias_mod"] = alias
+    try:
+        text = '{"__lyth__":"namedtuple","class":"lyth_codec_alias_mod:Pair","items":[1,"x"]}'
+        decoded = decode(text)
+    finally:
+        del sys.modules["lyth_codec_alias_mod"]
+    assert decoded == (1, "x") and type(decoded) is tuple
+    assert type(decode(encode(Pair(1, "x")))) is Pair
+
+
+def test_decoding_never_triggers_a_module_getattr():
+    """A module's lazy `__getattr__` (which may import) is not consulted when looking up a class."""
+    import sys
+    import types
+
+    calls: list[str] = []
+    lazy = types.ModuleType("lyth_codec_lazy_mod")
+
+    def _getattr(name: str) -> Any:
+        calls.append(name)
+        return Color
+
+    lazy.__getattr__ = _getattr  # type: ignore[method-assign]
+    sys.modules["lyth_codec_lazy_mod"] = lazy
+    try:
+        decoded = decode('{"__lyth__":"enum","class":"lyth_codec_lazy_mod:Color","value":"red"}')
+    finally:
+        del sys.modules["lyth_codec_lazy_mod"]
+    assert calls == [] and decoded == "red"
