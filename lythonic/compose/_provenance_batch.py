@@ -80,8 +80,10 @@ class Merge:
 
     def __init__(self) -> None:
         self.begins = False
-        # Runs that ended cancelled or interrupted: their nodes still running stop too.
-        self.stopped: list[tuple[float, str]] = []
+        # Runs that ended: their nodes still running end too, as (status, ts, run_id).
+        # A cancelled or interrupted run's are ``interrupted``; those of a run that
+        # ended otherwise (a sibling failed, so the rest were cancelled) ``cancelled``.
+        self.stopped: list[tuple[str, float, str]] = []
         self.full_runs: dict[str, list[Any]] = {}
         self.full_nodes: dict[tuple[str, str], list[Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
@@ -126,8 +128,11 @@ class Merge:
             ]  # fmt: skip
         elif op == R_END:
             _, run_id, status, sink_json, error, ts = rec
-            if status in ("cancelled", "interrupted"):
-                self.stopped.append((ts, run_id))
+            if status != "running":
+                node_status = (
+                    "interrupted" if status in ("cancelled", "interrupted") else "cancelled"
+                )
+                self.stopped.append((node_status, ts, run_id))
             self._run(
                 run_id,
                 {
@@ -221,7 +226,7 @@ class Merge:
         if self.stopped:
             out.append(
                 (
-                    "UPDATE node_executions SET status = 'interrupted', finished_at = ? "
+                    "UPDATE node_executions SET status = ?, finished_at = ? "
                     "WHERE run_id = ? AND status = 'running'",
                     "",
                     -1,

@@ -125,11 +125,12 @@ class ProvenanceReads:
         return None if row is None else row[0]
 
     def get_pending_nodes(self, run_id: str) -> list[str]:
-        """Labels of nodes that did not finish: pending, running, failed, paused, interrupted."""
+        """Labels of nodes that did not finish: pending, running, failed, paused, cancelled,
+        interrupted."""
         rows = self._read(
             lambda c: c.execute(
                 "SELECT node_label FROM node_executions WHERE run_id = ? AND status IN "
-                "('pending', 'running', 'failed', 'paused', 'interrupted')",
+                "('pending', 'running', 'failed', 'paused', 'cancelled', 'interrupted')",
                 (run_id,),
             ).fetchall()
         )

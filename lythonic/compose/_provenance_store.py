@@ -41,7 +41,10 @@ class ProvenanceStore(ABC):
     Statuses: runs are ``running``, ``completed``, ``failed``, ``paused``,
     ``cancelled`` or ``interrupted``; node executions ``running``,
     ``completed``, ``failed``, ``paused``, ``skipped`` (re-used from an
-    earlier run) or ``interrupted``.
+    earlier run), ``cancelled`` (still running when its run ended failed,
+    completed or paused) or ``interrupted`` (its run was cancelled or
+    interrupted). Once ``end_run`` is recorded, no node of that run is
+    ``running``: a store closes such rows itself.
 
     A store that keeps history also provides what restart, replay and the
     engine read and maintain (``DagProvenance`` does; they are not abstract
@@ -117,6 +120,11 @@ class ProvenanceStore(ABC):
 
     async def aflush(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
         """Wait until everything recorded so far is durable."""
+
+    def congested(self) -> bool:
+        """True when writes are piling up; the runner then awaits ``aflush()`` at its
+        next pause point instead of queueing more (the event loop keeps running)."""
+        return False
 
 
 class NullProvenance(ProvenanceStore):

@@ -668,3 +668,46 @@ async def test_a_cancelled_run_leaves_no_step_running(tmp_path: Path):
     assert run["status"] == "cancelled"
     assert [(n["node_label"], n["status"]) for n in nodes] == [("nap", "interrupted")]
     assert nodes[0]["finished_at"] is not None
+
+
+async def test_a_failed_run_closes_the_steps_it_cancelled(tmp_path: Path):
+    """When one step fails, its siblings still running are recorded cancelled, not left running."""
+    import asyncio
+
+    async def slow() -> int:
+        await asyncio.sleep(30)
+        return 1
+
+    async def bad() -> str:
+        await asyncio.sleep(0.01)
+        raise ValueError("boom")
+
+    dag = Dag()
+    dag.node(slow)
+    dag.node(bad)
+    with DagProvenance(tmp_path / "runs.db") as store:
+        result = await DagRunner(dag, provenance=store).run(run_id="r-failed")
+        store.flush()
+        nodes = {n["node_label"]: n for n in store.get_node_executions("r-failed")}
+        pending = store.get_pending_nodes("r-failed")
+    assert result.status == "failed"
+    assert {label: n["status"] for label, n in nodes.items()} == {
+        "slow": "cancelled",
+        "bad": "failed",
+    }
+    assert nodes["slow"]["finished_at"] is not None
+    assert sorted(pending) == ["bad", "slow"]
+
+
+def test_ending_a_run_closes_rows_left_running(store: DagProvenance):
+    """Through the raw API too, a run that ends completed or paused leaves no node running."""
+    for run_id, status in (("c", "completed"), ("p", "paused")):
+        store.create_run(run_id, "pkg:dag", "{}")
+        store.record_node_start(run_id, "done", "{}")
+        store.record_node_complete(run_id, "done", "1")
+        store.record_node_start(run_id, "open", "{}")
+        store.flush()
+        store.finish_run(run_id, status)
+        store.flush()
+        rows = {n["node_label"]: n["status"] for n in store.get_node_executions(run_id)}
+        assert rows == {"done": "completed", "open": "cancelled"}, status
