@@ -138,19 +138,21 @@ class ConfigTriggers(TriggerManager):
         name = tick.spec.name
         revision = self.config_revision
         started = time.perf_counter()
+        where = {
+            "run_id": tick.run_id,
+            "dag": tick.spec.dag_nsref,
+            "scheduled_at": tick.scheduled_at.isoformat(),
+            "revision": revision,
+        }
         with structlog.contextvars.bound_contextvars(trigger=name):
-            log.info(
-                "run starting",
-                run_id=tick.run_id,
-                dag=tick.spec.dag_nsref,
-                scheduled_at=tick.scheduled_at.isoformat(),
-                revision=revision,
-            )
+            # One INFO line per run (its end): a burst of 1,000 ticks logs 1,000
+            # lines, and each costs about 30 us on the event loop.
+            log.debug("run starting", **where)
             outcome = await super()._run_tick(tick)
             level = "info" if outcome.status in ("completed", "no_data") else "warning"
             getattr(log, level)(
                 "run finished",
-                run_id=outcome.run_id or tick.run_id,
+                **where,
                 status=outcome.status,
                 error=outcome.error,
                 seconds=round(time.perf_counter() - started, 3),

@@ -187,3 +187,16 @@ def test_status_text_shows_a_failed_reload_with_every_position() -> None:
     assert "last reload  FAILED at" in text
     assert "  lyth.yaml:12:9: unknown DAG 'etll' (did you mean 'etl'?)" in text
     assert "  the config of revision r1 keeps running" in text
+
+
+def test_start_with_an_invalid_config_reports_and_does_not_start(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """`lyth start` on a broken file: every problem with its position, exit 1, no pid file."""
+    config = _config(tmp_path, CONFIG.replace("dag: ping", "dag: pong"))
+    result = lyth("start", "-c", str(config), allow_imports="tests.engine")
+    assert result.exit_code == 1
+    assert f"{config}:7:10: trigger 'hourly' runs unknown DAG 'pong'" in result.stderr
+    assert "invalid config; the daemon did not start" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "lyth.pid").exists()

@@ -180,7 +180,8 @@ triggers:
 
 
 def test_triggers_fire_status_reports_and_stop_ends_the_daemon(project: Project) -> None:
-    """Seconds cron fires once per tick with the config revision; status and stop work."""
+    """Seconds cron fires once per tick with the config revision; a second daemon is refused;
+    status, trigger disable/enable (applied at once) and stop work."""
     project.write(PING)
     proc = project.start()
     runs = wait_for("two scheduled runs", lambda: len(project.runs()) >= 2 and project.runs())
@@ -207,6 +208,18 @@ def test_triggers_fire_status_reports_and_stop_ends_the_daemon(project: Project)
     assert all(r["run_id"].startswith("every_second@") for r in runs)
     assert json.loads(runs[0]["sink_outputs_json"]) == {"tick": "v1:hello"}
 
+    disabled = project.lyth("trigger", "disable", "every_second")
+    assert f"the running daemon (pid {proc.pid}) applies this now" in disabled.stderr
+    wait_for(
+        "the daemon to drop the trigger",
+        lambda: any(e["event"] == "trigger states re-read from the store" for e in project.log()),
+    )
+    count = len(project.runs())
+    time.sleep(1.2)
+    assert len(project.runs()) == count  # no tick fired while disabled
+    project.lyth("trigger", "enable", "every_second")
+    wait_for("ticks again", lambda: len(project.runs()) > count)
+
     stopped = project.lyth("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert stopped.stdout.startswith(f"daemon (pid {proc.pid}) stopped (")
@@ -217,8 +230,9 @@ def test_triggers_fire_status_reports_and_stop_ends_the_daemon(project: Project)
     log = project.log()
     scheduled = next(e for e in log if e["event"] == "trigger scheduled")
     assert scheduled["trigger"] == "every_second" and scheduled["next_utc"]
-    starting = next(e for e in log if e["event"] == "run starting")
-    assert starting["trigger"] == "every_second" and starting["run_id"].startswith("every_")
+    finished = next(e for e in log if e["event"] == "run finished")
+    assert finished["trigger"] == "every_second" and finished["run_id"].startswith("every_")
+    assert (finished["status"], finished["revision"]) == ("completed", daemon["revision"])
     ticks = [e["scheduled_at"] for e in project.events()]
     assert len(ticks) == len(set(ticks))
 
