@@ -64,7 +64,7 @@ class LythSettings(BaseSettings):
         default_factory=list,
         description="Module prefixes lyth.yaml may import from, comma-separated in "
         "`LYTH_ALLOW_IMPORTS` (e.g. `mypkg,shared.pipelines`); `*` allows every module "
-        "not on the deny list.",
+        "not on the deny list, which lets the YAML's author run arbitrary code.",
     )
     deny_imports: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

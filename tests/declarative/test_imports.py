@@ -59,6 +59,14 @@ def test_prefix_matching(allow: tuple[str, ...], module: str, refused: bool) -> 
         "socket",
         "marshal",
         "pty",
+        "timeit",
+        "cProfile",
+        "profile",
+        "trace",
+        "doctest",
+        "pydoc",
+        "logging.config",
+        "unittest",
     ],
 )
 def test_dangerous_modules_are_denied(module: str) -> None:
@@ -66,6 +74,29 @@ def test_dangerous_modules_are_denied(module: str) -> None:
     assert module in BUILTIN_DENY
     code, _, _ = ImportPolicy(allow=("*",)).refusal(module)  # type: ignore[misc]
     assert code == "import_denied"
+
+
+@pytest.mark.parametrize("ref", ["timeit:timeit", "cProfile:run", "profile:run", "trace:Trace"])
+def test_stdlib_code_runners_are_refused_even_with_star(
+    ref: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With LYTH_ALLOW_IMPORTS=*, a step cannot run a `stmt` string through timeit or a profiler."""
+    from lythonic.declarative import validate_config
+
+    monkeypatch.setenv("LYTH_ALLOW_IMPORTS", "*")
+    marker = tmp_path / "ran"
+    (tmp_path / "lyth.yaml").write_text(
+        "version: 1\n"
+        "dags:\n"
+        "  pwn:\n"
+        "    nodes:\n"
+        f"      go: {ref}\n"
+        "    inputs:\n"
+        f"      go: {{stmt: \"open('{marker}', 'w')\", number: 1}}\n"
+    )
+    diags = validate_config(tmp_path / "lyth.yaml")
+    assert [d.line for d in diags if "deny list" in d.message] == [5]
+    assert not marker.exists()
 
 
 def test_refusal_happens_before_import() -> None:
