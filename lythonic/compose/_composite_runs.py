@@ -32,11 +32,16 @@ if TYPE_CHECKING:
     from lythonic.compose._provenance_store import ProvenanceStore
     from lythonic.compose._registry import Namespace
 
-__all__ = ["DEFAULT_MAP_CONCURRENCY", "CompositeRuns", "extract_switch"]
+__all__ = ["DEFAULT_MAP_CONCURRENCY", "YIELD_EVERY", "CompositeRuns", "extract_switch"]
 
 MISSING: Any = object()
 DEFAULT_MAP_CONCURRENCY = 256
 """Map elements in flight at once when a map sets no ``concurrency`` of its own."""
+
+YIELD_EVERY = 256
+"""After this many nodes (or map elements) that finished without suspending, a
+run yields to the event loop once, so timers, cancellation and other runs are
+never starved by a long stretch of cheap work."""
 
 
 class CompositeRuns:
@@ -50,6 +55,7 @@ class CompositeRuns:
     namespace: Namespace | None
 
     _retrying: Any  # the run's retry loop (``_Run._retrying``)
+    _breathe: Any  # yields to the event loop (``_Run._breathe``)
 
     def _start_composite(self, np: NodePlan) -> tuple[bool, Any]:
         value = self.outputs[np.upstream[0]]
@@ -145,6 +151,8 @@ class CompositeRuns:
                 finished, result = drive(child.execute())
                 if finished:
                     results[i] = _child_value(result, key)
+                    if i % YIELD_EVERY == YIELD_EVERY - 1:
+                        await self._breathe()  # see YIELD_EVERY
                     continue
                 pending[result] = (i, key)
                 while len(pending) >= limit:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from lythonic.compose._composite_runs import MISSING, CompositeRuns
+from lythonic.compose._composite_runs import MISSING, YIELD_EVERY, CompositeRuns
 from lythonic.compose._context import DagContext, DagPath
 from lythonic.compose._plan import ASYNC, INLINE, PLAIN, DagPlan, NodePlan, call_mode, plan_for
 from lythonic.compose._provenance_store import ProvenanceStore
@@ -154,6 +154,11 @@ class _Run(CompositeRuns):
             if prov is not None:
                 prov.end_run(self.run_id, "cancelled", None, "cancelled")
             raise
+        except KeyboardInterrupt:
+            self._cancel_in_flight()  # the loop is going down: no awaiting here
+            if prov is not None:
+                prov.end_run(self.run_id, "cancelled", None, "interrupted by the user")
+            raise
         if self.failed is not None:
             label, error = self.failed
             return self._finish_failed(label, error, None)
@@ -195,16 +200,21 @@ class _Run(CompositeRuns):
         in_flight, done = self.in_flight, self.done
         on_done = self._on_done
         watched: set[asyncio.Future[Any]] = set()
+        streak = 0
         while True:
             while ready and not self.stopping and (limit is None or len(in_flight) < limit):
                 i = ready.popleft()
                 try:
                     finished, value = self._start(nodes[i])
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:  # a node calling sys.exit() failed
                     self._node_error(nodes[i], exc)
                     continue
                 if finished:
                     self._complete(nodes[i], value, ready, remaining)
+                    streak += 1
+                    if streak >= YIELD_EVERY:
+                        streak = 0
+                        await self._breathe()
                 else:
                     in_flight[value] = i
             if not in_flight:
@@ -240,6 +250,14 @@ class _Run(CompositeRuns):
                     self._node_error(nodes[i], error)
                 else:
                     self._complete(nodes[i], fut.result(), ready, remaining)
+
+    async def _breathe(self) -> None:
+        """Cheap nodes finish without suspending: every so often, let the loop run
+        (timers, cancellation, other runs) and let a congested store catch up."""
+        if self.prov is not None and self.prov.congested():
+            await self.prov.aflush()
+        else:
+            await asyncio.sleep(0)
 
     def _on_done(self, fut: asyncio.Future[Any]) -> None:
         self.done.append(fut)
@@ -365,7 +383,7 @@ class _Run(CompositeRuns):
             missing = [".".join(map(str, err["loc"])) for err in e.errors()]
             raise NodeInputError(
                 f"node '{np.label}' asks for {ctx_type.__name__}, which could not be built "
-                f"(fields: {', '.join(missing)}); pass them with DagRunner.run(context={{...}})"
+                f"(fields: {', '.join(missing)}); pass them with context={{...}} to DagRunner.run, restart or replay"
             ) from e
 
     async def _attempts(

@@ -120,6 +120,11 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     async def aflush(self) -> None:
         await self._writer.aflush()
 
+    def congested(self) -> bool:
+        # Half the hard cap: the runner waits (asynchronously) well before put()
+        # would have to block the event loop.
+        return len(self._writer.queue) >= self._writer.max_pending // 2
+
     def _flush_for_read(self) -> None:
         if self._closed:
             raise RuntimeError(f"{self!r} is closed")

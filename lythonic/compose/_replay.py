@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lythonic.compose._codec import coerce, decode, has_unrecorded
@@ -62,7 +62,13 @@ class DagDefinitionChanged(RunRecoveryError):
     """The DAG differs from the one the run was recorded with."""
 
 
-async def restart_run(runner: DagRunner, run_id: str, *, force: bool = False) -> DagRunResult:
+async def restart_run(
+    runner: DagRunner,
+    run_id: str,
+    *,
+    force: bool = False,
+    context: Mapping[str, Any] | None = None,
+) -> DagRunResult:
     """Continue run ``run_id``; see the module docstring."""
     from lythonic.compose.dag_runner import to_result
 
@@ -82,7 +88,9 @@ async def restart_run(runner: DagRunner, run_id: str, *, force: bool = False) ->
     _check_definition(run, plan, force, "restart")
     inputs = _decode_inputs(run, plan)
     prefilled = reusable_outputs(plan, rows, ())
-    settings = runner._new_settings(None, None, run.get("config_revision"), run.get("initiated_by"))
+    settings = runner._new_settings(
+        context, None, run.get("config_revision"), run.get("initiated_by")
+    )
     outcome = await runner._execute(
         settings, run_id, run["dag_nsref"], inputs, prefilled=prefilled, resumed=True
     )
@@ -90,7 +98,12 @@ async def restart_run(runner: DagRunner, run_id: str, *, force: bool = False) ->
 
 
 async def replay_run(
-    runner: DagRunner, run_id: str, rerun_nodes: Iterable[str], *, force: bool = False
+    runner: DagRunner,
+    run_id: str,
+    rerun_nodes: Iterable[str],
+    *,
+    force: bool = False,
+    context: Mapping[str, Any] | None = None,
 ) -> DagRunResult:
     """A new run reusing run ``run_id``'s outputs; see the module docstring."""
     from lythonic.compose.dag_runner import to_result
@@ -108,7 +121,7 @@ async def replay_run(
     _check_definition(run, plan, force, "replay")
     inputs = _decode_inputs(run, plan)
     prefilled = reusable_outputs(plan, rows, rerun)
-    settings = runner._new_settings(None, None, run.get("config_revision"), None)
+    settings = runner._new_settings(context, None, run.get("config_revision"), None)
     outcome = await runner._execute(
         settings, new_run_id(), run["dag_nsref"], inputs, prefilled=prefilled
     )

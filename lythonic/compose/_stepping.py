@@ -8,6 +8,7 @@ stopped. This is most of the runner's speed on cheap nodes.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextvars
 from collections.abc import Coroutine, Generator
 from typing import Any
@@ -15,42 +16,48 @@ from typing import Any
 __all__ = ["Ready", "drive"]
 
 
-class _Continue:
-    """Hands a coroutine that already ran its first step over to a Task.
+class _Resumed(collections.abc.Coroutine[Any, Any, Any]):
+    """A coroutine that already ran its first step, handed over to a Task.
 
-    The Task drives this awaitable, which forwards every resumption (values,
-    exceptions, cancellation) to the wrapped coroutine, exactly as ``await``
-    would have.
+    The Task's first ``send`` gets back the awaitable the coroutine first
+    suspended on; every later ``send``/``throw`` is forwarded, exactly as an
+    ``await`` would. A cancellation that arrives before the Task's first step
+    cancels what the coroutine awaits and is thrown into it, so its cleanup
+    (``except CancelledError``/``finally``) runs and nothing it started is
+    left behind.
     """
 
-    __slots__ = ("coro", "first")
+    __slots__ = ("_coro", "_first", "_started")
 
     def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
-        self.coro = coro
-        self.first = first
+        self._coro = coro
+        self._first = first
+        self._started = False
+
+    def send(self, value: Any) -> Any:
+        if not self._started:
+            self._started = True
+            first, self._first = self._first, None
+            return first
+        return self._coro.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        if not self._started:
+            self._started = True
+            first, self._first = self._first, None
+            exc = typ if isinstance(typ, BaseException) else typ(*(() if val is None else (val,)))
+            if isinstance(exc, asyncio.CancelledError) and isinstance(first, asyncio.Future):
+                first.cancel()
+            return self._coro.throw(exc)
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)  # the three-argument form, for old callers
+
+    def close(self) -> None:
+        self._coro.close()
 
     def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self.coro, self.first
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
-
-
-async def _resume(coro: Coroutine[Any, Any, Any], first: Any) -> Any:
-    return await _Continue(coro, first)
+        raise TypeError("a resumed node coroutine is driven by its Task, not awaited")
 
 
 def drive(
@@ -65,7 +72,7 @@ def drive(
         first = ctx.run(coro.send, None) if ctx is not None else coro.send(None)
     except StopIteration as stop:
         return True, stop.value
-    return False, asyncio.get_running_loop().create_task(_resume(coro, first), context=ctx)
+    return False, asyncio.get_running_loop().create_task(_Resumed(coro, first), context=ctx)
 
 
 class Ready:

@@ -87,14 +87,14 @@ class DagRunner:
         self.provenance = provenance if provenance is not None else NullProvenance()
         self.max_concurrency = max_concurrency
         self.executor = executor if executor is not None else _DEFAULT_EXECUTOR
-        self._settings: RunSettings | None = None
+        self._active: list[RunSettings] = []  # the runs in progress on this runner
         self._pause_requested = False
 
     def pause(self) -> None:
-        """Ask the current run to pause: no new node starts, running ones finish."""
+        """Ask the runs in progress to pause: no new node starts, running ones finish."""
         self._pause_requested = True
-        if self._settings is not None:
-            self._settings.pause_requested = True
+        for settings in self._active:
+            settings.pause_requested = True
 
     def _new_settings(
         self,
@@ -112,7 +112,6 @@ class DagRunner:
             initiator=initiator if initiator is not None else run_initiator.get(),
             config_revision=config_revision,
         )
-        self._settings = settings
         self._pause_requested = False
         return settings
 
@@ -153,6 +152,7 @@ class DagRunner:
         inputs: Mapping[str, Mapping[str, Any]],
         **options: Any,
     ) -> Outcome:
+        self._active.append(settings)
         try:
             return await execute_run(settings, self.dag, run_id, dag_nsref, inputs, **options)
         except Exception as exc:  # a bug of ours or of a store: still one final state
@@ -163,21 +163,39 @@ class DagRunner:
             except Exception:
                 log.exception("Run %s: could not record the failure", run_id)
             return Outcome(run_id, "failed", {}, error=error)
+        finally:
+            self._active.remove(settings)
 
-    async def restart(self, run_id: str, *, force: bool = False) -> DagRunResult:
-        """Continue a paused, failed or interrupted run; completed nodes are not re-run."""
+    async def restart(
+        self,
+        run_id: str,
+        *,
+        force: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> DagRunResult:
+        """Continue a paused, failed or interrupted run; completed nodes are not re-run.
+
+        ``context`` fills ``DagContext`` subclass fields again (context values
+        are not recorded, they may hold secrets); ``force`` runs even when the
+        DAG's definition changed since the run was recorded.
+        """
         from lythonic.compose._replay import restart_run
 
-        return await restart_run(self, run_id, force=force)
+        return await restart_run(self, run_id, force=force, context=context)
 
     async def replay(
-        self, run_id: str, rerun_nodes: set[str], *, force: bool = False
+        self,
+        run_id: str,
+        rerun_nodes: set[str],
+        *,
+        force: bool = False,
+        context: Mapping[str, Any] | None = None,
     ) -> DagRunResult:
         """A new run reusing an earlier run's outputs, except ``rerun_nodes`` and
         everything downstream of them."""
         from lythonic.compose._replay import replay_run
 
-        return await replay_run(self, run_id, rerun_nodes, force=force)
+        return await replay_run(self, run_id, rerun_nodes, force=force, context=context)
 
 
 def to_result(outcome: Outcome) -> DagRunResult:

@@ -779,3 +779,187 @@ def test_runner_logs_failures_with_context(caplog: pytest.LogCaptureFixture) -> 
     assert any(
         f"Node 'fail_all' failed in run {result.run_id}" in r.getMessage() for r in caplog.records
     )
+
+
+# -- review regressions: cancellation before a task's first step, starvation ---------
+
+
+async def test_synchronous_map_failure_cancels_started_elements() -> None:
+    """An element failing before it awaits still cancels the elements already suspended."""
+    events: list[str] = []
+
+    async def element(x: int) -> int:
+        if x == 3:
+            raise ValueError("bad 3")
+        try:
+            await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            events.append(f"cancelled {x}")
+            raise
+        events.append(f"finished {x}")
+        return x
+
+    def ten() -> list[int]:
+        return list(range(10))
+
+    store = RecordingStore()
+    dag = Dag()
+    dag.node(ten) >> dag.map(single(element), label="m")
+    result = await DagRunner(dag, provenance=store).run()
+    assert result.error == "Sub-DAG [m[3]] failed: ValueError: bad 3"
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+    assert sorted(events) == ["cancelled 0", "cancelled 1", "cancelled 2"]
+    ends = {e[1]: e[2] for e in store.of("end")}
+    assert "running" not in ends.values() and len(ends) == 5  # parent + 4 children
+
+
+async def test_synchronous_failure_cancels_a_suspended_sibling() -> None:
+    """A sibling that suspended before another node failed runs its cleanup."""
+    events: list[str] = []
+
+    async def waits(x: int) -> int:
+        try:
+            await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+        finally:
+            events.append("finally")
+        return x
+
+    @inline
+    def fails(x: int) -> int:
+        raise ValueError("now")
+
+    dag = Dag()
+    src = dag.node(source)
+    src >> dag.node(waits)
+    src >> dag.node(fails)
+    result = await dag(x=1)
+    assert result.failed_node == "fails" and events == ["cancelled", "finally"]
+
+
+async def test_cheap_work_does_not_starve_the_event_loop() -> None:
+    """A long map of nodes that never suspend still lets timers and timeouts run."""
+
+    async def square(x: int) -> int:
+        return x * x
+
+    def many() -> list[int]:
+        return list(range(20_000))
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    dag = Dag()
+    dag.node(many) >> dag.map(single(square), label="m")
+    task = asyncio.create_task(ticker())
+    result = await dag()
+    task.cancel()
+    assert result.status == "completed" and ticks >= 20_000 // 256 - 1
+
+    slow = Dag()
+    slow.node(many) >> slow.map(single(square), label="m", timeout=0.001)
+    timed_out = await slow()
+    assert timed_out.status == "failed" and "timed out" in (timed_out.error or "")
+
+
+async def test_system_exit_in_a_node_fails_the_run() -> None:
+    """sys.exit() inside a node is a node failure, not the end of the process."""
+
+    @inline
+    def leaves(x: int) -> int:
+        raise SystemExit(4)
+
+    store = RecordingStore()
+    result = await DagRunner(single(leaves), provenance=store).run(
+        source_inputs={"leaves": {"x": 1}}
+    )
+    assert result.status == "failed" and result.error == "SystemExit: 4"
+    assert store.of("end")[-1][2] == "failed"
+
+
+def test_keyboard_interrupt_records_the_run_and_propagates() -> None:
+    """Ctrl-C inside a node ends the run as cancelled in the store, then propagates."""
+
+    @inline
+    def interrupted(x: int) -> int:
+        raise KeyboardInterrupt
+
+    store = RecordingStore()
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(
+            DagRunner(single(interrupted), provenance=store).run(
+                source_inputs={"interrupted": {"x": 1}}
+            )
+        )
+    assert store.of("end")[-1][2] == "cancelled"
+
+
+async def test_changed_options_take_effect_on_the_next_run() -> None:
+    """Setting node.retries after a run is used by the next run (the plan is rebuilt)."""
+    calls = 0
+
+    def flaky(x: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ValueError("flaky")
+        return x
+
+    dag = Dag()
+    node = dag.node(flaky)
+    assert (await dag(x=1)).status == "failed" and calls == 1
+    node.retries, node.retry_backoff = 2, 0
+    assert (await dag(x=1)).status == "completed" and calls == 3
+
+
+async def test_partial_keywords_are_never_overwritten() -> None:
+    """A keyword a functools.partial binds keeps its value; a default is not fed twice."""
+    import functools
+
+    def two() -> int:
+        return 2
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    def scaled(x: int, factor: int = 10) -> int:
+        return x * factor
+
+    dag = Dag()
+    dag.node(two) >> dag.node(functools.partial(add, b=10), label="add")
+    assert (await dag()).outputs == {"add": 12}
+    dag = Dag()
+    dag.node(two) >> dag.node(scaled)
+    assert (await dag()).outputs == {"scaled": 20}
+
+
+async def test_pause_reaches_every_run_of_a_runner() -> None:
+    """runner.pause() pauses all runs in progress on that runner, not only the latest."""
+    started = asyncio.Event()
+    count = 0
+
+    async def waits(x: int) -> int:
+        nonlocal count
+        count += 1
+        if count == 2:
+            started.set()
+        await asyncio.sleep(0.05)
+        return x
+
+    runner = DagRunner(chain(waits, upper_int))
+    first = asyncio.create_task(runner.run(source_inputs={"waits": {"x": 1}}))
+    second = asyncio.create_task(runner.run(source_inputs={"waits": {"x": 2}}))
+    await started.wait()
+    runner.pause()
+    assert [r.status for r in await asyncio.gather(first, second)] == ["paused", "paused"]
+
+
+def upper_int(x: int) -> str:
+    return str(x)
