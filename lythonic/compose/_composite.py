@@ -48,19 +48,27 @@ class CompositeDagNode(DagNode):
             namespace=dag.namespace,
         )
         super().__init__(ns_node=placeholder, label=label, dag=dag)
-        self.concurrency: int | None = None
+        self._concurrency: int | None = None
+
+    @property
+    def concurrency(self) -> int | None:
+        """Elements of a map in flight at once (None: the default bound)."""
+        return self._concurrency
+
+    @concurrency.setter
+    def concurrency(self, value: int | None) -> None:
+        if value is not None and value < 1:
+            raise ValueError(f"map concurrency must be at least 1, got {value}")
+        self._concurrency = value
+        self.dag._plan = None
 
     def sub_dags(self) -> dict[str, Dag]:
         """The sub-DAGs this node may run, by branch name (``""`` for map and call)."""
         return {}
 
     def _clone_options(self, clone: CompositeDagNode) -> CompositeDagNode:
-        clone.retries, clone.retry_backoff, clone.timeout = (
-            self.retries,
-            self.retry_backoff,
-            self.timeout,
-        )
-        clone.concurrency = self.concurrency
+        self._copy_options(clone)
+        clone._concurrency = self._concurrency
         return clone
 
 

@@ -77,9 +77,45 @@ class DagNode:
         self.ns_node = ns_node
         self.label = label
         self.dag = dag
-        self.retries: int | None = None
-        self.retry_backoff: float | None = None
-        self.timeout: float | None = None
+        self._retries: int | None = None
+        self._retry_backoff: float | None = None
+        self._timeout: float | None = None
+
+    # Options are properties so that changing one after a run takes effect:
+    # the DAG's compiled plan is dropped and rebuilt on the next run.
+
+    @property
+    def retries(self) -> int | None:
+        return self._retries
+
+    @retries.setter
+    def retries(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"retries must be a non-negative int, got {value!r}")
+        self._retries = value
+        self.dag._plan = None
+
+    @property
+    def retry_backoff(self) -> float | None:
+        return self._retry_backoff
+
+    @retry_backoff.setter
+    def retry_backoff(self, value: float | None) -> None:
+        if value is not None and value < 0:
+            raise ValueError(f"retry_backoff must be >= 0 seconds, got {value!r}")
+        self._retry_backoff = value
+        self.dag._plan = None
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        if value is not None and value <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {value!r}")
+        self._timeout = value
+        self.dag._plan = None
 
     def __rshift__(self, other: Any) -> Any:
         """``a >> b`` adds an edge and returns ``b``; ``a >> [b, c]`` fans out."""
@@ -111,11 +147,13 @@ class DagNode:
         return "node"
 
     def _copy_to(self, dag: Dag) -> DagNode:
-        clone = DagNode(self.ns_node, self.label, dag)
-        clone.retries, clone.retry_backoff, clone.timeout = (
-            self.retries,
-            self.retry_backoff,
-            self.timeout,
+        return self._copy_options(DagNode(self.ns_node, self.label, dag))
+
+    def _copy_options(self, clone: DagNode) -> DagNode:
+        clone._retries, clone._retry_backoff, clone._timeout = (
+            self._retries,
+            self._retry_backoff,
+            self._timeout,
         )
         return clone
 
@@ -234,6 +272,9 @@ class Dag:
         label: str | None = None,
         *,
         concurrency: int | None = None,
+        retries: int | None = None,
+        retry_backoff: float | None = None,
+        timeout: float | None = None,
     ) -> MapNode | MapSwitchNode:
         """Run ``sub_dag`` on every element of the upstream list (or dict).
 
@@ -268,9 +309,8 @@ class Dag:
             raise TypeError(
                 f"map() takes a Dag, a @dag_factory or a SwitchNode, got {type(sub_dag).__name__}"
             )
-        if concurrency is not None and concurrency < 1:
-            raise ValueError(f"map concurrency must be at least 1, got {concurrency}")
         node.concurrency = concurrency
+        _set_options(node, retries=retries, retry_backoff=retry_backoff, timeout=timeout)
         self._add_node(node)
         return node
 
@@ -278,6 +318,10 @@ class Dag:
         self,
         branches: list[Any] | Mapping[str, Any],
         label: str,
+        *,
+        retries: int | None = None,
+        retry_backoff: float | None = None,
+        timeout: float | None = None,
     ) -> SwitchNode:
         """Route the upstream value to one branch by its ``LabelSwitch``.
 
@@ -304,6 +348,7 @@ class Dag:
                 raise ValueError(f"switch '{label}' has two branches named '{name}'")
             resolved[name] = branch_dag
         node = SwitchNode(branches=resolved, label=check_label(label), dag=self)
+        _set_options(node, retries=retries, retry_backoff=retry_backoff, timeout=timeout)
         self._add_node(node)
         return node
 
@@ -440,7 +485,13 @@ class Dag:
 
         return {
             "nodes": {label: describe_node(node) for label, node in self.nodes.items()},
-            "edges": [e.model_dump(exclude_none=True) for e in self.edges],
+            # Grouped by downstream (a stable sort): the order of one node's
+            # incoming edges matters (fan-in lists, composite positions), the
+            # order between different nodes' edges does not.
+            "edges": [
+                e.model_dump(exclude_none=True)
+                for e in sorted(self.edges, key=lambda e: e.downstream)
+            ],
         }
 
     def definition_hash(self) -> str:
@@ -460,14 +511,9 @@ def _call_factory(factory: Any) -> Dag:
 
 
 def _set_options(node: DagNode, **options: Any) -> None:
-    retries, backoff, timeout = options["retries"], options["retry_backoff"], options["timeout"]
-    if retries is not None and (not isinstance(retries, int) or retries < 0):
-        raise ValueError(f"retries must be a non-negative int, got {retries!r}")
-    if backoff is not None and backoff < 0:
-        raise ValueError(f"retry_backoff must be >= 0 seconds, got {backoff!r}")
-    if timeout is not None and timeout <= 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    node.retries, node.retry_backoff, node.timeout = retries, backoff, timeout
+    node.retries = options["retries"]
+    node.retry_backoff = options["retry_backoff"]
+    node.timeout = options["timeout"]
 
 
 def _check_param(node: DagNode, param: str) -> None:

@@ -6,7 +6,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lythonic.compose._typecompat import format_type, is_any, is_compatible
 
@@ -138,11 +138,21 @@ def _cycle_issues(dag: Dag, ordered: set[str]) -> list[DagIssue]:
 
 
 def check_dag(
-    dag: Dag, inputs: Mapping[str, Iterable[str]] | None = None, path: tuple[str, ...] = ()
+    dag: Dag,
+    inputs: Mapping[str, Iterable[str]] | None = None,
+    path: tuple[str, ...] = (),
+    _seen: dict[int, list[DagIssue]] | None = None,
 ) -> list[DagIssue]:
-    """All issues of ``dag`` and its sub-DAGs."""
+    """All issues of ``dag`` and its sub-DAGs.
+
+    A sub-DAG used in several places is checked and reported once (``_seen``,
+    by identity), under the first path that leads to it: its problems are in
+    one place, however many composites use it.
+    """
     from lythonic.compose._composite import CompositeDagNode
     from lythonic.compose._wiring import node_params, wire_node
+
+    seen = {} if _seen is None else _seen
 
     given = {label: set(names) for label, names in (inputs or {}).items()}
     issues: list[DagIssue] = []
@@ -160,8 +170,11 @@ def check_dag(
         if isinstance(node, CompositeDagNode):
             issues.extend(_check_composite(dag, node, edges))
             for name, sub in node.sub_dags().items():
-                sub_path = (*path, f"{label}[{name}]" if name else label)
-                issues.extend(check_dag(sub, None, sub_path))
+                if id(sub) in seen:
+                    continue
+                seen[id(sub)] = []  # also guards against a DAG nested in itself
+                sub_path = (f"{label}[{name}]" if name else label,)
+                issues.extend(_in_path(i, sub_path) for i in check_dag(sub, None, (), seen))
             continue
         wiring = wire_node(dag, node, edges)
         issues.extend(wiring.issues)
@@ -179,8 +192,6 @@ def check_dag(
 
 
 def _in_path(issue: DagIssue, path: tuple[str, ...]) -> DagIssue:
-    if issue.dag_path[: len(path)] == path:
-        return issue
     return DagIssue(
         issue.code,
         issue.message,
@@ -196,9 +207,13 @@ def _unfed(dag: Dag, node: DagNode, name: str, edges: list[DagEdge]) -> DagIssue
     from lythonic.compose._wiring import node_params, output_type, signature_text
 
     param = next(p for p in node_params(node.ns_node) if p.name == name)
-    ups = ", ".join(
-        f"{e.upstream} -> {format_type(t) if (t := output_type(dag.nodes[e.upstream])) is not None else '?'}"
-        for e in edges
+    ups = (
+        ", ".join(
+            f"{e.upstream} -> {format_type(t) if (t := output_type(dag.nodes[e.upstream])) is not None else '?'}"
+            for e in edges
+            if e.param is None
+        )
+        or "none left: the explicit edges feed other parameters"
     )
     return DagIssue(
         "unfed_param",
@@ -243,4 +258,33 @@ def _check_composite(dag: Dag, node: DagNode, edges: list[DagEdge]) -> list[DagI
                 edge=(up, node.label),
             )
         ]
-    return []
+    return _check_element(node, up, got)
+
+
+def _check_element(node: DagNode, up: str, got: Any) -> list[DagIssue]:
+    """Does one element (map) or the value (call) fit the sub-DAG's source?"""
+    from lythonic.compose._wiring import element_type, sub_dag_input
+
+    if node.kind not in ("map", "call"):
+        return []
+    given = element_type(got) if node.kind == "map" else got
+    target = sub_dag_input(node.sub_dag)  # type: ignore[attr-defined]
+    if given is None or target is None or target[1].annotation is None:
+        return []
+    source, param = target
+    if is_compatible(given, param.annotation):
+        return []
+    what = (
+        f"each element of '{up}' ({format_type(given)})"
+        if node.kind == "map"
+        else (f"the value of '{up}' ({format_type(given)})")
+    )
+    return [
+        DagIssue(
+            "bad_composite_input",
+            f"{node.kind} node '{node.label}' passes {what} to '{source}' of its sub-DAG, "
+            f"whose parameter '{param}' does not accept it",
+            nodes=(node.label, up),
+            edge=(up, node.label),
+        )
+    ]

@@ -17,6 +17,7 @@ Parameters left unbound take their default, or a run-time input.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ def _signature_params(ns_node: NamespaceNode) -> tuple[list[Param], bool]:
     if cached is not None:
         return cached
     fn = ns_node.method.o
+    # Keywords a functools.partial binds are the caller's choice: never wire them.
+    bound = set(fn.keywords) if isinstance(fn, functools.partial) else set()
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -83,6 +86,8 @@ def _signature_params(ns_node: NamespaceNode) -> tuple[list[Param], bool]:
             if p.kind == inspect.Parameter.VAR_KEYWORD:
                 var_kw = True
             if p.kind in _VARIADIC or p.kind == inspect.Parameter.POSITIONAL_ONLY:
+                continue
+            if p.name in bound:
                 continue
             params.append(
                 Param(p.name, annotations.get(p.name), p.default is inspect.Parameter.empty)
@@ -103,14 +108,49 @@ def accepts_any_kwarg(ns_node: NamespaceNode) -> bool:
 
 def output_type(node: DagNode) -> Any:
     """What a node's value is declared as; ``None`` when unknown."""
-    from lythonic.compose._composite import CallNode, CompositeDagNode
+    from lythonic.compose._composite import CallNode, CompositeDagNode, MapNode
 
-    if isinstance(node, CallNode):
+    if isinstance(node, CallNode | MapNode):
         sinks = node.sub_dag.sinks()
-        return output_type(sinks[0]) if len(sinks) == 1 else None
+        result = output_type(sinks[0]) if len(sinks) == 1 else None
+        if isinstance(node, CallNode) or result is None or is_any(result):
+            return result
+        return _map_output(node, result)
     if isinstance(node, CompositeDagNode):
         return None
     return node.ns_node.method.return_annotation
+
+
+def _map_output(node: DagNode, result: Any) -> Any:
+    """A map's value: ``dict[str, R]`` over a dict, else the flattened ``list``."""
+    ups = [e.upstream for e in node.dag.edges if e.downstream == node.label]
+    given = output_type(node.dag.nodes[ups[0]]) if len(ups) == 1 else None
+    if given is None or is_any(given):
+        return None
+    if is_compatible(given, dict) and not is_compatible(given, list):
+        return dict[str, result]
+    return result if typing.get_origin(result) is list else list[result]
+
+
+def element_type(container: Any) -> Any:
+    """What one element of a mapped value is declared as (``None``: unknown)."""
+    if container is None or is_any(container):
+        return None
+    origin, args = typing.get_origin(container), typing.get_args(container)
+    if origin is list and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
+
+
+def sub_dag_input(sub: Dag) -> tuple[str, Param] | None:
+    """The label and single parameter of a sub-DAG's source, when it has exactly one."""
+    sources = sub.sources()
+    if len(sources) != 1 or sources[0].kind != "node":
+        return None
+    params = node_params(sources[0].ns_node)
+    return (sources[0].label, params[0]) if len(params) == 1 else None
 
 
 def signature_text(node: DagNode) -> str:
@@ -218,7 +258,12 @@ def wire_node(dag: Dag, node: DagNode, incoming: list[DagEdge]) -> NodeWiring:
     for param in params:
         if param.name in bound or not feeding:
             continue
-        binding, issue = _match_param(dag, node, param, feeding)
+        # A value already passed to an earlier parameter does not also replace a
+        # default: `f(x: int, limit: int = 10)` fed one int keeps `limit` at 10.
+        candidates = feeding if param.required else [u for u in feeding if u not in used]
+        if not candidates:
+            continue
+        binding, issue = _match_param(dag, node, param, candidates)
         if issue is not None:
             wiring.issues.append(issue)
         if binding is not None:

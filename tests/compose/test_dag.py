@@ -254,3 +254,33 @@ def test_large_dag_builds_and_validates() -> None:
     dag.validate()
     order = dag.topological_order()
     assert len(order) == 10_000 and order[0].label == "n0" and order[-1].label == "n9999"
+
+
+def test_definition_hash_ignores_unrelated_edge_order() -> None:
+    """Reordering edges into different nodes keeps the hash; reordering a fan-in does not."""
+    first, second = Dag(), Dag()
+    a1, b1, c1 = first.node(a), first.node(b), first.node(c)
+    a1 >> b1
+    a1 >> c1
+    a2, b2, c2 = second.node(a), second.node(b), second.node(c)
+    a2 >> c2
+    a2 >> b2
+    assert first.definition_hash() == second.definition_hash()
+    fan1, fan2 = Dag(), Dag()
+    x1, y1, z1 = fan1.node(a), fan1.node(b), fan1.node(c)
+    [x1, y1] >> z1
+    x2, y2, z2 = fan2.node(a), fan2.node(b), fan2.node(c)
+    [y2, x2] >> z2
+    assert fan1.definition_hash() != fan2.definition_hash()
+
+
+def test_composites_take_retry_and_timeout_options() -> None:
+    """map() and switch() accept the same options as node(); setting them later checks them."""
+    dag = Dag()
+    mapped = dag.map(single(), label="m", retries=1, retry_backoff=0.1, timeout=3)
+    sw = dag.switch({"x": a}, label="sw", timeout=2)
+    assert (mapped.retries, mapped.retry_backoff, mapped.timeout, sw.timeout) == (1, 0.1, 3, 2)
+    with pytest.raises(ValueError, match="timeout"):
+        sw.timeout = -1
+    with pytest.raises(ValueError, match="concurrency"):
+        mapped.concurrency = 0

@@ -217,3 +217,54 @@ def test_context_manager_validates_on_exit() -> None:
 
     with pytest.raises(KeyError):
         build_then_fail()
+
+
+def strs() -> list[str]:
+    return ["a"]
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def merge(x: list, y: list) -> list:  # type: ignore[type-arg]
+    return x + y
+
+
+def needs_mapping(d: dict[str, int]) -> int:
+    return len(d)
+
+
+def test_types_are_checked_across_composite_boundaries() -> None:
+    """A map's elements must fit its sub-DAG's source; its list output must fit downstream."""
+    sub = Dag()
+    sub.node(square)
+    dag = Dag()
+    dag.node(strs) >> dag.map(sub, label="m") >> dag.node(needs_mapping)
+    issues = {i.code: i.message for i in dag.check()}
+    assert issues["bad_composite_input"] == (
+        "map node 'm' passes each element of 'strs' (str) to 'square' of its sub-DAG, "
+        "whose parameter 'x: int' does not accept it"
+    )
+    assert "'m' gives list[int] to 'd', which expects dict[str, int]" in issues["type_mismatch"]
+    call = Dag()
+    call.node(text) >> call.node(sub, label="c")
+    assert "passes the value of 'text' (str)" in call.check()[0].message
+    fine = Dag()
+    fine.node(numbers) >> fine.map(sub, label="m") >> fine.node(total)
+    assert fine.check() == []
+
+
+def test_a_shared_sub_dag_is_checked_once() -> None:
+    """A sub-DAG used by many composites, nested deeply, is checked and reported once."""
+    leaf = Dag()
+    leaf.node(add) >> leaf.node(needs_two)  # one problem inside
+    level = leaf
+    for _ in range(30):  # each level uses the one below twice: 2**30 paths
+        parent = Dag()
+        parent.node(numbers) >> [parent.map(level, label="a"), parent.map(level, label="b")]
+        [parent.nodes["a"], parent.nodes["b"]] >> parent.node(merge)
+        level = parent
+    issues = level.check()
+    assert [i.code for i in issues] == ["unfed_param"]
+    assert issues[0].dag_path[-1] == "a" and len(issues[0].dag_path) == 30
