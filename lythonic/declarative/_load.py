@@ -60,11 +60,13 @@ def read_config_file(path: Path, shown: str) -> tuple[str | None, list[Diagnosti
 
 def _on_sys_path(config_dir: Path) -> None:
     # The config's own packages (examples/, mypipelines/ ...) must import the
-    # way `python` run from the project would find them.
-    for directory in reversed(code_dirs(config_dir)):
+    # way `python` run from the project would find them. Appended, never
+    # prepended: a `wave.py` or `json/` next to a lyth.yaml must not shadow the
+    # standard library or installed packages for the program that loads it.
+    for directory in code_dirs(config_dir):
         entry = str(directory)
         if entry not in sys.path:
-            sys.path.insert(0, entry)
+            sys.path.append(entry)
 
 
 def compile_config(
@@ -106,7 +108,8 @@ def compile_config(
 
     storage = resolve_storage(spec, base, settings)
     diags.extend(storage.problems(smap))
-    _on_sys_path(base)
+    if not static:  # a static check imports nothing, so it needs no import path
+        _on_sys_path(base)
     policy = ImportPolicy.from_settings(settings, base)
     b = Builder(spec, smap, None if static else Resolver(policy), policy)
     build_namespace(b)
@@ -141,7 +144,9 @@ def validate_config(
 ) -> list[Diagnostic]:
     """Every problem in the config file at ``path`` (empty when it is valid).
 
-    Imports the referenced modules through the allow-list unless ``static``.
+    Imports the referenced modules through the allow-list unless ``static``;
+    for that, the config's directory (and project root) is appended to
+    ``sys.path``. A static check leaves ``sys.path`` alone.
     """
     _, diags = _compile_file(Path(path), settings, static)
     return diags

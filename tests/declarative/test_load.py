@@ -293,6 +293,27 @@ def test_static_mode_imports_nothing(write_config, settings: LythSettings) -> No
     assert "LYTH_TEST_SIDEEFFECT_IMPORTED" not in os.environ
 
 
+def test_the_config_directory_never_shadows_the_standard_library(
+    tmp_path: Path, settings: LythSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A static check leaves sys.path alone; a full one appends the config's directory once."""
+    import importlib.util
+    import sys
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "wave.py").write_text("raise SystemExit('the shadow was imported')\n")
+    path = tmp_path / "lyth.yaml"
+    path.write_text(f"version: 1\ndags:\n  d:\n    nodes:\n      a: {STEPS}:text\n")
+    before = list(sys.path)
+    assert validate_config(path, settings=settings, static=True) == []
+    assert sys.path == before
+    assert validate_config(path, settings=settings) == []
+    assert validate_config(path, settings=settings) == []
+    assert sys.path == [*before, str(tmp_path)]
+    spec = importlib.util.find_spec("wave")
+    assert spec is not None and spec.origin != str(tmp_path / "wave.py")
+
+
 def test_storage_paths(tmp_path: Path, settings: LythSettings) -> None:
     """data_dir: settings, else storage.data_dir (relative to the file), else data/ next to it."""
     text = "storage: {data_dir: store, dags_db: runs/prov.db}\n"
