@@ -37,6 +37,15 @@ ConfigOption = Annotated[
         show_default=False,
     ),
 ]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        "-d",
+        help="The data directory (default: $LYTH_DATA_DIR, else storage.data_dir).",
+        show_default=False,
+    ),
+]
 
 
 def _settings(**overrides: object) -> LythSettings:
@@ -93,15 +102,7 @@ def validate_cmd(
 def run_cmd(
     dag: Annotated[str, typer.Argument(help="The DAG to run (its name, or a namespace nsref).")],
     config: ConfigOption = None,
-    data: Annotated[
-        Path | None,
-        typer.Option(
-            "--data",
-            "-d",
-            help="The data directory (default: $LYTH_DATA_DIR, else storage.data_dir).",
-            show_default=False,
-        ),
-    ] = None,
+    data: DataOption = None,
     input_args: Annotated[
         list[str] | None,
         typer.Option(

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from lythonic.cli import _daemon_cmds
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, _finish, _settings
+from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
 
-__all__ = ["DataOption", "JsonOption", "start_cmd", "status_cmd", "stop_cmd"]
+__all__ = ["JsonOption", "start_cmd", "status_cmd", "stop_cmd"]
 
-DataOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data",
-        "-d",
-        help="The data directory (default: $LYTH_DATA_DIR, else storage.data_dir).",
-        show_default=False,
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lythonic.compose._provenance_store import ProvenanceStore
+from lythonic.compose._provenance_store import ForwardingStore, ProvenanceStore
 
 __all__ = ["ProgressStore"]
 
 
-class ProgressStore(ProvenanceStore):
+class ProgressStore(ForwardingStore):
     """Forwards to ``inner``; reports the steps of run ``run_id`` to ``report``."""
 
     def __init__(
@@ -26,7 +26,7 @@ class ProgressStore(ProvenanceStore):
         report: Callable[[str], None],
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.run_id = run_id
         self.report = report
         self.clock = clock
@@ -36,8 +36,7 @@ class ProgressStore(ProvenanceStore):
     def begin_run(self, run_id: str, dag_nsref: str, inputs: Mapping[str, Any], **kw: Any) -> None:
         if run_id != self.run_id:
             self._children += 1
-        if self.inner.enabled:
-            self.inner.begin_run(run_id, dag_nsref, inputs, **kw)
+        super().begin_run(run_id, dag_nsref, inputs, **kw)
 
     def node_started(self, run_id: str, label: str, inputs: Mapping[str, Any], **kw: Any) -> None:
         if run_id == self.run_id:
@@ -45,8 +44,7 @@ class ProgressStore(ProvenanceStore):
             attempt = kw.get("attempt", 1)
             if attempt > 1:
                 self.report(f"  ↻ {label}  attempt {attempt}")
-        if self.inner.enabled:
-            self.inner.node_started(run_id, label, inputs, **kw)
+        super().node_started(run_id, label, inputs, **kw)
 
     def node_completed(
         self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
@@ -54,44 +52,18 @@ class ProgressStore(ProvenanceStore):
         if run_id == self.run_id:
             took = self.clock() - self._started.get(label, self.clock())
             self.report(f"  ✓ {label}  {took:.3f}s")
-        if self.inner.enabled:
-            self.inner.node_completed(run_id, label, output, edges)
+        super().node_completed(run_id, label, output, edges)
 
     def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
         if run_id == self.run_id:
             last = error.strip().splitlines()[-1] if error.strip() else "failed"
             self.report(f"  ✗ {label}  {last}")
-        if self.inner.enabled:
-            self.inner.node_failed(run_id, label, error, attempt=attempt)
+        super().node_failed(run_id, label, error, attempt=attempt)
 
     def node_paused(self, run_id: str, label: str) -> None:
         if run_id == self.run_id:
             self.report(f"  ‖ {label}  paused")
-        if self.inner.enabled:
-            self.inner.node_paused(run_id, label)
-
-    def node_skipped(
-        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        if self.inner.enabled:
-            self.inner.node_skipped(run_id, label, output, edges)
-
-    def end_run(
-        self,
-        run_id: str,
-        status: str,
-        sink_outputs: Mapping[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        if self.inner.enabled:
-            self.inner.end_run(run_id, status, sink_outputs, error)
-
-    async def aflush(self) -> None:
-        await self.inner.aflush()
-
-    def __getattr__(self, name: str) -> Any:
-        # Reads (get_run, inspect_run ...) and other store extras: the inner store's.
-        return getattr(self.inner, name)
+        super().node_paused(run_id, label)
 
     @property
     def child_runs(self) -> int:

@@ -9,9 +9,9 @@ import typer
 
 from lythonic.cli import _runs_cmds
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, _finish, _settings
+from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
 from lythonic.cli._console import setup_cli_logging
-from lythonic.cli._daemon_app import DataOption, JsonOption
+from lythonic.cli._daemon_app import JsonOption
 
 __all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd"]
 

@@ -8,9 +8,9 @@ import typer
 
 from lythonic.cli import _trigger_cmds, commands
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, _finish, _settings
+from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
 from lythonic.cli._console import Console, setup_cli_logging
-from lythonic.cli._daemon_app import DataOption, JsonOption
+from lythonic.cli._daemon_app import JsonOption
 
 __all__ = ["disable_cmd", "enable_cmd", "fire_cmd", "trigger_app"]
 

@@ -16,7 +16,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
-__all__ = ["SCHEDULER", "NullProvenance", "ProvenanceStore", "initiated_by", "run_initiator"]
+__all__ = [
+    "SCHEDULER",
+    "ForwardingStore",
+    "NullProvenance",
+    "ProvenanceStore",
+    "initiated_by",
+    "run_initiator",
+]
 
 SCHEDULER = "scheduler"
 """The initiator recorded for runs the trigger scheduler starts."""
@@ -246,3 +253,56 @@ class NullProvenance(ProvenanceStore):
 
     def close(self) -> None:
         pass
+
+
+class ForwardingStore(ProvenanceStore):
+    """Passes every event on to ``inner``; subclass it to watch or adjust some of them.
+
+    Reads and the other extras of the inner store (``get_run``,
+    ``inspect_run``, ``close`` …) are reached through it as well.
+    """
+
+    def __init__(self, inner: ProvenanceStore) -> None:
+        self.inner = inner
+
+    def begin_run(self, run_id: str, dag_nsref: str, inputs: Mapping[str, Any], **kw: Any) -> None:
+        self.inner.begin_run(run_id, dag_nsref, inputs, **kw)
+
+    def node_started(self, run_id: str, label: str, inputs: Mapping[str, Any], **kw: Any) -> None:
+        self.inner.node_started(run_id, label, inputs, **kw)
+
+    def node_completed(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
+    ) -> None:
+        self.inner.node_completed(run_id, label, output, edges)
+
+    def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
+        self.inner.node_failed(run_id, label, error, attempt=attempt)
+
+    def node_paused(self, run_id: str, label: str) -> None:
+        self.inner.node_paused(run_id, label)
+
+    def node_skipped(
+        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        self.inner.node_skipped(run_id, label, output, edges)
+
+    def end_run(
+        self,
+        run_id: str,
+        status: str,
+        sink_outputs: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        self.inner.end_run(run_id, status, sink_outputs, error)
+
+    async def aflush(self) -> None:
+        await self.inner.aflush()
+
+    def congested(self) -> bool:
+        return self.inner.congested()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (e.g. while copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)

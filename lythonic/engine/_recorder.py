@@ -10,56 +10,29 @@ say how many it drained and how many it interrupted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from lythonic.compose._provenance_store import ProvenanceStore
+from lythonic.compose._provenance_store import ForwardingStore, ProvenanceStore
 
 __all__ = ["EngineRecorder"]
 
 
-class EngineRecorder(ProvenanceStore):
+class EngineRecorder(ForwardingStore):
     """Forwards to ``inner``; see the module docstring."""
 
     def __init__(self, inner: ProvenanceStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.in_flight: set[str] = set()
         """Top-level runs begun and not ended yet."""
         self.interrupted: list[str] = []
         """Top-level runs ended ``interrupted`` by ``stop_reason``."""
         self.stop_reason: str | None = None
 
-    def begin_run(
-        self,
-        run_id: str,
-        dag_nsref: str,
-        inputs: Mapping[str, Any],
-        *,
-        parent_run_id: str | None = None,
-        **kw: Any,
-    ) -> None:
-        if parent_run_id is None:
+    def begin_run(self, run_id: str, dag_nsref: str, inputs: Mapping[str, Any], **kw: Any) -> None:
+        if kw.get("parent_run_id") is None:
             self.in_flight.add(run_id)
-        self.inner.begin_run(run_id, dag_nsref, inputs, parent_run_id=parent_run_id, **kw)
-
-    def node_started(self, run_id: str, label: str, inputs: Mapping[str, Any], **kw: Any) -> None:
-        self.inner.node_started(run_id, label, inputs, **kw)
-
-    def node_completed(
-        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
-    ) -> None:
-        self.inner.node_completed(run_id, label, output, edges)
-
-    def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
-        self.inner.node_failed(run_id, label, error, attempt=attempt)
-
-    def node_paused(self, run_id: str, label: str) -> None:
-        self.inner.node_paused(run_id, label)
-
-    def node_skipped(
-        self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
-    ) -> None:
-        self.inner.node_skipped(run_id, label, output, edges)
+        self.inner.begin_run(run_id, dag_nsref, inputs, **kw)
 
     def end_run(
         self,
@@ -74,10 +47,3 @@ class EngineRecorder(ProvenanceStore):
                 self.interrupted.append(run_id)
         self.in_flight.discard(run_id)
         self.inner.end_run(run_id, status, sink_outputs, error)
-
-    async def aflush(self) -> None:
-        await self.inner.aflush()
-
-    def __getattr__(self, name: str) -> Any:
-        # Reads (get_run, inspect_run …), sweep_interrupted, close: the inner store's.
-        return getattr(self.inner, name)

@@ -69,3 +69,15 @@ async def test_reads_go_to_the_inner_store(tmp_path: Path) -> None:
         store.flush()
         assert recorder.get_run(result.run_id)["status"] == "completed"  # type: ignore[index]
         assert recorder.in_flight == set()
+
+
+def test_backpressure_of_the_inner_store_reaches_the_runner() -> None:
+    """A congested inner store is reported as congested through the wrapper."""
+    from lythonic.compose._provenance_store import NullProvenance
+
+    class Busy(NullProvenance):
+        def congested(self) -> bool:
+            return True
+
+    assert EngineRecorder(Busy()).congested() is True
+    assert EngineRecorder(NullProvenance()).congested() is False
