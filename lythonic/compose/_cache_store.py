@@ -3,6 +3,9 @@
 A cache table has one column per parameter (the key, typed by its
 ``KnownType``), ``value_json`` and ``fetched_at`` (epoch seconds). Every
 identifier is quoted, so a parameter named ``limit`` or ``order`` works.
+``_cache_tables`` records which node owns each table: table names replace
+``:`` and ``.`` alike, so two nodes could map to one table, and the second
+is refused at mount.
 Connections are kept per thread and per file, in WAL mode with a busy
 timeout; writes run in ``BEGIN IMMEDIATE`` transactions.
 """
@@ -19,6 +22,7 @@ from lythonic.types import KNOWN_TYPES
 
 __all__ = [
     "CacheTable",
+    "CacheTableConflict",
     "pushback_check",
     "pushback_set",
     "quote",
@@ -92,6 +96,33 @@ def pushback_check(conn: sqlite3.Connection, namespace_path: str, now: float) ->
     return None
 
 
+OWNERS_DDL = (
+    "CREATE TABLE IF NOT EXISTS _cache_tables (table_name TEXT PRIMARY KEY, nsref TEXT NOT NULL)"
+)
+_RESERVED = frozenset({"_pushback", "_cache_tables"})
+
+
+class CacheTableConflict(ValueError):
+    """Two cache nodes map to one table of a cache database (raised at mount)."""
+
+    def __init__(self, table: str, nsref: str, owner: str, db_path: Path) -> None:
+        if owner == nsref:  # a reserved name
+            what = (
+                f"cache node '{nsref}' would use table '{table}', which the cache keeps for itself"
+            )
+        else:
+            what = (
+                f"cache node '{nsref}' would share table '{table}' with cache node '{owner}' "
+                "(':' and '.' both become '__' in table names)"
+            )
+        super().__init__(
+            f"{what} in {db_path}; rename one of the nodes or give it its own cache_db"
+        )
+        self.table = table
+        self.nsref = nsref
+        self.owner = owner
+
+
 class CacheTable:
     """The table of one cached callable: key columns by parameter, in signature order."""
 
@@ -120,8 +151,23 @@ class CacheTable:
             lines.append(f"    PRIMARY KEY ({', '.join(quote(p) for p in self.params)})")
         return f"CREATE TABLE IF NOT EXISTS {self._table} (\n" + ",\n".join(lines) + "\n)"
 
-    def create(self, db_path: Path) -> None:
+    def create(self, db_path: Path, owner: str | None = None) -> None:
+        """Create the table (and the pushback table); ``owner`` (the node's nsref)
+        claims it, and a table another node claimed raises ``CacheTableConflict``."""
         with _Write(thread_connection(db_path)) as conn:
+            if owner is not None:
+                if self.name in _RESERVED:
+                    raise CacheTableConflict(self.name, owner, owner, db_path)
+                conn.execute(OWNERS_DDL)
+                conn.execute(
+                    "INSERT OR IGNORE INTO _cache_tables (table_name, nsref) VALUES (?, ?)",
+                    (self.name, owner),
+                )
+                (claimed,) = conn.execute(
+                    "SELECT nsref FROM _cache_tables WHERE table_name = ?", (self.name,)
+                ).fetchone()
+                if claimed != owner:
+                    raise CacheTableConflict(self.name, owner, claimed, db_path)
             conn.execute(self.ddl())
             conn.execute(PUSHBACK_DDL)
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from lythonic._refs import GlobalRef
 from lythonic.compose._cache_store import (
     CacheTable,
+    CacheTableConflict,
     pushback_check,
     pushback_set,
 )
@@ -56,6 +57,8 @@ __all__ = [
     "CacheProhibitDirectCall",
     "CacheRefreshPushback",
     "CacheRefreshSuppressed",
+    "CacheTableConflict",
+    "cache_table_name",
     "generate_cache_table_ddl",
     "invalidate",
     "mount_cached_node",
@@ -120,6 +123,11 @@ def _pushback_check(conn: sqlite3.Connection, namespace_path: str) -> float | No
 def table_name_from_path(path: str) -> str:
     """``"market.fetch_prices"`` -> ``"market__fetch_prices"``."""
     return path.replace(".", "__")
+
+
+def cache_table_name(nsref: str) -> str:
+    """The table of the cache node ``nsref``: ``"market:prices"`` -> ``"market__prices"``."""
+    return table_name_from_path(nsref.replace(":", "__"))
 
 
 def generate_cache_table_ddl(table_name: str, method: Method) -> str:
@@ -353,7 +361,9 @@ def mount_cached_node(
 
     ``node.config`` must be an ``NsCacheConfig``; every parameter must be a
     simple type (int, float, bool, str, date, datetime, Path, NsRef, Enum …).
-    The wrapper gets ``invalidate(*args, **kwargs)``.
+    The wrapper gets ``invalidate(*args, **kwargs)``. Raises
+    ``CacheTableConflict`` when another node already owns the table name in
+    ``db_path`` (``a.b:c`` and ``a:b.c`` both map to ``a__b__c``).
     """
     from lythonic.compose._configs import NsCacheConfig
 
@@ -364,12 +374,12 @@ def mount_cached_node(
     nsref = str(node.nsref)
     method.validate_simple_type_args()
     table = CacheTable(
-        table_name_from_path(nsref.replace(":", "__")),
+        cache_table_name(nsref),
         [(a.name, a.annotation) for a in method.args],
     )
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    table.create(db_path)
+    table.create(db_path, owner=nsref)
     cache = _Cache(
         method,
         table,

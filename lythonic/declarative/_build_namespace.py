@@ -18,6 +18,7 @@ __all__ = ["build_namespace"]
 
 def build_namespace(b: Builder) -> None:
     """Register every `namespace:` entry, upstream-style, through the import guard."""
+    tables: dict[str, str] = {}
     for i, entry in enumerate(b.spec.namespace):
         path: Path = ("namespace", i)
         data = entry.model_dump(exclude_unset=True)
@@ -36,6 +37,28 @@ def build_namespace(b: Builder) -> None:
             b.diag(path, f"namespace entry {i + 1}: {type(e).__name__}: {e}", "namespace")
         for t, trigger in enumerate(data.get("triggers") or []):
             _poll_fn(b, trigger, (*path, "triggers", t, "poll_fn"))
+        _cache_tables(b, tables, path)
+
+
+def _cache_tables(b: Builder, tables: dict[str, str], path: Path) -> None:
+    """Two cache nodes whose nsrefs map to one table (``a.b:c``, ``a:b.c``) are an error."""
+    from lythonic.compose._configs import NsCacheConfig
+    from lythonic.compose.cached import cache_table_name
+
+    for leaf in b.namespace._all_leaves():
+        if not isinstance(leaf.config, NsCacheConfig):
+            continue
+        nsref = str(leaf.nsref)
+        owner = tables.setdefault(cache_table_name(nsref), nsref)
+        if owner != nsref:
+            b.diag(
+                path,
+                f"cache '{nsref}' would share the cache table '{cache_table_name(nsref)}' with "
+                f"cache '{owner}' (':' and '.' both become '__' in table names)",
+                "cache_table",
+                hint="rename one of them",
+            )
+            tables[cache_table_name(nsref)] = nsref  # said once
 
 
 def _schedules_ok(b: Builder, data: dict[str, Any], path: Path) -> bool:

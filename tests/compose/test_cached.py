@@ -22,6 +22,7 @@ from lythonic.compose.cached import (
     CacheProhibitDirectCall,
     CacheRefreshPushback,
     CacheRefreshSuppressed,
+    CacheTableConflict,
     _pushback_check,
     _pushback_set,
     generate_cache_table_ddl,
@@ -136,6 +137,19 @@ def test_table_names_and_quoted_ddl():
     assert '"ticker" TEXT NOT NULL' in ddl and '"limit" INTEGER NOT NULL' in ddl
     assert "value_json TEXT NOT NULL" in ddl and "fetched_at REAL NOT NULL" in ddl
     assert 'PRIMARY KEY ("ticker", "limit")' in ddl
+
+
+def test_two_nodes_that_map_to_one_table_are_refused_at_mount(tmp_path: Path):
+    """`a.b:c` and `a:b.c` both name table a__b__c: the second mount fails and says why."""
+    first = _mount(fetch, tmp_path, Clock(), nsref="a.b:c")
+    again = _mount(fetch, tmp_path, Clock(), nsref="a.b:c")  # the same node: fine
+    with pytest.raises(CacheTableConflict) as info:
+        _mount(span, tmp_path, Clock(), nsref="a:b.c")
+    message = str(info.value)
+    assert "'a:b.c'" in message and "'a.b:c'" in message and "'a__b__c'" in message
+    assert first("A") == again("A") and calls["fetch"] == 1
+    with pytest.raises(CacheTableConflict, match="keeps for itself"):
+        _mount(fetch, tmp_path, Clock(), nsref="_pushback")
 
 
 def test_a_parameter_named_limit_works(tmp_path: Path):

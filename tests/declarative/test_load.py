@@ -181,6 +181,31 @@ def test_namespace_entries_keep_working(write_config, settings: LythSettings) ->
     assert shout.outputs == {"shout": "HI!"}
 
 
+@pytest.mark.parametrize("static", [False, True])
+def test_cache_entries_sharing_a_table_are_reported(
+    write_config, settings: LythSettings, static: bool
+) -> None:
+    """Two cache entries whose nsrefs map to one table are a positioned error, also --static."""
+    path = write_config(
+        f"""
+        namespace:
+          - type: cache
+            nsref: "a.b:c"
+            gref: {STEPS}:upper
+            min_ttl: 1
+            max_ttl: 2
+          - type: cache
+            nsref: "a:b.c"
+            gref: {STEPS}:length
+            min_ttl: 1
+            max_ttl: 2
+        """
+    )
+    diags = validate_config(path, settings=settings, static=static)
+    assert [(d.line, d.code) for d in diags] == [(7, "cache_table")]
+    assert "'a:b.c'" in diags[0].message and "'a__b__c'" in diags[0].message
+
+
 def test_unknown_dag_has_a_hint() -> None:
     """Asking for a DAG that is not there says which one was meant."""
     cfg = load_config(ROOT / "lyth.yaml")
