@@ -20,6 +20,7 @@ from lythonic.cli._table import age_text, local_text, table, utc_text
 from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, Reply
 from lythonic.engine import DaemonStatus, pid_alive, read_status
 from lythonic.engine._locate import DaemonPlace
+from lythonic.engine._status import diag_text
 
 __all__ = ["gather_status", "render_status", "status", "stop"]
 
@@ -173,17 +174,11 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
         else:
             lines.append(f"last reload  FAILED at {at} ({reload.get('cause')}):")
             for problem in reload.get("errors") or []:
-                lines.append("  " + _diag(problem))
+                lines.append("  " + diag_text(problem))
             if not reload.get("errors") and reload.get("error"):
                 lines.append("  " + str(reload["error"]))
             lines.append(f"  the config of revision {d.get('revision')} keeps running")
     return lines
-
-
-def _diag(p: dict[str, Any]) -> str:
-    where = f"{p['file']}:{p['line']}:{p['column']}" if p.get("line") else str(p.get("file"))
-    hint = f" ({p['hint']})" if p.get("hint") else ""
-    return f"{where}: {p['message']}{hint}"
 
 
 def _exit_text(e: dict[str, Any]) -> str:

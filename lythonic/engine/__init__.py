@@ -9,8 +9,9 @@ file and status record helpers are what the CLI reads. See docs/engine.md.
 """
 
 from lythonic.engine._changes import ChangeSet, WatchPlan, plan_watch, project_modules
-from lythonic.engine._daemon import PID_FILE, Daemon, exit_process, next_fire_fields
+from lythonic.engine._daemon import PID_FILE, Daemon
 from lythonic.engine._pidfile import DaemonAlreadyRunning, PidFile, PidProbe, pid_alive, probe
+from lythonic.engine._process import exit_process
 from lythonic.engine._recorder import EngineRecorder
 from lythonic.engine._reload import ConfigSource, Reloader
 from lythonic.engine._status import (
@@ -20,7 +21,12 @@ from lythonic.engine._status import (
     read_status,
     write_status,
 )
-from lythonic.engine._triggers import ConfigTriggers, TriggerDiff, config_trigger_specs
+from lythonic.engine._triggers import (
+    ConfigTriggers,
+    TriggerDiff,
+    config_trigger_specs,
+    next_fire_fields,
+)
 
 __all__ = [
     "PID_FILE",

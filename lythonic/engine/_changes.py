@@ -16,17 +16,30 @@ content as it was is recognised by its digest and ignored by the caller.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import sys
 import sysconfig
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ChangeSet", "WatchPlan", "file_digest", "plan_watch", "project_modules"]
+from lythonic.logs import get_logger
+
+__all__ = [
+    "ChangeSet",
+    "WatchPlan",
+    "file_digest",
+    "plan_watch",
+    "project_modules",
+    "watch_changes",
+]
+
+log = get_logger("lythonic.engine")
 
 # The engine itself is not "the project's code": editing lythonic while a
 # daemon runs from a checkout does not restart it.
@@ -156,3 +169,33 @@ def plan_watch(config: Path, roots: Sequence[Path], exclude: Sequence[Path] = ()
         modules=modules,
         digests={p: file_digest(p) for p in modules},
     )
+
+
+async def watch_changes(
+    current: Callable[[], WatchPlan],
+    stop: asyncio.Event,
+    handle: Callable[[WatchPlan, ChangeSet], Awaitable[bool]],
+) -> None:
+    """Watch ``current()``'s directories until ``stop`` is set; hand every batch of events
+    that counts to ``handle``, which returns True when the plan changed (it is then
+    watched anew: a reload may have loaded modules from other directories)."""
+    from watchfiles import awatch
+
+    while not stop.is_set():
+        plan = current()
+        try:
+            async for changes in awatch(
+                *plan.dirs,
+                watch_filter=plan.wants,
+                recursive=False,
+                stop_event=stop,
+                step=50,
+                debounce=1600,
+            ):
+                found = plan.classify(changes)
+                if found and await handle(plan, found):
+                    break
+        except Exception:
+            log.exception("watching for changes failed; trying again in 5 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)

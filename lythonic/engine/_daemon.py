@@ -21,56 +21,51 @@ interpreter -- see docs/engine.md for why a restart and not a module reload.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-import json
-import logging
 import os
 import signal
+import sqlite3
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lythonic.compose.dag_provenance import DagProvenance
-from lythonic.compose.trigger import TriggerActivationResult, TriggerConfigError, TriggerStore
+from lythonic.compose.dag_provenance import DagProvenance, ProvenanceSchemaError
+from lythonic.compose.trigger import (
+    TriggerConfigError,
+    TriggerStore,
+    TriggerStoreError,
+)
 from lythonic.declarative import LoadedConfig, LythSettings
 from lythonic.declarative._imports import code_dirs
-from lythonic.engine._changes import WatchPlan, file_digest, plan_watch
+from lythonic.engine._changes import ChangeSet, WatchPlan, file_digest, plan_watch, watch_changes
 from lythonic.engine._pidfile import DaemonAlreadyRunning, PidFile
 from lythonic.engine._preflight import preflight
+from lythonic.engine._process import busy_threads, exit_process, reexec, restart_info, run_loop
 from lythonic.engine._recorder import EngineRecorder
 from lythonic.engine._reload import ConfigSource, Reloader
-from lythonic.engine._status import STATUS_FILE, DaemonStatus, ReloadResult, write_status
-from lythonic.engine._triggers import ConfigTriggers, TriggerDiff
+from lythonic.engine._status import (
+    STATUS_FILE,
+    DaemonStatus,
+    ReloadResult,
+    diag_text,
+    write_status,
+)
+from lythonic.engine._triggers import ConfigTriggers, TriggerDiff, log_schedule
 from lythonic.logs import configure_logging, get_logger
 
-__all__ = ["PID_FILE", "Daemon", "exit_process", "next_fire_fields"]
+__all__ = ["PID_FILE", "Daemon"]
 
 log = get_logger("lythonic.engine")
 
 PID_FILE = "lyth.pid"
-RESTART_ENV = "_LYTHONIC_DAEMON_RESTART"
-"""Set for a daemon that re-executed itself: the restart count and why (JSON)."""
 EXIT_OK, EXIT_FAILED, EXIT_KILLED = 0, 1, 130
-_SCHEDULE_LOG_LINES = 50  # one line per trigger at start, up to this many
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def next_fire_fields(when: datetime | None) -> dict[str, str | None]:
-    """``next_utc`` and ``next_local`` (this machine's time zone) of a fire time."""
-    if when is None:
-        return {"next_utc": None, "next_local": None}
-    return {
-        "next_utc": when.astimezone(UTC).isoformat(),
-        "next_local": when.astimezone().isoformat(),
-    }
 
 
 def _stderr(text: str) -> None:
@@ -133,7 +128,7 @@ class Daemon:
         self._write_status()
         code = EXIT_FAILED
         try:
-            code = _run_loop(self._serve(loaded))
+            code = run_loop(self._serve(loaded))
         except KeyboardInterrupt:  # a signal before the handlers were installed
             code = EXIT_KILLED
             self._finish("stopped", {"how": "interrupted during start"})
@@ -146,7 +141,7 @@ class Daemon:
             self._reexec()
         self.pid_file.release()
         log.info("daemon stopped", pid=os.getpid(), **(self.status.exit or {}))
-        self.abandoned_threads = _busy_threads()
+        self.abandoned_threads = busy_threads()
         if self.abandoned_threads:
             log.warning(
                 "sync steps are still running in worker threads; they are abandoned",
@@ -156,7 +151,7 @@ class Daemon:
 
     def _first_status(self, loaded: LoadedConfig) -> DaemonStatus:
         storage = loaded.storage
-        restart = _restart_info()
+        restart = restart_info()
         status = DaemonStatus(
             pid=os.getpid(),
             started_at=restart.get("started_at") or _now_iso(),
@@ -207,8 +202,15 @@ class Daemon:
         self._reload_lock = asyncio.Lock()
         self._install_signals()
         storage = loaded.storage
-        provenance = DagProvenance(storage.dags_db)
-        store = TriggerStore(storage.triggers_db)
+        try:
+            provenance = DagProvenance(storage.dags_db)
+        except (ProvenanceSchemaError, sqlite3.Error, OSError) as e:
+            return self._cannot_open(storage.dags_db, e)
+        try:
+            store = TriggerStore(storage.triggers_db)
+        except (TriggerStoreError, sqlite3.Error, OSError) as e:
+            await asyncio.to_thread(provenance.close)
+            return self._cannot_open(storage.triggers_db, e)
         try:
             # Before the first tick: what a dead daemon left running is interrupted.
             runs = await asyncio.to_thread(provenance.sweep_interrupted)
@@ -229,7 +231,7 @@ class Daemon:
                 self._finish("stopped", {"how": "did not start", "error": str(e)})
                 return EXIT_FAILED
             manager.start()
-            self._log_schedule(manager, activation)
+            log_schedule(manager, activation, loaded.revision)
             self._reloader = Reloader(self._source, loaded, self._apply)
             self._plan = self._watch_plan(loaded)
             gc.collect()
@@ -237,7 +239,11 @@ class Daemon:
             self.status.triggers = sorted(manager.specs())
             self.status.state = "running"
             self._write_status()
-            watcher = self._spawn(self._watch_loop()) if self.watch else None
+            watcher = (
+                self._spawn(watch_changes(lambda: self._plan, self._watch_stop, self._on_changes))
+                if self.watch
+                else None
+            )
             if watcher is not None:
                 log.info("watching for changes", dirs=[str(d) for d in self._plan.dirs])
             await self._stop.wait()
@@ -245,6 +251,13 @@ class Daemon:
         finally:
             store.close()
             await asyncio.to_thread(provenance.close)
+
+    def _cannot_open(self, path: Path, error: Exception) -> int:
+        """A store that cannot be used (unwritable, from a newer lythonic): say so, exit 1."""
+        log.error("cannot open a store", path=str(path), error=str(error))
+        self.report(f"lyth: cannot open {path}: {error}")
+        self._finish("stopped", {"how": "did not start", "error": f"{path}: {error}"})
+        return EXIT_FAILED
 
     async def _shut_down(
         self,
@@ -291,36 +304,6 @@ class Daemon:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _log_schedule(self, manager: ConfigTriggers, activation: TriggerActivationResult) -> None:
-        specs = manager.specs()
-        now = datetime.now(UTC)
-        names = sorted(specs)
-        for i, name in enumerate(names):
-            if i == _SCHEDULE_LOG_LINES:
-                log.info("more triggers scheduled; `lyth status` lists them", count=len(names) - i)
-                break
-            spec = specs[name]
-            where = {"trigger": name, "dag": spec.dag_nsref}
-            if name in activation.left_disabled:
-                log.info("trigger disabled", **where)
-            elif spec.schedule is None or not spec.scheduled:
-                log.info("trigger fires on demand only (`lyth fire`)", **where)
-            else:
-                log.info(
-                    "trigger scheduled",
-                    **where,
-                    cron=spec.cron,
-                    timezone=spec.timezone,
-                    **next_fire_fields(spec.schedule.next_after(now)),
-                )
-        log.info(
-            "daemon running",
-            revision=self.status.revision,
-            triggers=len(specs),
-            active=len(activation.activated),
-            disabled=len(activation.left_disabled),
-        )
-
     # -- signals --------------------------------------------------------------
 
     def _install_signals(self) -> None:
@@ -352,6 +335,8 @@ class Daemon:
     # -- reloading ------------------------------------------------------------
 
     def _apply(self, new: LoadedConfig) -> TriggerDiff:
+        if self._stop.is_set():  # a signal came while the file was being checked
+            raise TriggerConfigError("not applied: the daemon is stopping")
         return self._manager.swap(new)
 
     async def _reload(self, cause: str) -> None:
@@ -388,7 +373,7 @@ class Daemon:
             self._plan = self._watch_plan(self._reloader.current)
         else:
             for problem in result.errors:
-                log.error(_diag_text(problem))
+                log.error(diag_text(problem))
             if not result.errors and result.error:
                 log.error(result.error)
             log.error(
@@ -405,31 +390,13 @@ class Daemon:
         exclude = [loaded.storage.data_dir]
         return plan_watch(self.config, code_dirs(loaded.base_dir), exclude)
 
-    async def _watch_loop(self) -> None:
-        from watchfiles import awatch
-
-        while not self._watch_stop.is_set():
-            plan = self._plan
-            try:
-                async for changes in awatch(
-                    *plan.dirs,
-                    watch_filter=plan.wants,
-                    recursive=False,
-                    stop_event=self._watch_stop,
-                    step=50,
-                    debounce=1600,
-                ):
-                    found = plan.classify(changes)
-                    if found.modules:
-                        await self._modules_changed(plan, found.modules)
-                    elif found.config:
-                        await self._reload("watch")
-                    if self._plan is not plan or self._stop.is_set():
-                        break  # watch what the new config loaded
-            except Exception:
-                log.exception("watching for changes failed; trying again in 5 s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._watch_stop.wait(), 5)
+    async def _on_changes(self, plan: WatchPlan, found: ChangeSet) -> bool:
+        """Act on a batch of file events; True when the watch plan changed."""
+        if found.modules:
+            await self._modules_changed(plan, found.modules)
+        elif found.config:
+            await self._reload("watch")
+        return self._plan is not plan or self._stop.is_set()
 
     async def _modules_changed(self, plan: WatchPlan, files: tuple[Path, ...]) -> None:
         names = sorted({plan.modules[f] for f in files})
@@ -453,62 +420,4 @@ class Daemon:
             "started_at": self.status.started_at,
             "modules": self._restart_modules,
         }
-        os.environ[RESTART_ENV] = json.dumps(info)
-        self.pid_file.pass_to_exec()
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
-
-
-def _diag_text(d: dict[str, Any]) -> str:
-    where = f"{d['file']}:{d['line']}:{d['column']}" if d.get("line") else str(d.get("file"))
-    hint = f" ({d['hint']})" if d.get("hint") else ""
-    return f"{where}: {d['message']}{hint}"
-
-
-def _restart_info() -> dict[str, Any]:
-    text = os.environ.pop(RESTART_ENV, None)
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _run_loop(coro: Any) -> int:
-    """``asyncio.run`` without waiting for the default executor's threads at the end:
-    a sync step still running after the grace period must not hold the exit."""
-    loop = asyncio.new_event_loop()
-    try:
-        asyncio.set_event_loop(loop)
-        return int(loop.run_until_complete(coro))
-    finally:
-        try:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
-
-
-def _busy_threads() -> int:
-    main = threading.main_thread()
-    return sum(1 for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive())
-
-
-def exit_process(code: int, *, force: bool = False) -> None:
-    """Exit with ``code``: normally, or at once (``os._exit``, handlers flushed) when
-    ``force`` or when threads of abandoned sync steps would hold the exit."""
-    if not force and not _busy_threads():
-        raise SystemExit(code)
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        reexec(info, self.pid_file)

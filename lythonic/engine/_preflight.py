@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from lythonic.engine._status import ReloadResult
+from lythonic.engine._status import ReloadResult, diag_text
 
 __all__ = ["PREFLIGHT_TIMEOUT", "preflight"]
 
@@ -34,10 +34,7 @@ def _result_of(code: int, out: bytes, err: bytes) -> ReloadResult | None:
     except (ValueError, AttributeError):
         diags = []
     if diags:
-        first = diags[0]
-        where = f"{first['file']}:{first['line']}:{first['column']}"
-        error = f"{where}: {first['message']}" if first.get("line") else first["message"]
-        return ReloadResult(ok=False, cause="modules", error=error, errors=diags)
+        return ReloadResult(ok=False, cause="modules", error=diag_text(diags[0]), errors=diags)
     lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
     message = lines[-1] if lines else f"`lyth validate` exited with {code}"
     return ReloadResult(ok=False, cause="modules", error=f"the changed modules fail: {message}")

@@ -21,13 +21,27 @@ from typing import Any
 
 from lythonic.declarative import Diagnostic
 
-__all__ = ["STATUS_FILE", "DaemonStatus", "ReloadResult", "read_status", "write_status"]
+__all__ = [
+    "STATUS_FILE",
+    "DaemonStatus",
+    "ReloadResult",
+    "diag_text",
+    "read_status",
+    "write_status",
+]
 
 STATUS_FILE = "lyth.status.json"
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def diag_text(d: dict[str, Any]) -> str:
+    """A recorded diagnostic (``Diagnostic.as_dict()``) as ``file:line:col: message (hint)``."""
+    where = f"{d['file']}:{d['line']}:{d['column']}" if d.get("line") else str(d.get("file"))
+    hint = f" ({d['hint']})" if d.get("hint") else ""
+    return f"{where}: {d['message']}{hint}"
 
 
 @dataclass

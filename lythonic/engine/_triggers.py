@@ -10,12 +10,13 @@ DAGs and record its revision, runs in flight keep the one they started with.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from lythonic.compose.trigger import (
+    TriggerActivationResult,
     TriggerConfigError,
     TriggerManager,
     TriggerSpec,
@@ -31,9 +32,17 @@ if TYPE_CHECKING:
     from lythonic.compose.namespace import Dag
     from lythonic.declarative import LoadedConfig
 
-__all__ = ["ConfigTriggers", "TriggerDiff", "config_trigger_specs"]
+__all__ = [
+    "ConfigTriggers",
+    "TriggerDiff",
+    "config_trigger_specs",
+    "log_schedule",
+    "next_fire_fields",
+]
 
 log = get_logger("lythonic.engine")
+
+_SCHEDULE_LOG_LINES = 50  # one line per trigger at start, up to this many
 
 
 def config_trigger_specs(cfg: LoadedConfig) -> dict[str, TriggerSpec]:
@@ -186,3 +195,47 @@ class ConfigTriggers(TriggerManager):
             run_id=run_id,
             scheduled_at=scheduled_at,
         )
+
+
+def next_fire_fields(when: datetime | None) -> dict[str, str | None]:
+    """``next_utc`` and ``next_local`` (this machine's time zone) of a fire time."""
+    if when is None:
+        return {"next_utc": None, "next_local": None}
+    return {
+        "next_utc": when.astimezone(UTC).isoformat(),
+        "next_local": when.astimezone().isoformat(),
+    }
+
+
+def log_schedule(
+    manager: ConfigTriggers, activation: TriggerActivationResult, revision: str
+) -> None:
+    """Log each trigger (up to 50) with its next fire in UTC and local time, then a summary."""
+    specs = manager.specs()
+    now = datetime.now(UTC)
+    names = sorted(specs)
+    for i, name in enumerate(names):
+        if i == _SCHEDULE_LOG_LINES:
+            log.info("more triggers scheduled; `lyth status` lists them", count=len(names) - i)
+            break
+        spec = specs[name]
+        where = {"trigger": name, "dag": spec.dag_nsref}
+        if name in activation.left_disabled:
+            log.info("trigger disabled", **where)
+        elif spec.schedule is None or not spec.scheduled:
+            log.info("trigger fires on demand only (`lyth fire`)", **where)
+        else:
+            log.info(
+                "trigger scheduled",
+                **where,
+                cron=spec.cron,
+                timezone=spec.timezone,
+                **next_fire_fields(spec.schedule.next_after(now)),
+            )
+    log.info(
+        "daemon running",
+        revision=revision,
+        triggers=len(specs),
+        active=len(activation.activated),
+        disabled=len(activation.left_disabled),
+    )
