@@ -378,3 +378,19 @@ def test_watch_restarts_in_place_when_a_module_changes(project: Project) -> None
     assert proc.poll() is None and project.record()["restarts"] == 1
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
+
+
+def test_a_store_from_a_newer_lythonic_stops_the_start_with_a_message(project: Project) -> None:
+    """An unusable trigger store: exit 1, a one-line reason, no traceback, pid file released."""
+    project.write(PING)
+    project.data.mkdir()
+    with sqlite3.connect(project.data / "triggers.db") as conn:
+        conn.execute("CREATE TABLE trigger_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO trigger_schema VALUES (99)")
+    proc = project.start()
+    assert proc.wait(timeout=30) == 1
+    err = (project.root / "daemon0.err").read_text()
+    assert f"lyth: cannot open {project.data / 'triggers.db'}:" in err
+    assert "schema version 99" in err and "Traceback" not in err
+    assert not (project.data / "lyth.pid").exists()
+    assert project.record()["exit"]["how"] == "did not start"
