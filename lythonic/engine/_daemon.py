@@ -287,6 +287,7 @@ class Daemon:
         interrupted = sorted(recorder.interrupted)
         if interrupted:
             log.warning("runs interrupted at shutdown", run_ids=interrupted)
+        restarting = self._restart_modules is not None  # a signal may have cancelled it
         self._finish(
             "restarting" if restarting else "stopped",
             {
@@ -313,7 +314,10 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
-        if self._stop.is_set():
+        if self._stop.is_set() and self._stop_signal is None:
+            # Stopping to restart for changed modules: stop for good instead.
+            self._restart_modules = None
+        elif self._stop.is_set():
             self._exit_at_once(sig)
         self._stop_signal = sig.name
         log.info("stop requested", signal=sig.name, grace=self.grace)
