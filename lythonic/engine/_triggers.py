@@ -138,7 +138,9 @@ class ConfigTriggers(TriggerManager):
         if diff.removed:
             store = self.store
             gone: dict[str, float | None] = dict.fromkeys(diff.removed)
-            store.awrite(lambda cur: store.set_next_runs(cur, gone))
+            written = store.awrite(lambda cur: store.set_next_runs(cur, gone))
+            # A failure is logged by the store; mark it seen so asyncio does not warn.
+            written.add_done_callback(lambda f: f.cancelled() or f.exception())
         return diff
 
     # -- runs ---------------------------------------------------------------
