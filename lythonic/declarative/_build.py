@@ -22,7 +22,7 @@ from lythonic.compose._introspect import Method
 from lythonic.compose._markers import is_dag_factory
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
 from lythonic.declarative._build_edges import add_edges
-from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
+from lythonic.declarative._diagnostics import Diagnostic, did_you_mean, one_line
 from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
 from lythonic.declarative._model import (
     CallNodeSpec,
@@ -204,7 +204,7 @@ class Builder:
             except _Reported:
                 tainted.add(label)
             except (ValueError, TypeError) as e:
-                self.diag(path, f"step '{label}' of DAG '{name}': {e}", "step", key=True)
+                self.diag(path, f"step '{label}' of DAG '{name}': {one_line(e)}", "step", key=True)
                 tainted.add(label)
             except Exception as e:  # user code (a @dag_factory) failed while building
                 self.diag(

@@ -8,6 +8,7 @@ from typing import Any
 from lythonic.compose._configs import _CONFIG_TYPES, auto_fill_trigger_names
 from lythonic.compose._fragments import register_fragment
 from lythonic.declarative._build import Builder, placeholder
+from lythonic.declarative._diagnostics import one_line
 from lythonic.declarative._imports import RefError
 from lythonic.declarative._namespace_model import NsFragmentEntry
 from lythonic.declarative._schedule import cron_problem, timezone_problem
@@ -32,9 +33,9 @@ def build_namespace(b: Builder) -> None:
         except RefError as e:
             b.ref_error((*path, "gref"), e)
         except (ValueError, TypeError) as e:
-            b.diag(path, f"namespace entry {i + 1}: {e}", "namespace")
+            b.diag(path, f"namespace entry {i + 1}: {one_line(e)}", "namespace")
         except Exception as e:  # user code (a factory, a fragment's __init__) failed
-            b.diag(path, f"namespace entry {i + 1}: {type(e).__name__}: {e}", "namespace")
+            b.diag(path, f"namespace entry {i + 1}: {type(e).__name__}: {one_line(e)}", "namespace")
         for t, trigger in enumerate(data.get("triggers") or []):
             _poll_fn(b, trigger, (*path, "triggers", t, "poll_fn"))
         _cache_tables(b, tables, path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, Literal
 
-__all__ = ["ConfigError", "Diagnostic", "Severity", "did_you_mean"]
+__all__ = ["ConfigError", "Diagnostic", "Severity", "did_you_mean", "one_line"]
 
 Severity = Literal["error", "warning"]
 
@@ -34,6 +34,14 @@ class Diagnostic:
     code: str = "error"
     severity: Severity = "error"
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        # One diagnostic is one line (editors, CI annotations and `grep` read them
+        # so): a message built from an exception's text must not break it.
+        if "\n" in self.message or "\r" in self.message:
+            object.__setattr__(self, "message", " ".join(self.message.split()))
+        if self.hint is not None and ("\n" in self.hint or "\r" in self.hint):
+            object.__setattr__(self, "hint", " ".join(self.hint.split()))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
@@ -70,6 +78,20 @@ class ConfigError(Exception):
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def one_line(error: BaseException) -> str:
+    """``error`` as one line: a pydantic ``ValidationError`` as ``field: message; ...``."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        parts = []
+        for err in error.errors(include_url=False):
+            where = ".".join(str(x) for x in err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
+    return " ".join(str(error).split())
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
 
 from lythonic.declarative._types import (
     STRICT,
     Count,
+    Days,
     Duration,
     FragmentRef,
     NsRefStr,
     Prefix,
     Ref,
     RetryOptions,
+    ttls_in_order,
 )
 
 __all__ = [
@@ -124,12 +134,17 @@ class NsCacheEntry(_EntryBase):
     """Registers a callable whose results are cached in the cache store."""
 
     type: Literal["cache"] = Field(description="A cached entry.")
-    min_ttl: float = Field(ge=0, description="Days a cached value is used without refreshing.")
-    max_ttl: float = Field(
-        ge=0,
+    min_ttl: Days = Field(description="Days a cached value is used without refreshing.")
+    max_ttl: Days = Field(
         description="Days after which a cached value is never used; between `min_ttl` and "
-        "`max_ttl` it is refreshed with rising probability.",
+        "`max_ttl` it is refreshed with rising probability; at least `min_ttl`.",
     )
+
+    @field_validator("max_ttl")
+    @classmethod
+    def _after_min_ttl(cls, value: float, info: ValidationInfo) -> float:
+        ttls_in_order(info.data.get("min_ttl"), value)
+        return value
 
 
 class CacheTtl(BaseModel):
@@ -137,8 +152,16 @@ class CacheTtl(BaseModel):
 
     model_config: ClassVar[ConfigDict] = STRICT
 
-    min_ttl: float = Field(ge=0, description="Days a cached value is used without refreshing.")
-    max_ttl: float = Field(ge=0, description="Days after which a cached value is never used.")
+    min_ttl: Days = Field(description="Days a cached value is used without refreshing.")
+    max_ttl: Days = Field(
+        description="Days after which a cached value is never used; at least `min_ttl`."
+    )
+
+    @field_validator("max_ttl")
+    @classmethod
+    def _after_min_ttl(cls, value: float, info: ValidationInfo) -> float:
+        ttls_in_order(info.data.get("min_ttl"), value)
+        return value
 
 
 class FragmentMethodConfig(BaseModel):
@@ -146,8 +169,17 @@ class FragmentMethodConfig(BaseModel):
 
     model_config: ClassVar[ConfigDict] = STRICT
 
-    min_ttl: float | None = Field(default=None, ge=0, description="Cache: days fresh.")
-    max_ttl: float | None = Field(default=None, ge=0, description="Cache: days at most.")
+    min_ttl: Days | None = Field(default=None, description="Cache: days fresh.")
+    max_ttl: Days | None = Field(
+        default=None, description="Cache: days at most; at least `min_ttl`."
+    )
+
+    @field_validator("max_ttl")
+    @classmethod
+    def _after_min_ttl(cls, value: float | None, info: ValidationInfo) -> float | None:
+        ttls_in_order(info.data.get("min_ttl"), value)
+        return value
+
     triggers: list[TriggerEntry] | None = Field(
         default=None, description="Schedules that call this method."
     )

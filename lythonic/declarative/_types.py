@@ -7,7 +7,9 @@ Schema in an editor: the patterns below are the single source of both.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -27,6 +29,7 @@ __all__ = [
     "STRICT",
     "Backoff",
     "Count",
+    "Days",
     "Duration",
     "FragmentRef",
     "Ident",
@@ -39,6 +42,7 @@ __all__ = [
     "Target",
     "integral",
     "parse_duration",
+    "ttls_in_order",
 ]
 
 _NAME = r"[A-Za-z][A-Za-z0-9_]{0,63}"
@@ -92,18 +96,24 @@ _POSITIVE_PATTERN = rf"^(?=.*[1-9])(?:{_PART})+$"
 
 
 def parse_duration(value: Any) -> Any:
-    """Seconds from ``30s``, ``2m``, ``1h30m``, ``500ms``, ``1d`` or a number.
+    """Seconds from ``30s``, ``2m``, ``1h30m``, ``500ms``, ``1d`` or a finite number.
 
-    Anything else is returned unchanged for pydantic to reject with its type error.
+    The text is taken exactly as written (no surrounding spaces), as the JSON
+    Schema takes it; ``.inf`` and ``.nan`` are refused. Anything else is
+    returned unchanged for pydantic to reject with its type error.
     """
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"a duration must be a finite number of seconds (or e.g. 30s, 2m, 1h30m), "
+                f"got {value}"
+            )
         return float(value)
     if isinstance(value, str):
-        text = value.strip()
-        if _DURATION_RE.match(text):
-            return sum(float(n) * _UNITS[u] for n, u in _PART_RE.findall(text))
+        if _DURATION_RE.match(value):
+            return sum(float(n) * _UNITS[u] for n, u in _PART_RE.findall(value))
         raise ValueError(
             f"'{value}' is not a duration: write a number of seconds or e.g. 30s, 2m, 1h30m, "
             "500ms, 1d"
@@ -111,9 +121,28 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-def _duration_schema(positive: bool) -> dict[str, Any]:
+_MAX_FLOAT = sys.float_info.max
+
+
+def _number_schema(*, positive: bool, finite: bool) -> dict[str, Any]:
+    """A number > 0 (``positive``) or >= 0; NaN refused, infinity too when ``finite``.
+
+    Every numeric bound lets NaN through (each comparison with NaN is false), so
+    the lower bound is also written as ``not {maximum: 0}`` (or ``not
+    {exclusiveMaximum: 0}``), which NaN fails — as pydantic refuses it.
+    """
     number: dict[str, Any] = {"type": "number"}
-    number["exclusiveMinimum" if positive else "minimum"] = 0
+    if positive:
+        number |= {"exclusiveMinimum": 0, "not": {"maximum": 0}}
+    else:
+        number |= {"minimum": 0, "not": {"exclusiveMaximum": 0}}
+    if finite:
+        number["maximum"] = _MAX_FLOAT
+    return number
+
+
+def _duration_schema(positive: bool) -> dict[str, Any]:
+    number = _number_schema(positive=positive, finite=True)
     pattern = _POSITIVE_PATTERN if positive else _DURATION_RE.pattern
     return {"anyOf": [number, {"type": "string", "pattern": pattern}]}
 
@@ -133,6 +162,18 @@ Backoff = Annotated[
     WithJsonSchema(_duration_schema(positive=False)),
 ]
 """A duration that may be zero."""
+
+Days = Annotated[float, Field(ge=0), WithJsonSchema(_number_schema(positive=False, finite=False))]
+"""Days, at least 0 (cache TTLs; ``.inf`` means for ever)."""
+
+
+def ttls_in_order(min_ttl: float | None, max_ttl: float | None) -> None:
+    """Refuse ``min_ttl > max_ttl`` (which no JSON Schema can express)."""
+    if min_ttl is not None and max_ttl is not None and min_ttl > max_ttl:
+        raise ValueError(
+            f"max_ttl ({max_ttl:g}) must be at least min_ttl ({min_ttl:g}): a cached value "
+            "is used as is for min_ttl days and never after max_ttl days"
+        )
 
 
 class RetryOptions(BaseModel):

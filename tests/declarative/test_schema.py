@@ -103,3 +103,90 @@ def test_schema_refuses_what_the_model_refuses() -> None:
         assert list(validator.iter_errors(data)), data
     good = {"dags": {"d": {"nodes": {"a": {"ref": "m:f", "timeout": "1h30m", "retry_backoff": 0}}}}}
     assert list(validator.iter_errors(good)) == []
+
+
+_STEP = {"ref": "tests.x:f"}
+_CACHE = {"type": "cache", "gref": "tests.x:f"}
+_AGREE: dict[str, dict[str, Any]] = {
+    "timeout 3": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": 3}}}}},
+    "timeout 1h30m": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": "1h30m"}}}}},
+    "timeout '0s'": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": "0s"}}}}},
+    "timeout ' 5s '": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": " 5s "}}}}},
+    "timeout .inf": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": float("inf")}}}}},
+    "timeout -.inf": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": float("-inf")}}}}},
+    "timeout .nan": {"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": float("nan")}}}}},
+    "backoff 0": {"dags": {"d": {"nodes": {"a": {**_STEP, "retry_backoff": 0}}}}},
+    "backoff .nan": {"dags": {"d": {"nodes": {"a": {**_STEP, "retry_backoff": float("nan")}}}}},
+    "backoff .inf": {"dags": {"d": {"nodes": {"a": {**_STEP, "retry_backoff": float("inf")}}}}},
+    "retries 1.0": {"dags": {"d": {"nodes": {"a": {**_STEP, "retries": 1.0}}}}},
+    "retries 1.5": {"dags": {"d": {"nodes": {"a": {**_STEP, "retries": 1.5}}}}},
+    "version 1.0": {"version": 1.0},
+    "version '1'": {"version": "1"},
+    "ttl ok": {"namespace": [{**_CACHE, "min_ttl": 1, "max_ttl": 2}]},
+    "ttl .inf": {"namespace": [{**_CACHE, "min_ttl": 1, "max_ttl": float("inf")}]},
+    "ttl .nan": {"namespace": [{**_CACHE, "min_ttl": float("nan"), "max_ttl": 2}]},
+    "ttl negative": {"namespace": [{**_CACHE, "min_ttl": -1, "max_ttl": 2}]},
+}
+_LOADER_ONLY: dict[str, dict[str, Any]] = {
+    # JSON Schema cannot compare two fields; the loader says it on one line.
+    "cache min_ttl > max_ttl": {"namespace": [{**_CACHE, "min_ttl": 3, "max_ttl": 2}]},
+    "fragment defaults min_ttl > max_ttl": {
+        "namespace": [
+            {
+                "type": "fragment",
+                "gref": "tests.x",
+                "nsref": "x:",
+                "defaults": {"cache": {"min_ttl": 3, "max_ttl": 2}},
+            }
+        ]
+    },
+    "fragment method min_ttl > max_ttl": {
+        "namespace": [
+            {
+                "type": "fragment",
+                "gref": "tests.x",
+                "nsref": "x:",
+                "configs": {"m": {"min_ttl": 3, "max_ttl": 2}},
+            }
+        ]
+    },
+}
+
+
+def _verdicts(patch: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(the schema accepts it, the loader's error lines) for the base config with ``patch``."""
+    from lythonic.declarative import LythSettings, compile_config
+
+    doc: dict[str, Any] = {"version": 1, "dags": {"d": {"nodes": {"a": "tests.x:f"}}}, **patch}
+    schema_ok = not list(jsonschema.Draft7Validator(json_schema()).iter_errors(doc))
+    _, diags = compile_config(
+        yaml.safe_dump(doc), settings=LythSettings(allow_imports=["tests"]), static=True
+    )
+    return schema_ok, [str(d) for d in diags if d.severity == "error"]
+
+
+@pytest.mark.parametrize("case", sorted(_AGREE))
+def test_schema_and_loader_agree(case: str) -> None:
+    """The editor's schema and the loader accept and refuse the same values (NaN and inf too)."""
+    schema_ok, errors = _verdicts(_AGREE[case])
+    assert schema_ok == (errors == []), (case, errors)
+    assert all("\n" not in e for e in errors)
+
+
+def test_durations_that_are_not_finite_get_one_clear_message() -> None:
+    """`.inf` and `.nan` as a timeout say the duration must be finite, not 'is not a duration'."""
+    for value in (float("inf"), float("nan")):
+        _, errors = _verdicts({"dags": {"d": {"nodes": {"a": {**_STEP, "timeout": value}}}}})
+        assert len(errors) == 1 and "must be a finite number of seconds" in errors[0]
+
+
+@pytest.mark.parametrize("case", sorted(_LOADER_ONLY))
+def test_cross_field_rules_are_one_positioned_line(case: str) -> None:
+    """A rule JSON Schema cannot express is the loader's: one `file:line:col: message` line."""
+    schema_ok, errors = _verdicts(_LOADER_ONLY[case])
+    assert schema_ok
+    assert len(errors) == 1, errors
+    assert re.match(
+        r"^lyth\.yaml:\d+:\d+: .*max_ttl \(2\) must be at least min_ttl \(3\)", errors[0]
+    )
+    assert "\n" not in errors[0] and "validation error" not in errors[0]
