@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -108,16 +109,37 @@ def schema() -> Reply:
 # -- inputs ---------------------------------------------------------------------
 
 
-def _value(text: str) -> Any:
-    """JSON when the text is JSON (``42``, ``true``, ``[1, 2]``, ``"x"``), else the text."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def _not_finite(token: str) -> Any:
+    raise ValueError(f"{token} is not a finite number")
+
+
+def _finite_float(token: str) -> float:
+    number = float(token)
+    if not math.isfinite(number):  # 1e999
+        raise ValueError(f"{token} is not a finite number")
+    return number
+
+
+class InputText(str):
+    """The text of one ``--input`` value; ``value`` is its JSON reading, else the text.
+
+    Which of the two a step gets is decided against the parameter's annotation
+    (``_check_inputs``): ``--input s.name=42`` gives ``name: str`` the text "42".
+    """
+
+    @property
+    def value(self) -> Any:
+        """JSON when the text is JSON (``42``, ``true``, ``[1, 2]``, ``"x"``), else the text;
+        ``NaN``, ``Infinity`` and numbers too big for a float stay text."""
+        text = str(self)
+        try:
+            return json.loads(text, parse_constant=_not_finite, parse_float=_finite_float)
+        except ValueError:
+            return text
 
 
 def parse_input_args(args: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``["step.param=value", ...]`` as ``{step: {param: value}}``."""
+    """``["step.param=value", ...]`` as ``{step: {param: InputText}}``."""
     inputs: dict[str, dict[str, Any]] = {}
     for arg in args:
         target, sep, text = arg.partition("=")
@@ -126,7 +148,7 @@ def parse_input_args(args: Sequence[str]) -> dict[str, dict[str, Any]]:
             raise UsageError(
                 f"--input {arg!r}: write STEP.PARAM=VALUE, e.g. --input extract.url=https://..."
             )
-        inputs.setdefault(step.strip(), {})[param.strip()] = _value(text)
+        inputs.setdefault(step.strip(), {})[param.strip()] = InputText(text)
     return inputs
 
 
@@ -143,10 +165,44 @@ def parse_inputs_json(text: str, source: str) -> dict[str, dict[str, Any]]:
     return {str(k): dict(v) for k, v in data.items()}
 
 
-def _check_inputs(cfg: LoadedConfig, name: str, inputs: Mapping[str, Mapping[str, Any]]) -> None:
+def _conform(step: str, param: str, annotation: Any, value: Any) -> Any:
+    """``value`` for the parameter: an ``--input`` text as JSON or as text, whichever
+    fits the annotation; anything else checked as it is. Raises ``UsageError``."""
+    from lythonic.compose._typecompat import format_type
+    from lythonic.declarative._inputs import conform_input
+
+    if isinstance(value, InputText):
+        candidates = [value.value, str(value)]
+        shown = f"--input {step}.{param}={value}"
+    else:
+        candidates = [value]
+        shown = f"input {step}.{param}={json.dumps(value, default=repr)}"
+    if annotation is None:
+        return candidates[0]
+    problem = ""
+    for candidate in candidates:
+        try:
+            return conform_input(annotation, candidate)
+        except ValueError as e:
+            problem = problem or str(e)
+    raise UsageError(
+        f"{shown}: does not fit parameter '{param}: {format_type(annotation)}' of step "
+        f"'{step}': {problem}"
+    )
+
+
+def _check_inputs(
+    cfg: LoadedConfig, name: str, inputs: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``inputs`` checked against DAG ``name``: the values to run it with.
+
+    Raises ``UsageError`` for an unknown step or parameter, a value that does
+    not fit its parameter, or a required source input nobody gives.
+    """
     from lythonic.compose._wiring import accepts_any_kwarg, node_params
 
     dag = cfg.get_dag(name)
+    conformed: dict[str, dict[str, Any]] = {}
     for step, params in inputs.items():
         node = dag.nodes.get(step)
         if node is None:
@@ -157,18 +213,20 @@ def _check_inputs(cfg: LoadedConfig, name: str, inputs: Mapping[str, Mapping[str
             )
         if node.kind != "node":
             raise UsageError(f"step '{step}' is a {node.kind} step; it takes no inputs")
-        if accepts_any_kwarg(node.ns_node):
-            continue
-        names = [p.name for p in node_params(node.ns_node)]
-        for param in params:
-            if param not in names:
+        declared = {p.name: p.annotation for p in node_params(node.ns_node)}
+        any_kwarg = accepts_any_kwarg(node.ns_node)
+        out = conformed.setdefault(step, {})
+        for param, value in params.items():
+            if param not in declared and not any_kwarg:
+                names = list(declared)
                 hint = did_you_mean(param, names)
                 raise UsageError(
                     f"step '{step}' has no parameter '{param}'"
                     + (f"; {hint}" if hint else f" (it takes: {', '.join(names) or 'none'})")
                 )
+            out[param] = _conform(step, param, declared.get(param), value)
     merged = cfg.inputs(name)
-    for step, params in inputs.items():
+    for step, params in conformed.items():
         merged.setdefault(step, {}).update(params)
     missing = missing_source_inputs(dag, merged)
     if missing:
@@ -178,6 +236,7 @@ def _check_inputs(cfg: LoadedConfig, name: str, inputs: Mapping[str, Mapping[str
             + ", ".join(f"'{s}.{p}'" for s, p in missing)
             + f": pass {flags}"
         )
+    return conformed
 
 
 # -- run --------------------------------------------------------------------------
@@ -231,9 +290,8 @@ def run(
     if isinstance(loaded, Reply):
         return loaded
     cfg = loaded
-    given = {k: dict(v) for k, v in (inputs or {}).items()}
     try:
-        _check_inputs(cfg, dag, given)
+        given = _check_inputs(cfg, dag, inputs or {})
     except UnknownDagError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
     except UsageError as e:

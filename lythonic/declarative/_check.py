@@ -12,10 +12,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lythonic.compose._typecompat import format_type
 from lythonic.compose._wiring import accepts_any_kwarg, node_params
 from lythonic.compose.namespace import Dag, DagIssue
 from lythonic.declarative._build import Builder
 from lythonic.declarative._diagnostics import did_you_mean
+from lythonic.declarative._inputs import input_mismatch
 from lythonic.declarative._schedule import cron_problem, timezone_problem
 from lythonic.declarative._yaml import Path
 
@@ -32,7 +34,8 @@ def check_inputs(
     path: Path,
     declared: Mapping[str, Any] | None = None,
 ) -> None:
-    """Every input names a step of ``dag`` and a parameter that step takes.
+    """Every input names a step of ``dag`` and a parameter that step takes, with a
+    value that fits the parameter's annotation (pydantic, lax mode).
 
     ``declared`` are the step names the file declares: one that could not be
     built was reported already.
@@ -58,11 +61,14 @@ def check_inputs(
                 key=True,
             )
             continue
-        if accepts_any_kwarg(node.ns_node):
-            continue
-        names = [p.name for p in node_params(node.ns_node)]
-        for param in params:
-            if param not in names:
+        declared_params = {p.name: p for p in node_params(node.ns_node)}
+        any_kwarg = accepts_any_kwarg(node.ns_node)
+        for param, value in params.items():
+            known = declared_params.get(param)
+            if known is None:
+                if any_kwarg:
+                    continue
+                names = list(declared_params)
                 b.diag(
                     (*path, label, param),
                     f"step '{label}' has no parameter '{param}'",
@@ -70,6 +76,20 @@ def check_inputs(
                     key=True,
                     hint=did_you_mean(param, names) or f"it takes: {', '.join(names) or 'none'}",
                 )
+                continue
+            problem = input_mismatch(known.annotation, value)
+            if problem is not None:
+                b.diag(
+                    (*path, label, param),
+                    f"input {_show(value)} does not fit parameter "
+                    f"'{param}: {format_type(known.annotation)}' of step '{label}': {problem}",
+                    "input_type",
+                )
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def missing_source_inputs(

@@ -110,6 +110,40 @@ def test_inputs_from_the_command_line(lyth: Invoke, config: Path, tmp_path: Path
     assert json.loads(both.stdout)["outputs"] == {"size": 6}
 
 
+def test_input_text_takes_the_parameter_type(lyth: Invoke, tmp_path: Path) -> None:
+    """`--input up.s=42` gives a str parameter the text "42"; an int parameter gets 42."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"version: 1\ndags:\n  j:\n    nodes:\n      u: {STEPS}:upper\n      j: {STEPS}:join\n"
+    )
+    args = ["-i", "u.s=42", "-i", "j.s=a", "-i", "j.n=2", "--json"]
+    result = lyth("run", "j", "-c", str(path), *args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"] == {"u": "42", "j": "a:2"}
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("1e999", "--input j.n=1e999: does not fit parameter 'n: int' of step 'j'"),
+        ("NaN", "--input j.n=NaN: does not fit parameter 'n: int'"),
+        ("Infinity", "--input j.n=Infinity: does not fit parameter 'n: int'"),
+        ("[3]", "--input j.n=[3]: does not fit parameter 'n: int'"),
+        ("two", "--input j.n=two: does not fit parameter 'n: int'"),
+    ],
+)
+def test_an_input_that_does_not_fit_its_parameter_is_a_usage_error(
+    lyth: Invoke, tmp_path: Path, value: str, words: str
+) -> None:
+    """A --input value the parameter's type refuses: exit 2 naming the input; nothing runs."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(f"version: 1\ndags:\n  j:\n    nodes:\n      j: {STEPS}:join\n")
+    result = lyth("run", "j", "-c", str(path), "-i", "j.s=x", "-i", f"j.n={value}")
+    assert result.exit_code == 2 and words in result.stderr, result.stderr
+    assert "\n" not in result.stderr.strip()
+    assert not (tmp_path / "data" / "dags.db").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
