@@ -13,7 +13,7 @@ from weakref import WeakKeyDictionary
 from pydantic import BaseModel
 
 from lythonic.state._ddl import create_table_ddl
-from lythonic.state._errors import AltKeyError, ModelDefinitionError, StateError
+from lythonic.state._errors import AltKeyError, FilterError, ModelDefinitionError, StateError
 from lythonic.state._fields import FieldInfo
 from lythonic.state._filters import Where, build_where, order_limit_sql
 from lythonic.state._sqlite import execute_sql, quote_ident
@@ -186,7 +186,13 @@ class DbModel(BaseModel, Generic[T]):
         offset: int | None = None,
         **filters: Any,
     ) -> list[Self]:
-        """The rows matching ``filters``, e.g. ``Book.select(conn, gt__year=1900, order_by="-year", limit=10)``."""
+        """The rows matching ``filters``, e.g. ``Book.select(conn, gt__year=1900, order_by="-year", limit=10)``.
+
+        On a model with a field named ``order_by``, ``limit`` or ``offset``,
+        that keyword is ambiguous here and raises ``FilterError``: filter the
+        field with ``eq__limit=...``.
+        """
+        cls._refuse_ambiguous_paging(order_by=order_by, limit=limit, offset=offset)
         where = cls._where(filters)
         tail, tail_args = order_limit_sql(
             cls.__name__, cls.get_field_map(), order_by, limit, offset
@@ -198,6 +204,20 @@ class DbModel(BaseModel, Generic[T]):
             where.args + tail_args,
         )
         return [cls._from_row(row) for row in cursor.fetchall()]
+
+    @classmethod
+    def _refuse_ambiguous_paging(cls, **paging: Any) -> None:
+        # select_count/exists/delete read `limit=10` as a filter on a field named
+        # limit (upstream did so in select too); select must not silently page.
+        fields = cls.get_field_map()
+        for name, given in paging.items():
+            if given is not None and name in fields:
+                raise FilterError(
+                    f"{cls.__name__}: the model has a field named {name!r}, so "
+                    f"select({name}={given!r}) is ambiguous; filter the field with "
+                    f"eq__{name}={given!r} (select's {name} argument is not available for "
+                    "this model)"
+                )
 
     @classmethod
     def _count(cls, conn: sqlite3.Connection, where: Where) -> int:

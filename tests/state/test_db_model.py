@@ -360,3 +360,26 @@ def test_get_pk_filter() -> None:
     """get_pk_filter gives the PK dict and whether it is set."""
     assert Writer(name="x").get_pk_filter() == ({"writer_id": -1}, False)
     assert Writer(writer_id=3, name="x").get_pk_filter() == ({"writer_id": 3}, True)
+
+
+class Quota(DbModel["Quota"]):
+    quota_id: int = Field(default=-1, description="(PK)")
+    name: str
+    limit: int
+    offset: int = 0
+
+
+@pytest.mark.parametrize("keyword", ["limit", "offset"])
+def test_paging_keyword_named_like_a_field_is_refused(
+    conn: sqlite3.Connection, keyword: str
+) -> None:
+    """On a model with a `limit` field, select(limit=10) raises instead of silently paging."""
+    Schema([Quota]).create_tables(conn)
+    for i in range(5):
+        Quota(name=f"q{i}", limit=i * 10).save(conn)
+    with pytest.raises(FilterError, match=rf"select\({keyword}=10\) is ambiguous") as err:
+        Quota.select(conn, **{keyword: 10})
+    assert f"eq__{keyword}=10" in str(err.value) and str(err.value).startswith("Quota:")
+    assert [q.name for q in Quota.select(conn, eq__limit=10)] == ["q1"]
+    assert Quota.select_count(conn, limit=10) == 1
+    assert [q.name for q in Quota.select(conn, order_by="-quota_id")][:1] == ["q4"]
