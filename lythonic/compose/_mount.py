@@ -20,7 +20,9 @@ def mount_namespace(ns: Namespace, storage: Any) -> None:
     """Duck-typed over ``StorageConfig``: ``dags_db``, ``cache_db``, ``setup_logging()``.
 
     Mounting again with the same ``dags_db`` keeps the provenance store (one
-    writer per file and process); each cache node is wrapped once per mount.
+    writer per file and process); with another ``dags_db`` the store this
+    mount opened is closed (its writer thread ends) and a new one opened.
+    Each cache node is wrapped once per mount.
     """
     ns._storage = storage
     dags_db = getattr(storage, "dags_db", None)
@@ -33,6 +35,8 @@ def mount_namespace(ns: Namespace, storage: Any) -> None:
             and current.db_path.resolve() == Path(dags_db).resolve()
         ):
             ns._provenance = DagProvenance(Path(dags_db))
+            if isinstance(current, DagProvenance):
+                current.close()  # commits what is queued, then its writer thread ends
     cached = [node for node in ns._all_leaves() if isinstance(node.config, NsCacheConfig)]
     cache_db = getattr(storage, "cache_db", None)
     if cache_db is not None:

@@ -79,3 +79,22 @@ def test_mount_without_cache_db_warns_about_uncached_nodes(caplog):
     )
     ns.mount(StorageConfig())
     assert "without a cache_db" in caplog.text and "codes:lookup" in caplog.text
+
+
+def test_mounting_another_dags_db_closes_the_previous_store(tmp_path: Path):
+    """Mounting with a different dags_db closes the store the first mount opened."""
+    ns = Namespace()
+    ns.mount(StorageConfig(dags_db=tmp_path / "first.db"))
+    first = ns._provenance
+    first.create_run("r1", "pipes:x", "{}")
+    ns.mount(StorageConfig(dags_db=tmp_path / "second.db"))
+    assert ns._provenance is not first and ns._provenance.db_path.name == "second.db"
+    assert first._closed
+    writer = first._writer._thread
+    assert writer is None or not writer.is_alive()
+    reopened = DagProvenance(tmp_path / "first.db")
+    try:
+        assert reopened.get_run("r1") is not None  # what was queued was committed first
+    finally:
+        reopened.close()
+        ns._provenance.close()
