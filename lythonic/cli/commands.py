@@ -242,12 +242,14 @@ def _check_inputs(
 # -- run --------------------------------------------------------------------------
 
 
-def _load(config: Path, settings: LythSettings) -> LoadedConfig | Reply:
+def _load(
+    config: Path, settings: LythSettings, *, outcome: str = "nothing was run"
+) -> LoadedConfig | Reply:
     try:
         return load_config(config, settings=settings)
     except ConfigError as e:
         lines = [str(d) for d in e.diagnostics]
-        return Reply(EXIT_FAILED, "", [*lines, f"{config}: invalid config, nothing was run"])
+        return Reply(EXIT_FAILED, "", [*lines, f"{config}: invalid config, {outcome}"])
 
 
 def _jsonable(value: Any) -> Any:
@@ -374,13 +376,13 @@ def _run_reply(dag: str, result: Any, took: float, db: Path, as_json: bool) -> R
 
 def graph(dag: str, config: Path, settings: LythSettings, *, fmt: str = "mermaid") -> Reply:
     """Draw DAG ``dag`` of ``config``."""
-    from lythonic.declarative._graph import render_graph
+    from lythonic.declarative._graph import config_notes, render_graph
 
-    loaded = _load(config, settings)
+    loaded = _load(config, settings, outcome="nothing to draw")
     if isinstance(loaded, Reply):
         return loaded
     try:
         built = loaded.get_dag(dag)
     except UnknownDagError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
-    return Reply(EXIT_OK, render_graph(built, dag, fmt))
+    return Reply(EXIT_OK, render_graph(built, dag, fmt, notes=config_notes(loaded)))

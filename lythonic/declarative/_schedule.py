@@ -22,6 +22,11 @@ def cron_problem(expr: str) -> str | None:
     return None
 
 
+# Files of the zone database that are not zones to recommend: `localtime` is
+# whatever zone this machine is in (another machine reads it differently).
+_NOT_SUGGESTED = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def timezone_problem(name: str) -> tuple[str, str | None] | None:
     """``(message, hint)`` when ``name`` is not an IANA time zone, or None."""
     try:
@@ -29,6 +34,6 @@ def timezone_problem(name: str) -> tuple[str, str | None] | None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return (
             f"unknown time zone '{name}' (use an IANA name like Europe/Berlin)",
-            did_you_mean(name, zoneinfo.available_timezones()),
+            did_you_mean(name, zoneinfo.available_timezones() - _NOT_SUGGESTED),
         )
     return None

@@ -168,8 +168,13 @@ def _one(err: ErrorDetails, smap: SourceMap) -> Diagnostic:
     elif kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
-        message = f"{_show(value)} in {what} is not one of: {', '.join(options)}"
-        hint = did_you_mean(str(value), options)
+        if isinstance(value, str) and value in options and f"'{value}'" not in expected:
+            # `version: "1"`: the text of an allowed value that is not a string.
+            message = f"{what} must be the number {value}, not the string {_show(value)}"
+            hint = "write it without quotes"
+        else:
+            message = f"{_show(value)} in {what} is not one of: {', '.join(options)}"
+            hint = did_you_mean(str(value), options)
     elif kind == "node_kind":
         message = f"{what}: {err['msg']}"
         if isinstance(value, dict):

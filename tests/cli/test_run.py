@@ -217,6 +217,27 @@ def test_graph_command(lyth: Invoke) -> None:
     assert bad.exit_code == 2
 
 
+def test_graph_of_a_broken_file_says_nothing_was_drawn(lyth: Invoke, tmp_path: Path) -> None:
+    """`lyth graph` on an invalid file lists the problems and says nothing was drawn (not run)."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(f"version: 1\ndags:\n  d:\n    nodes:\n      a: {STEPS}:uper\n")
+    result = lyth("graph", "d", "-c", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == f"{path}: invalid config, nothing to draw"
+    assert "nothing was run" not in result.stderr
+
+
+def test_graph_shows_step_descriptions(lyth: Invoke, tmp_path: Path) -> None:
+    """`lyth graph` draws what a step's `description` says."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text(
+        f"version: 1\ndags:\n  d:\n    nodes:\n"
+        f"      a: {{ref: {STEPS}:text, description: Says hello}}\n"
+    )
+    result = lyth("graph", "d", "-c", str(path))
+    assert result.exit_code == 0 and "<i>Says hello</i>" in result.stdout
+
+
 def test_cache_entries_are_mounted(tmp_path: Path) -> None:
     """A step using a `type: cache` namespace entry is served from the cache store on re-runs."""
     from tests.declarative.fixtures import steps

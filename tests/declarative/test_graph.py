@@ -77,3 +77,34 @@ def test_unknown_format(cfg: LoadedConfig) -> None:
     """An unknown format is refused."""
     with pytest.raises(ValueError, match="unknown graph format"):
         render_graph(cfg.dags["etl"], "etl", "svg")
+
+
+def test_step_descriptions_are_shown(write_config, settings: LythSettings) -> None:
+    """A step's description is Mermaid's italic last line, DOT's tooltip and a JSON field,
+    in sub-DAGs too."""
+    from lythonic.declarative._graph import config_notes
+
+    path = write_config(
+        """
+        dags:
+          inner:
+            nodes:
+              up: {ref: tests.declarative.fixtures.steps:upper, description: 'Shouts "it"'}
+          outer:
+            nodes:
+              w: {ref: tests.declarative.fixtures.steps:words, description: Splits <text>}
+              m: {map: inner}
+            edges: [w >> m]
+        """
+    )
+    cfg = load_config(path, settings=settings)
+    notes = config_notes(cfg)
+    mermaid = render_graph(cfg.dags["outer"], "outer", notes=notes)
+    assert "<br/><i>Splits #lt;text#gt;</i>" in mermaid
+    assert "<br/><i>Shouts #quot;it#quot;</i>" in mermaid
+    dot = render_graph(cfg.dags["outer"], "outer", "dot", notes=notes)
+    assert 'tooltip="Splits <text>"' in dot and 'tooltip="Shouts \\"it\\""' in dot
+    data = json.loads(render_graph(cfg.dags["outer"], "outer", "json", notes=notes))
+    assert data["nodes"]["w"]["description"] == "Splits <text>"
+    assert "description" not in data["nodes"]["m"]
+    assert data["nodes"]["m"]["sub_dags"][""]["nodes"]["up"]["description"] == 'Shouts "it"'
