@@ -16,6 +16,16 @@ from tests.cli.conftest import ROOT, STEPS
 
 LYTH = str(Path(sys.executable).parent / "lyth")
 
+# Runs the rest of argv with SIGINT at its default. A process started while
+# SIGINT is ignored (a test run in the background: `make test &`) passes that
+# on, and Python then never raises KeyboardInterrupt; an exec'd child keeps
+# SIG_DFL. (A preexec_fn would do the same, but is unsafe in a process with
+# threads, and a test process has store writer threads.)
+_SIGINT_DEFAULT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
@@ -67,6 +77,17 @@ def test_usage_error_exit_2() -> None:
     assert _lyth("validate", "--no-such-option").returncode == 2
 
 
+def _has_a_run(db: Path) -> bool:
+    """True once the store at ``db`` holds a run (False while it is being created)."""
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(db) as conn:
+            return bool(conn.execute("SELECT count(*) FROM dag_runs").fetchone()[0])
+    except sqlite3.OperationalError:  # no such table yet, or locked while the schema is made
+        return False
+
+
 @pytest.mark.slow
 def test_interrupt_exits_130_and_records_the_run(tmp_path: Path) -> None:
     """SIGINT during a run: exit 130, and the run is not left 'running' in the store."""
@@ -75,7 +96,7 @@ def test_interrupt_exits_130_and_records_the_run(tmp_path: Path) -> None:
         f"dags:\n  wait:\n    nodes:\n      nap: {STEPS}:slow\n    inputs:\n      nap: {{s: x}}\n"
     )
     proc = subprocess.Popen(
-        [LYTH, "run", "wait", "-c", str(config)],
+        [sys.executable, "-c", _SIGINT_DEFAULT, LYTH, "run", "wait", "-c", str(config)],
         cwd=ROOT,
         # The config lives outside the repository: make its test modules importable.
         env=_env(LYTH_ALLOW_IMPORTS="tests.declarative.fixtures", PYTHONPATH=str(ROOT)),
@@ -87,10 +108,8 @@ def test_interrupt_exits_130_and_records_the_run(tmp_path: Path) -> None:
     deadline = time.monotonic() + 20
     try:
         while time.monotonic() < deadline:
-            if db.exists():
-                with sqlite3.connect(db) as conn:
-                    if conn.execute("SELECT count(*) FROM dag_runs").fetchone()[0]:
-                        break
+            if _has_a_run(db):
+                break
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
