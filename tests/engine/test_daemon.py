@@ -111,13 +111,16 @@ class Project:
         db = self.data / "dags.db"
         if not db.exists():
             return []
-        with sqlite3.connect(db) as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(
-                "SELECT run_id, status, error, started_at, finished_at, config_revision, "
-                "initiated_by, sink_outputs_json FROM dag_runs WHERE parent_run_id IS NULL "
-                "ORDER BY started_at"
-            ).fetchall()
+        try:
+            with sqlite3.connect(db) as conn:
+                conn.row_factory = sqlite3.Row
+                rows = conn.execute(
+                    "SELECT run_id, status, error, started_at, finished_at, config_revision, "
+                    "initiated_by, sink_outputs_json FROM dag_runs WHERE parent_run_id IS NULL "
+                    "ORDER BY started_at"
+                ).fetchall()
+        except sqlite3.OperationalError:  # the daemon is still creating the tables
+            return []
         return [dict(r) for r in rows]
 
     def events(self) -> list[dict[str, Any]]:
