@@ -28,8 +28,3 @@ def _root(
     ),
 ) -> None:
     """Run Python data pipelines declared in lyth.yaml."""
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -324,9 +325,22 @@ def run(
     except Exception as e:  # e.g. a cached function whose parameters cannot be a cache key
         _close(store)
         return Reply(EXIT_FAILED, "", [f"lyth: cannot set up the cache: {e}"])
+    from lythonic.compose.executor import LocalExecutor
+
+    # Sync steps run in a pool of our own, not the loop's default one: closing
+    # asyncio.run waits for the default pool's threads, so a Ctrl-C would wait
+    # for a running step to finish. Ours is shut down without waiting.
+    executor = LocalExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4))
     try:
         result = asyncio.run(
-            cfg.run(dag, given, provenance=recorder, run_id=run_id, initiator="manual")
+            cfg.run(
+                dag,
+                given,
+                provenance=recorder,
+                executor=executor,
+                run_id=run_id,
+                initiator="manual",
+            )
         )
     except KeyboardInterrupt:
         return Reply(
@@ -335,6 +349,7 @@ def run(
             [f"lyth: interrupted; run {run_id} is recorded as cancelled in {cfg.storage.dags_db}"],
         )
     finally:
+        executor.close()
         _close(store)
     took = time.perf_counter() - started
     return _run_reply(dag, result, took, cfg.storage.dags_db, as_json)

@@ -20,6 +20,7 @@ from lythonic.declarative._settings import LythSettings
 
 if TYPE_CHECKING:
     from lythonic.compose.dag_runner import DagRunner, DagRunResult
+    from lythonic.compose.executor import Executor
     from lythonic.compose.namespace import Dag, Namespace
     from lythonic.declarative._yaml import SourceMap
 
@@ -193,10 +194,12 @@ class LoadedConfig:
         inputs: Mapping[str, Mapping[str, Any]] | None = None,
         *,
         provenance: Any = None,
+        executor: Executor | None = None,
         **run_options: Any,
     ) -> DagRunResult:
         """Run DAG ``name`` once: the file's inputs, overlaid with ``inputs`` per step.
 
+        ``executor`` runs the sync steps (default: the runner's thread pool);
         ``run_options`` go to ``DagRunner.run`` (``initiator``, ``run_id`` ...);
         the run records this config's ``revision``.
         """
@@ -204,5 +207,5 @@ class LoadedConfig:
         for label, params in (inputs or {}).items():
             merged.setdefault(label, {}).update(params)
         run_options.setdefault("config_revision", self.revision)
-        runner = self.runner(name, provenance)
+        runner = self.runner(name, provenance, executor=executor)
         return await runner.run(source_inputs=merged, dag_nsref=name, **run_options)

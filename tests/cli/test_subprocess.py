@@ -121,3 +121,73 @@ def test_interrupt_exits_130_and_records_the_run(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         (status,) = conn.execute("SELECT status FROM dag_runs").fetchone()
     assert status in ("cancelled", "interrupted")
+
+
+def _start_run(tmp_path: Path, step: str) -> subprocess.Popen[str]:
+    """`lyth run wait` of a one-step DAG running ``step``, with SIGINT at its default."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(
+        f"dags:\n  wait:\n    nodes:\n      nap: {STEPS}:{step}\n    inputs:\n      nap: {{s: x}}\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", _SIGINT_DEFAULT, LYTH, "run", "wait", "-c", str(config)],
+        cwd=ROOT,
+        env=_env(LYTH_ALLOW_IMPORTS="tests.declarative.fixtures", PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_a_run(db: Path, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None and not _has_a_run(db):
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signals", [1, 2])
+def test_interrupt_does_not_wait_for_a_sync_step(tmp_path: Path, signals: int) -> None:
+    """Ctrl-C (once, or twice in a row) while a sync step sleeps 30 s in its thread:
+    exit 130 at once, no traceback, the run recorded cancelled."""
+    proc = _start_run(tmp_path, "slow_sync")
+    db = tmp_path / "data" / "dags.db"
+    try:
+        _wait_for_a_run(db, proc)
+        for _ in range(signals):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert took < 10, f"exit took {took:.1f}s: it waited for the step"  # the step sleeps 30 s
+    assert "lyth: interrupted" in err and "Traceback" not in err
+    if signals == 1:  # a second signal may cut the recording short: a later sweep ends it
+        assert "recorded as cancelled" in err
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT status FROM dag_runs").fetchall() == [("cancelled",)]
+            statuses = conn.execute("SELECT status FROM node_executions").fetchall()
+            assert statuses == [("interrupted",)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.1, 0.3])
+def test_interrupt_while_starting_exits_130_without_a_traceback(
+    tmp_path: Path, delay: float
+) -> None:
+    """Ctrl-C while lyth is still importing its modules: exit 130, one line, no traceback."""
+    proc = _start_run(tmp_path, "slow")
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().startswith("lyth: interrupted"), err
