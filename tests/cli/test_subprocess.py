@@ -88,41 +88,6 @@ def _has_a_run(db: Path) -> bool:
         return False
 
 
-@pytest.mark.slow
-def test_interrupt_exits_130_and_records_the_run(tmp_path: Path) -> None:
-    """SIGINT during a run: exit 130, and the run is not left 'running' in the store."""
-    config = tmp_path / "lyth.yaml"
-    config.write_text(
-        f"dags:\n  wait:\n    nodes:\n      nap: {STEPS}:slow\n    inputs:\n      nap: {{s: x}}\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SIGINT_DEFAULT, LYTH, "run", "wait", "-c", str(config)],
-        cwd=ROOT,
-        # The config lives outside the repository: make its test modules importable.
-        env=_env(LYTH_ALLOW_IMPORTS="tests.declarative.fixtures", PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    db = tmp_path / "data" / "dags.db"
-    deadline = time.monotonic() + 20
-    try:
-        while time.monotonic() < deadline:
-            if _has_a_run(db):
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
-    assert "interrupted" in err and "Traceback" not in err
-    with sqlite3.connect(db) as conn:
-        (status,) = conn.execute("SELECT status FROM dag_runs").fetchone()
-    assert status in ("cancelled", "interrupted")
-
-
 def _start_run(tmp_path: Path, step: str) -> subprocess.Popen[str]:
     """`lyth run wait` of a one-step DAG running ``step``, with SIGINT at its default."""
     config = tmp_path / "lyth.yaml"
@@ -132,6 +97,7 @@ def _start_run(tmp_path: Path, step: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", _SIGINT_DEFAULT, LYTH, "run", "wait", "-c", str(config)],
         cwd=ROOT,
+        # The config lives outside the repository: make its test modules importable.
         env=_env(LYTH_ALLOW_IMPORTS="tests.declarative.fixtures", PYTHONPATH=str(ROOT)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -145,24 +111,31 @@ def _wait_for_a_run(db: Path, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("signals", [1, 2])
-def test_interrupt_does_not_wait_for_a_sync_step(tmp_path: Path, signals: int) -> None:
-    """Ctrl-C (once, or twice in a row) while a sync step sleeps 30 s in its thread:
-    exit 130 at once, no traceback, the run recorded cancelled."""
-    proc = _start_run(tmp_path, "slow_sync")
-    db = tmp_path / "data" / "dags.db"
+def _interrupt(proc: subprocess.Popen[str], signals: int = 1) -> tuple[str, float]:
+    """Send SIGINT ``signals`` times: stderr, and seconds from the signal to the exit."""
     try:
-        _wait_for_a_run(db, proc)
         for _ in range(signals):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
         sent = time.monotonic()
         _, err = proc.communicate(timeout=20)
-        took = time.monotonic() - sent
+        return err, time.monotonic() - sent
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step", "signals"), [("slow", 1), ("slow_sync", 1), ("slow_sync", 2)])
+def test_interrupt_exits_130_at_once_and_records_the_run(
+    tmp_path: Path, step: str, signals: int
+) -> None:
+    """Ctrl-C (once, or twice in a row) during an async step or a sync one sleeping 30 s in
+    its thread: exit 130 at once, no traceback, the run recorded cancelled."""
+    proc = _start_run(tmp_path, step)
+    db = tmp_path / "data" / "dags.db"
+    _wait_for_a_run(db, proc)
+    err, took = _interrupt(proc, signals)
     assert proc.returncode == 130, err
     assert took < 10, f"exit took {took:.1f}s: it waited for the step"  # the step sleeps 30 s
     assert "lyth: interrupted" in err and "Traceback" not in err
@@ -181,13 +154,8 @@ def test_interrupt_while_starting_exits_130_without_a_traceback(
 ) -> None:
     """Ctrl-C while lyth is still importing its modules: exit 130, one line, no traceback."""
     proc = _start_run(tmp_path, "slow")
-    try:
-        time.sleep(delay)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    time.sleep(delay)
+    err, _ = _interrupt(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().startswith("lyth: interrupted"), err
