@@ -14,8 +14,6 @@ like one during a command.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -67,21 +65,12 @@ def main() -> None:
 
 
 def _leave(code: int, message: str | None = None) -> None:
-    """Exit with ``code``; at once (``os._exit``, output flushed) when worker threads
-    of abandoned sync steps are still alive, since a normal exit would join them."""
+    """Exit with ``code`` at once, not joining threads of abandoned sync steps."""
     import signal
-    import threading
+
+    from lythonic._exit import exit_process
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C cannot interrupt the exit
     if message is not None:
         print(message, file=sys.stderr)
-    main_thread = threading.main_thread()
-    if not any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        raise SystemExit(code)
-    import logging
-
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
-            stream.flush()
-    os._exit(code)
+    exit_process(code)

@@ -17,10 +17,10 @@ import json
 import logging
 import os
 import sys
-import threading
 from collections.abc import Coroutine
 from typing import Any
 
+from lythonic._exit import busy_threads, exit_process
 from lythonic.engine._pidfile import PidFile
 
 __all__ = ["RESTART_ENV", "busy_threads", "exit_process", "reexec", "restart_info", "run_loop"]
@@ -48,27 +48,6 @@ def run_loop(coro: Coroutine[Any, Any, int]) -> int:
             loop.close()
 
 
-def busy_threads() -> int:
-    """Non-daemon threads still alive besides the main one (sync steps in workers)."""
-    main = threading.main_thread()
-    return sum(1 for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive())
-
-
-def _flush() -> None:
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-
-
-def exit_process(code: int, *, force: bool = False) -> None:
-    """Exit with ``code``: normally, or at once (``os._exit``, handlers flushed) when
-    ``force`` or when threads of abandoned sync steps would hold the exit."""
-    if not force and not busy_threads():
-        raise SystemExit(code)
-    _flush()
-    os._exit(code)
-
-
 def restart_info() -> dict[str, Any]:
     """What the previous program image of this process left (empty on a first start)."""
     text = os.environ.pop(RESTART_ENV, None)
@@ -85,5 +64,7 @@ def reexec(info: dict[str, Any], pid_file: PidFile) -> None:
     """Become a fresh copy of this command (``sys.orig_argv``) with the same pid."""
     os.environ[RESTART_ENV] = json.dumps(info)
     pid_file.pass_to_exec()
-    _flush()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
