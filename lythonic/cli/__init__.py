@@ -68,7 +68,7 @@ def _leave(code: int, message: str | None = None) -> None:
     """Exit with ``code`` at once, not joining threads of abandoned sync steps."""
     import signal
 
-    from lythonic._exit import exit_process
+    from lythonic._process import exit_process
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C cannot interrupt the exit
     if message is not None:

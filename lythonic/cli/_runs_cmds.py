@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -11,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic._process import run_loop
 from lythonic.cli._table import seconds_text, table, utc_text
 from lythonic.cli.commands import (
     EXIT_FAILED,
@@ -240,7 +240,7 @@ def recover(
         try:
             # A restart keeps the run's initiator; a replay is a new run, started by hand.
             with initiated_by("manual") if rerun is not None else contextlib.nullcontext():
-                result = asyncio.run(call())
+                result = run_loop(call())
         except DagDefinitionChanged as e:
             return Reply(
                 EXIT_FAILED,

@@ -8,7 +8,6 @@ running daemon with SIGHUP, so it applies the change at once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lythonic._process import run_loop
 from lythonic.cli.commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -164,7 +164,7 @@ def fire(
         started = time.perf_counter()
         try:
             with initiated_by("manual"):
-                result = asyncio.run(manager.fire(name, payload))
+                result = run_loop(manager.fire(name, payload))
         except KeyboardInterrupt:
             return Reply(
                 EXIT_INTERRUPTED,

@@ -1,0 +1,67 @@
+"""Running an event loop and leaving the process without waiting for sync steps
+that can no longer matter.
+
+A sync node runs in a worker thread that cannot be stopped, only abandoned.
+``asyncio.run`` joins the default pool's threads on the way out and a normal
+interpreter exit joins every thread, so an interrupted command would wait for
+a step nobody needs any more. ``run_loop`` does not join them;
+``exit_process`` exits normally when no such thread is alive, and otherwise at
+once, with logs and output flushed. Kept free of heavy imports: ``lyth`` uses
+it while still starting up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["busy_threads", "exit_process", "run_loop"]
+
+T = TypeVar("T")
+
+
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on a new event loop; cancel what is left; do not join worker threads.
+
+    A Ctrl-C propagates as ``KeyboardInterrupt`` after the coroutine's tasks were
+    cancelled (a run records itself as cancelled on the way).
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()  # shuts the default pool down without waiting for its threads
+
+
+def busy_threads() -> int:
+    """Non-daemon threads still alive besides the main one (sync steps in workers)."""
+    main = threading.main_thread()
+    return sum(1 for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive())
+
+
+def exit_process(code: int, *, force: bool = False) -> None:
+    """Exit with ``code``: normally, or at once (``os._exit``, handlers flushed) when
+    ``force`` or when threads of abandoned sync steps would hold the exit."""
+    if not force and not busy_threads():
+        raise SystemExit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code)
