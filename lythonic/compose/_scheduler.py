@@ -283,7 +283,7 @@ class Scheduler:
         e = self._entries.pop(name, None)
         if e is None:
             return
-        log.info("trigger %r: %s", name, why)
+        log.info("trigger %r: %s", name, why, extra={"trigger": name})
         while e.queue:
             tick = e.queue.popleft()
             self._finish_soon(TickResult(tick.event_id, name, "skipped", error=f"trigger {why}"))
@@ -315,6 +315,7 @@ class Scheduler:
                 cursor.isoformat(),
                 spec.catchup,
                 len(missed),
+                extra={"trigger": spec.name},
             )
         e.next_at = t
         e.cursor = now
@@ -354,7 +355,12 @@ class Scheduler:
             if outcome == "inactive":
                 self._drop(name, "is not active in the store")
             elif outcome == "taken":
-                log.debug("trigger %r: tick %s taken by another scheduler", name, tick.run_id)
+                log.debug(
+                    "trigger %r: tick %s taken by another scheduler",
+                    name,
+                    tick.run_id,
+                    extra={"trigger": name},
+                )
             elif self._entries.get(name) is not e:
                 self._finish_soon(TickResult(tick.event_id, name, "skipped", error="unscheduled"))
             elif action == "skip":
@@ -362,6 +368,7 @@ class Scheduler:
                     "trigger %r: tick %s skipped: the previous run is still going",
                     name,
                     tick.scheduled_at.isoformat(),
+                    extra={"trigger": name},
                 )
             elif action == "queue":
                 e.queue.append(tick)
@@ -372,7 +379,12 @@ class Scheduler:
                 for task in old:
                     self._replaced.add(task)
                     task.cancel()
-                log.info("trigger %r: tick %s replaces the run in flight", name, tick.run_id)
+                log.info(
+                    "trigger %r: tick %s replaces the run in flight",
+                    name,
+                    tick.run_id,
+                    extra={"trigger": name},
+                )
                 self._start(e, tick, wait_for=old)
             else:
                 self._start(e, tick)
@@ -419,7 +431,7 @@ class Scheduler:
             self._finish_now(TickResult(tick.event_id, name, status, run_id=tick.run_id))
             raise
         except Exception as exc:
-            log.exception("trigger %r: tick %s failed", name, tick.run_id)
+            log.exception("trigger %r: tick %s failed", name, tick.run_id, extra={"trigger": name})
             outcome = TickOutcome("error", error=f"{type(exc).__name__}: {exc}")
         result = TickResult(
             tick.event_id,
@@ -443,7 +455,12 @@ class Scheduler:
         try:
             self.store.finish_now(result)
         except Exception:
-            log.exception("trigger %r: could not record %s", result.trigger_name, result.status)
+            log.exception(
+                "trigger %r: could not record %s",
+                result.trigger_name,
+                result.status,
+                extra={"trigger": result.trigger_name},
+            )
 
     def _abandon_queues(self) -> None:
         for e in self._entries.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -258,12 +259,18 @@ async def test_a_quick_restart_still_runs_the_tick(h: Harness) -> None:
 # -- overlap -----------------------------------------------------------------
 
 
-async def test_overlap_skip_records_the_tick_as_skipped(h: Harness) -> None:
-    """overlap skip (the default): a tick while the last run goes is skipped and recorded so."""
+async def test_overlap_skip_records_the_tick_as_skipped(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """overlap skip (the default): a tick while the last run goes is skipped and recorded so;
+    the log record names the trigger as a field, for structured logs."""
     h.runs.durations["t"] = timedelta(minutes=90)
     sched = h.scheduler(spec("t", "0 * * * *"))
-    await h.clock.advance(hours=4, minutes=45)
-    await sched.drain()
+    with caplog.at_level(logging.INFO, logger="lythonic.compose"):
+        await h.clock.advance(hours=4, minutes=45)
+        await sched.drain()
+    skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert skipped and all(r.trigger == "t" for r in skipped)  # type: ignore[attr-defined]
     assert h.runs.ticks("t") == hours(1, 3)
     assert [(e["run_id"], e["status"]) for e in h.events("t")] == [
         ("t@20240101T010000Z", "completed"),
