@@ -86,7 +86,7 @@ def _tell_daemon(data_dir: Path) -> str:
 
 def set_enabled(name: str, enabled: bool, config: Path, settings: LythSettings) -> Reply:
     """``lyth trigger enable|disable NAME``: stays so across restarts and reloads."""
-    loaded = _load(config, settings)
+    loaded = _load(config, settings, outcome="nothing was changed")
     if isinstance(loaded, Reply):
         return loaded
     cfg = loaded
