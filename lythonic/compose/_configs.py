@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lythonic._refs import GlobalRef, NsRef
 
@@ -27,6 +27,9 @@ class TriggerConfig(BaseModel):
     ``"*/30 * * * * *"`` means ``{type: poll, schedule: "*/30 * * * * *"}``
     (six fields: seconds first).
     """
+
+    # Built on first use, not at import: `import lythonic.compose.namespace` stays cheap.
+    model_config = ConfigDict(defer_build=True)
 
     name: str | None = None
     type: str = "poll"
@@ -80,6 +83,8 @@ class TriggerConfig(BaseModel):
 
 class NsNodeConfig(BaseModel):
     """Configuration of one namespace node; ``nsref`` defaults to ``str(gref)``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str = "auto"
     nsref: NsRef | str | None = None

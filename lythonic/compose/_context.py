@@ -77,7 +77,7 @@ class DagContext(BaseModel):
     a trigger started the run. Use them to make node functions idempotent.
     """
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     dag_nsref: DagPath
     node_label: str

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from lythonic._refs import GlobalRef, NsRef
 from lythonic.compose._markers import is_dag_factory
@@ -25,6 +25,8 @@ _FORBIDDEN_LABEL_CHARS = frozenset("/[]")
 
 class DagEdge(BaseModel):
     """``upstream >> downstream``; ``param`` names the parameter it feeds, when explicit."""
+
+    model_config = ConfigDict(defer_build=True)
 
     upstream: str
     downstream: str

@@ -43,7 +43,7 @@ def _type_to_str(annotation: Any) -> str:
 class ParamInfo(BaseModel):
     """One parameter of a callable, as serializable data."""
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     name: str
     type_str: str = "Any"
@@ -85,7 +85,7 @@ class ParamInfo(BaseModel):
 class MethodInterface(BaseModel):
     """A callable's parameters, return type and docstring, as serializable data."""
 
-    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     params: list[ParamInfo]
     return_type: str | None = None
