@@ -72,12 +72,9 @@ class ProvenanceReads:
 
     _reader: sqlite3.Connection | None
     _read_lock: threading.Lock
-
-    def _flush_for_read(self) -> None:
-        raise NotImplementedError
-
-    def _open_reader(self) -> sqlite3.Connection:
-        raise NotImplementedError
+    # Provided by the class mixing this in (DagProvenance):
+    _flush_for_read: Callable[[], None]  # commit queued writes before a read
+    _open_reader: Callable[[], sqlite3.Connection]  # a fresh read connection
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         self._flush_for_read()
