@@ -60,7 +60,7 @@ def add_run_context(
 
 # LogRecord attributes that ExtraAdder would copy although they are not user extras:
 # the formatted message, and what NodeRunLogFilter adds (add_run_context covers it).
-_NOT_EXTRAS = ("message", "node_label", "dag_nsref", "run_id")
+_NOT_EXTRAS = ("message", "node_label", "dag_nsref", "run_id", "_lythonic_rendered")
 
 
 def _drop_record_noise(
@@ -99,11 +99,30 @@ def _renderer(json_lines: bool, colors: bool) -> list[Any]:
     return [structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=formatter)]
 
 
+class _Formatter(structlog.stdlib.ProcessorFormatter):
+    """Renders a record once per output kind: the JSON line written to stderr and
+    the one written to the log file are the same text, so the second handler
+    reuses the first one's (rendering is most of a log call's cost)."""
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def format(self, record: logging.LogRecord) -> str:
+        cached = record.__dict__.get("_lythonic_rendered")
+        if cached is not None and cached[0] == self.kind:
+            return str(cached[1])
+        text = super().format(record)
+        record.__dict__["_lythonic_rendered"] = (self.kind, text)
+        return text
+
+
 def _handler(
     handler: logging.Handler, json_lines: bool, colors: bool, mark: object = True
 ) -> logging.Handler:
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        _Formatter(
+            "json" if json_lines else f"console-{colors}",
             foreign_pre_chain=_shared_processors(stdlib_records=True),
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -102,3 +102,17 @@ def test_unknown_level_is_refused() -> None:
     """A misspelt level names the valid ones."""
     with pytest.raises(ValueError, match="use DEBUG, INFO"):
         configure_logging(level="LOUD", stream=io.StringIO())
+
+
+def test_json_stream_and_file_share_one_rendering(tmp_path: Path) -> None:
+    """A record goes to stderr and the file as the very same JSON line (rendered once),
+    and a console rendering next to the file does not leak into the JSON."""
+    out = io.StringIO()
+    log_file = tmp_path / "lyth.log"
+    configure_logging(fmt="json", stream=out, log_file=log_file)
+    logging.getLogger("lythonic.t").info("same", extra={"k": 1})
+    assert out.getvalue() == log_file.read_text()
+    configure_logging(fmt="console", stream=io.StringIO(), log_file=log_file)
+    logging.getLogger("lythonic.t").info("other")
+    last = json.loads(log_file.read_text().splitlines()[-1])
+    assert last["event"] == "other" and "_lythonic_rendered" not in last
