@@ -87,8 +87,9 @@ class FakeClock:
     of them is asleep again (or finished) before moving on, so a scheduler sees
     every tick at its exact time. Watched tasks (the trigger scheduler's loop
     and the runs it starts) are waited for at every step too: time does not
-    move while one of them is busy, only when each is done or sleeping on
-    this clock (itself or through a task it started). So a run that should
+    move while one of them is busy, only when each is done (and its done
+    callbacks, which may start the next run, have run) or sleeping on this
+    clock (itself or through a task it started). So a run that should
     stay in flight across ticks sleeps on the clock. Nothing sleeps for real
     except short waits for work handed to threads.
 
@@ -153,7 +154,12 @@ class FakeClock:
         task.add_done_callback(lambda t: self._watched.pop(t, None))
 
     def _settled(self, task: asyncio.Task[Any]) -> bool:
-        if task.done() or self._asleep.get(task):
+        if task.done():
+            # A finished watched task leaves ``_watched`` in a done callback;
+            # all its done callbacks (which may start the next run) run in
+            # the same loop turn. Until they have, it is still settling.
+            return task not in self._watched
+        if self._asleep.get(task):
             return True
         marker = self._watched.get(task)
         return marker is not None and bool(self._asleep.get(marker))
@@ -212,8 +218,9 @@ class FakeClock:
             # (the trigger store's I/O, sync nodes), so give those real time.
             await asyncio.sleep(0 if i < 4 else 0.0002)
             waited = [*woken, *self._watched]
-            # Settled twice in a row: a task that just finished has had its done
-            # callbacks run, and whatever they started is watched too.
+            # Settled twice in a row: the done callbacks of an unwatched woken
+            # task that just finished have run too, and what they started is
+            # watched. (A watched task is not settled until its callbacks ran.)
             quiet = quiet + 1 if all(self._settled(task) for task in waited) else 0
             if i >= 4 and quiet >= 2:
                 return

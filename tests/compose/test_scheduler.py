@@ -541,3 +541,26 @@ async def test_fake_clock_reports_a_task_that_never_sleeps_again() -> None:
         await clock.advance(seconds=1)
     gate.set()
     await task
+
+
+async def test_fake_clock_follows_runs_started_from_done_callbacks() -> None:
+    """advance waits for every run of a chain in which each run's done callback starts the next
+    (as queued catch-up ticks do), even when a run ends between two of the clock's checks."""
+    from lythonic.compose._clock import spawn_watched
+
+    clock = FakeClock(T0)
+    ran: list[int] = []
+
+    async def run(i: int) -> None:
+        for _ in range(i % 2):  # runs of one and two loop turns, so checks hit every phase
+            await asyncio.sleep(0)
+        ran.append(i)
+
+    def start(i: int) -> None:
+        task = spawn_watched(clock, run(i))
+        if i < 5000:
+            task.add_done_callback(lambda _: start(i + 1))
+
+    start(1)
+    await clock.advance(seconds=1)
+    assert ran == list(range(1, 5001))
