@@ -55,13 +55,58 @@ def main() -> None:
     worker thread (such a thread cannot be stopped, only abandoned).
     """
     try:
-        _application()()
+        _load_application()()
     except KeyboardInterrupt:
         _leave(_INTERRUPTED, "lyth: interrupted")
     except SystemExit as e:
         if e.code == _INTERRUPTED:
-            _leave(_INTERRUPTED)
+            # typer turns a Ctrl-C during its own work (parsing, which imports
+            # lazily) into a silent exit 130; a command says what it stopped.
+            _leave(_INTERRUPTED, "lyth: interrupted" if _by_ctrl_c(e) else None)
         raise
+
+
+def _load_application() -> typer.Typer:
+    """``_application()`` with Ctrl-C held back until its modules are loaded.
+
+    A KeyboardInterrupt raised inside an import can leave a package half
+    initialised (``asyncio`` then fails with a NameError when imported again on
+    the way out) or come out of a library as another error (pydantic reports a
+    SchemaError, Python 3.11 wraps one from ``__set_name__`` in a RuntimeError).
+    So a Ctrl-C while loading is only noted, and raised once loading is done:
+    that takes well under a second.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return _application()  # SIGINT ignored, or handled by an embedding program
+    pressed: list[int] = []
+    try:
+        signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    except ValueError:  # not the main thread
+        return _application()
+    try:
+        app = _application()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+    return app
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is a KeyboardInterrupt or was raised because of or while handling one."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        todo.extend(c for c in (e.__cause__, e.__context__) if c is not None)
+    return False
 
 
 def _leave(code: int, message: str | None = None) -> None:

@@ -16,15 +16,32 @@ from tests.cli.conftest import ROOT, STEPS
 
 LYTH = str(Path(sys.executable).parent / "lyth")
 
-# Runs the rest of argv with SIGINT at its default. A process started while
-# SIGINT is ignored (a test run in the background: `make test &`) passes that
-# on, and Python then never raises KeyboardInterrupt; an exec'd child keeps
-# SIG_DFL. (A preexec_fn would do the same, but is unsafe in a process with
-# threads, and a test process has store writer threads.)
-_SIGINT_DEFAULT = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
+# Runs the `lyth` script argv[1] with the rest of argv, with Python's own SIGINT
+# handler: a process started while SIGINT is ignored (a test run in the
+# background: `make test &`) passes that on, and Python then never raises
+# KeyboardInterrupt. (A preexec_fn could reset it, but is unsafe in a process
+# with threads, and a test process has store writer threads.) It writes
+# _IN_MAIN to stderr when lyth's main() starts loading its commands (the first
+# import of a lythonic.cli submodule): a signal sent before could land while
+# the interpreter itself is still starting, which a slow machine makes likely.
+# Given a module name first, it sends itself SIGINT as that module starts loading.
+_IN_MAIN = "<lyth main>"
+_LYTH_IN_PROCESS = f"""
+import os, runpy, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+interrupt_at = sys.argv[1]
+def _mark(event, args, done=[]):
+    if event != "import":
+        return
+    if not done and args[0].startswith("lythonic.cli."):
+        done.append(True)
+        os.write(2, b"{_IN_MAIN}\\n")
+    if args[0] == interrupt_at:
+        os.kill(os.getpid(), signal.SIGINT)
+sys.addaudithook(_mark)
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -88,14 +105,26 @@ def _has_a_run(db: Path) -> bool:
         return False
 
 
-def _start_run(tmp_path: Path, step: str) -> subprocess.Popen[str]:
-    """`lyth run wait` of a one-step DAG running ``step``, with SIGINT at its default."""
+def _start_run(tmp_path: Path, step: str, interrupt_at: str = "") -> subprocess.Popen[str]:
+    """`lyth run wait` of a one-step DAG running ``step``, with SIGINT at its default
+    (and sent as ``interrupt_at`` starts loading); returns once lyth's main() has
+    started loading its commands."""
     config = tmp_path / "lyth.yaml"
     config.write_text(
         f"dags:\n  wait:\n    nodes:\n      nap: {STEPS}:{step}\n    inputs:\n      nap: {{s: x}}\n"
     )
-    return subprocess.Popen(
-        [sys.executable, "-c", _SIGINT_DEFAULT, LYTH, "run", "wait", "-c", str(config)],
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _LYTH_IN_PROCESS,
+            interrupt_at,
+            LYTH,
+            "run",
+            "wait",
+            "-c",
+            str(config),
+        ],
         cwd=ROOT,
         # The config lives outside the repository: make its test modules importable.
         env=_env(LYTH_ALLOW_IMPORTS="tests.declarative.fixtures", PYTHONPATH=str(ROOT)),
@@ -103,6 +132,10 @@ def _start_run(tmp_path: Path, step: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the child writes it at once, or ends (then "")
+    assert first == _IN_MAIN + "\n", first + proc.communicate(timeout=20)[1]
+    return proc
 
 
 def _wait_for_a_run(db: Path, proc: subprocess.Popen[str]) -> None:
@@ -148,14 +181,32 @@ def test_interrupt_exits_130_at_once_and_records_the_run(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.1, 0.3])
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15])
 def test_interrupt_while_starting_exits_130_without_a_traceback(
     tmp_path: Path, delay: float
 ) -> None:
-    """Ctrl-C while lyth is still importing its modules: exit 130, one line, no traceback."""
+    """Ctrl-C while lyth is still importing its modules (`delay` seconds after main() began
+    loading them, which takes ~0.3 s): exit 130, one line, no traceback."""
     proc = _start_run(tmp_path, "slow")
     time.sleep(delay)
     err, _ = _interrupt(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().startswith("lyth: interrupted"), err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "module",
+    [
+        "asyncio.queues",  # inside `import asyncio` while lyth loads its commands
+        "typer._adapters",  # inside typer's parsing, which imports it on first use
+    ],
+)
+def test_interrupt_inside_an_import_exits_130_with_one_line(tmp_path: Path, module: str) -> None:
+    """Ctrl-C landing inside the import of `module`: exit 130, one line, no traceback (not a
+    NameError from a half-imported asyncio, nor typer's silent exit 130)."""
+    proc = _start_run(tmp_path, "slow", interrupt_at=module)
+    err, _ = _interrupt(proc, signals=0)
+    assert proc.returncode == 130, err
+    assert err.strip() == "lyth: interrupted", err
