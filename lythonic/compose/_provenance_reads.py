@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from lythonic.compose._provenance_batch import NODE_COLS, RUN_COLS
 from lythonic.compose._provenance_models import (
     DagRun,
     EdgeTraversal,
@@ -29,33 +30,10 @@ _RUN_COLS = (
     "run_id, dag_nsref, parent_run_id, status, started_at, finished_at, initiated_by, "
     "dag_hash, config_revision, error"
 )
-_RUN_KEYS = (
-    "run_id",
-    "dag_nsref",
-    "parent_run_id",
-    "status",
-    "started_at",
-    "finished_at",
-    "source_inputs_json",
-    "sink_outputs_json",
-    "initiated_by",
-    "dag_hash",
-    "config_revision",
-    "error",
-)
-_NODE_KEYS = (
-    "run_id",
-    "node_label",
-    "status",
-    "is_source",
-    "is_sink",
-    "input_json",
-    "output_json",
-    "started_at",
-    "finished_at",
-    "error",
-    "attempt",
-)
+# The columns as the writer defines them (one definition per table); reads show
+# every run column but the owner, which is bookkeeping of the sweep.
+_RUN_KEYS = ("run_id", *(c for c in RUN_COLS if c != "owner_id"))
+_NODE_KEYS = ("run_id", "node_label", *NODE_COLS)
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
