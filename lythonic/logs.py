@@ -22,6 +22,7 @@ from typing import Any, Literal, TextIO
 
 import structlog
 
+from lythonic._events import EVENT_KEY
 from lythonic.compose.log_context import get_node_run_context
 
 __all__ = [
@@ -60,7 +61,7 @@ def add_run_context(
 
 # LogRecord attributes that ExtraAdder would copy although they are not user extras:
 # the formatted message, and what NodeRunLogFilter adds (add_run_context covers it).
-_NOT_EXTRAS = ("message", "node_label", "dag_nsref", "run_id", "_lythonic_rendered")
+_NOT_EXTRAS = ("message", "node_label", "dag_nsref", "_lythonic_rendered")
 
 
 def _drop_record_noise(
@@ -68,6 +69,12 @@ def _drop_record_noise(
 ) -> MutableMapping[str, Any]:
     for key in _NOT_EXTRAS:
         event_dict.pop(key, None)
+    if not event_dict.get("run_id"):  # NodeRunLogFilter's "" outside a node
+        event_dict.pop("run_id", None)
+    name = event_dict.pop(EVENT_KEY, None)
+    if name is not None:  # lythonic._events.event(): constant name, readable text kept
+        event_dict["message"] = event_dict.get("event")
+        event_dict["event"] = name
     return event_dict
 
 

@@ -116,3 +116,29 @@ def test_json_stream_and_file_share_one_rendering(tmp_path: Path) -> None:
     logging.getLogger("lythonic.t").info("other")
     last = json.loads(log_file.read_text().splitlines()[-1])
     assert last["event"] == "other" and "_lythonic_rendered" not in last
+
+
+def test_engine_events_have_a_constant_name_and_fields() -> None:
+    """A record logged with extra=event(...) is grouped by its constant name; its
+    data are fields (run id included, also outside a node) and the text is kept."""
+    from lythonic._events import event
+
+    out = io.StringIO()
+    configure_logging(fmt="json", stream=out)
+    logging.getLogger("lythonic.compose.dag_runner").error(
+        "Node '%s' failed in run %s: %s",
+        "load",
+        "r-7",
+        "boom",
+        extra=event("node_failed", run_id="r-7", dag="etl", node="load", error="boom", x=None),
+    )
+    (line,) = lines(out)
+    assert line["event"] == "node_failed"
+    assert line["message"] == "Node 'load' failed in run r-7: boom"
+    assert (line["run_id"], line["dag"], line["node"], line["error"]) == (
+        "r-7",
+        "etl",
+        "load",
+        "boom",
+    )
+    assert "x" not in line and "lythonic_event" not in line
