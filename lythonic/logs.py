@@ -7,9 +7,11 @@ DAG and node (from ``lythonic.compose.log_context``). Output is rendered for
 people on a terminal and as JSON lines otherwise; a log file, when given,
 always gets JSON lines.
 
->>> configure_logging(level="INFO", fmt="json")  # doctest: +SKIP
->>> get_logger("lythonic.engine").info("scheduled", trigger="nightly", next="02:30")
-... # {"trigger": "nightly", "next": "02:30", "event": "scheduled", "level": "info", ...}
+Set up once, then log events with fields::
+
+    configure_logging(level="INFO", fmt="json")
+    get_logger("lythonic.engine").info("scheduled", trigger="nightly", next="02:30")
+    # {"trigger": "nightly", "next": "02:30", "event": "scheduled", "level": "info", ...}
 """
 
 from __future__ import annotations

@@ -401,8 +401,8 @@ def mount_cached_node(
 def invalidate(node: NamespaceNode, *args: Any, **kwargs: Any) -> int:
     """Delete ``node``'s cache entries matching the arguments (all without any).
 
-    >>> invalidate(ns.get("market:prices"), ticker="AAPL")  # doctest: +SKIP
-    1
+    ``invalidate(ns.get("market:prices"), ticker="AAPL")`` drops that ticker's entry
+    and returns 1.
     """
     wrapper = node._decorated
     drop = getattr(wrapper, "invalidate", None)

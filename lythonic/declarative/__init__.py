@@ -1,9 +1,9 @@
 """The declarative front end: ``lyth.yaml`` -> checked config -> ``Namespace`` and ``Dag``s.
 
->>> from lythonic.declarative import load_config       # doctest: +SKIP
->>> cfg = load_config("lyth.yaml")                       # doctest: +SKIP
->>> cfg.dags["word_count"]                               # doctest: +SKIP
-Dag(nodes=3, edges=2)
+>>> from lythonic.declarative import load_config
+>>> cfg = load_config("lyth.yaml")   # the repository's own file
+>>> cfg.dags["word_count"]
+Dag(nodes=4, edges=3)
 
 ``validate_config`` returns every ``Diagnostic`` instead of raising;
 ``json_schema()`` is the schema editors use; ``LythSettings`` holds the

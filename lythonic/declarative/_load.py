@@ -175,8 +175,11 @@ def load_config(
 ) -> LoadedConfig:
     """Load, check and build the config file at ``path``.
 
-    >>> cfg = load_config("lyth.yaml")                      # doctest: +SKIP
-    >>> result = asyncio.run(cfg.run("word_count"))          # doctest: +SKIP
+    >>> cfg = load_config("lyth.yaml")   # the repository's own file
+    >>> sorted(cfg.dags)
+    ['count_chunk', 'etl', 'monthly_report', 'sales_stats', 'word_count']
+
+    ``asyncio.run(cfg.run("word_count"))`` then runs a DAG and records it.
 
     ``overrides`` are settings (e.g. ``data_dir=...``) applied over the
     environment's. Raises ``ConfigError`` listing every problem.

@@ -108,8 +108,10 @@ def probe(path: Path) -> PidProbe:
 class PidFile:
     """The pid file of a running daemon: ``acquire`` at start, ``release`` at exit.
 
-    >>> pid_file = PidFile(Path("data/lyth.pid"))   # doctest: +SKIP
-    >>> pid_file.acquire()                           # raises DaemonAlreadyRunning
+    A second daemon on the same data directory is refused::
+
+        pid_file = PidFile(Path("data/lyth.pid"))
+        pid_file.acquire()      # raises DaemonAlreadyRunning while another daemon holds it
     """
 
     def __init__(self, path: Path) -> None:
