@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from lythonic.compose.dag_provenance import DagProvenance, RunNotRestartable
+from lythonic.compose.dag_runner import DagRunner
 
 QUICK_START = """
 from lythonic.compose.namespace import Dag
@@ -36,6 +42,14 @@ parent = Dag()
 parent.node(setup) >> parent.node(etl_pipeline, label="etl") >> parent.node(report)
 # Or map over a collection
 parent.node(split) >> parent.map(etl_pipeline) >> parent.node(merge)
+"""
+
+RUN_PRODUCTION = """
+# Production — with provenance tracking
+from lythonic.compose.dag_runner import DagRunner
+from lythonic.compose.dag_provenance import DagProvenance
+runner = DagRunner(dag, provenance=DagProvenance(Path("runs.db")))
+result = await runner.run(source_inputs={"fetch": {"url": "..."}})
 """
 
 RUN_QUICK_TEST = """
@@ -110,3 +124,30 @@ def test_run_transparently_quick_test_runs_verbatim() -> None:
     result = asyncio.run(scope["main"]())
     assert result.status == "completed"
     assert result.outputs["double"]["values"] == [2, 4, 6]
+
+
+def test_run_transparently_production_is_on_record_at_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner example with provenance: right after ``run()`` returns (the
+    runner and its store still alive), a second store object on the same file
+    finds the completed run and every step, and a restart through a fresh store
+    knows the run (it refuses it as completed instead of not finding it)."""
+    monkeypatch.chdir(tmp_path)
+
+    async def on_record(result: Any) -> None:
+        with DagProvenance(Path("runs.db")) as second:
+            run = second.get_run(result.run_id)
+            assert run is not None and run["status"] == "completed"
+            steps = {
+                n["node_label"]: n["status"] for n in second.get_node_executions(result.run_id)
+            }
+            assert steps == {"fetch": "completed", "double": "completed"}
+            with pytest.raises(RunNotRestartable, match="completed"):
+                await DagRunner(scope["dag"], provenance=second).restart(result.run_id)
+
+    scope: dict[str, Any] = {"__name__": "seed_production", "Path": Path, "on_record": on_record}
+    exec(QUICK_START.split("import asyncio")[0], scope)
+    body = textwrap.indent(RUN_PRODUCTION + "await on_record(result)\n", "    ")
+    exec(f"async def main():\n{body}\n    return result\n", scope)
+    assert asyncio.run(scope["main"]()).status == "completed"

@@ -50,10 +50,14 @@ DataOption = Annotated[
 
 def _settings(**overrides: object) -> LythSettings:
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except SettingsError as e:
         Console().note(f"lyth: error: {e}")
         raise typer.Exit(commands.EXIT_USAGE) from None
+    from lythonic.state._filesystem import set_network_fs_policy
+
+    set_network_fs_policy(settings.network_fs)
+    return settings
 
 
 def _finish(reply: commands.Reply, console: Console | None = None) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic.state._connect import connect_store
 from lythonic.types import KNOWN_TYPES
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "thread_connection",
 ]
 
-BUSY_TIMEOUT_S = 30.0
 _local = threading.local()
 
 
@@ -39,17 +39,15 @@ def quote(name: str) -> str:
 
 
 def thread_connection(db_path: Path) -> sqlite3.Connection:
-    """This thread's connection to ``db_path`` (autocommit, WAL, busy timeout)."""
+    """This thread's connection to ``db_path`` (the stores' recipe: autocommit, WAL,
+    busy timeout, ``synchronous=NORMAL``)."""
     conns: dict[str, sqlite3.Connection] | None = getattr(_local, "conns", None)
     if conns is None:
         conns = _local.conns = {}
     key = str(db_path)
     conn = conns.get(key)
     if conn is None:
-        conn = sqlite3.connect(key, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conns[key] = conn
+        conn = conns[key] = connect_store(key, check_same_thread=True)
     return conn
 
 
@@ -83,11 +81,15 @@ def pushback_set(conn: sqlite3.Connection, namespace_prefix: str, suppressed_unt
 
 
 def pushback_check(conn: sqlite3.Connection, namespace_path: str, now: float) -> float | None:
-    """``suppressed_until`` of a pushback covering ``namespace_path``, after dropping
-    expired ones; a prefix covers itself and ``prefix.*`` (``market`` does not
-    cover ``marketplace``)."""
-    conn.execute("DELETE FROM _pushback WHERE suppressed_until <= ?", (now,))
-    row = conn.execute("SELECT namespace_prefix, suppressed_until FROM _pushback").fetchone()
+    """``suppressed_until`` of a live pushback covering ``namespace_path``; a prefix
+    covers itself and ``prefix.*`` (``market`` does not cover ``marketplace``).
+
+    A read only: an expired row is ignored here and replaced by the next
+    ``pushback_set`` (every write happens in a transaction)."""
+    row = conn.execute(
+        "SELECT namespace_prefix, suppressed_until FROM _pushback WHERE suppressed_until > ?",
+        (now,),
+    ).fetchone()
     if row is None:
         return None
     prefix, until = row

@@ -16,11 +16,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from lythonic.state._connect import connect_store, schema_version, set_schema_version
+
 __all__ = ["SCHEMA_VERSION", "ProvenanceSchemaError", "connect", "ensure_schema"]
 
 SCHEMA_VERSION = 1
 COMPONENT = "provenance"
-BUSY_TIMEOUT_S = 30.0
 
 
 class ProvenanceSchemaError(RuntimeError):
@@ -97,51 +98,20 @@ _ADDED_COLUMNS = [
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (we issue BEGIN IMMEDIATE ourselves), in WAL mode.
-
-    ``synchronous=NORMAL``: in WAL mode a crash of the process never loses a
-    committed transaction nor corrupts the file; a power loss may lose the
-    last few commits.
-    """
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-    )
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    if mode is not None and str(mode[0]).lower() != "wal":  # e.g. a network file system
-        import logging
-
-        logging.getLogger("lythonic.compose.provenance").warning(
-            "%s: WAL mode unavailable (journal_mode=%s); concurrent writers will wait longer",
-            path,
-            mode[0],
-        )
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
-def _version(conn: sqlite3.Connection) -> int | None:
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lythonic_schema'"
-    ).fetchone()
-    if exists is None:
-        return None
-    row = conn.execute(
-        "SELECT version FROM lythonic_schema WHERE component = ?", (COMPONENT,)
-    ).fetchone()
-    return None if row is None else int(row[0])
+    """A provenance connection: the stores' recipe (``lythonic.state._connect``)."""
+    return connect_store(path)
 
 
 def ensure_schema(conn: sqlite3.Connection, path: Path) -> int:
     """Create or migrate the tables to ``SCHEMA_VERSION``; returns the version found."""
-    found = _version(conn)
+    found = schema_version(conn, COMPONENT)
     if found == SCHEMA_VERSION:
         return found
     if found is not None and found > SCHEMA_VERSION:
         raise _too_new(path, found)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        found = _version(conn)  # another process may have migrated while we waited
+        found = schema_version(conn, COMPONENT)  # another process may have migrated meanwhile
         if found is not None and found > SCHEMA_VERSION:
             raise _too_new(path, found)
         if found != SCHEMA_VERSION:
@@ -171,11 +141,4 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {decl}')
     for ddl in _INDEXES:
         conn.execute(ddl)
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS lythonic_schema "
-        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
-    conn.execute(
-        "INSERT OR REPLACE INTO lythonic_schema (component, version) VALUES (?, ?)",
-        (COMPONENT, SCHEMA_VERSION),
-    )
+    set_schema_version(conn, COMPONENT, SCHEMA_VERSION)

@@ -42,8 +42,9 @@ from typing import Any
 from lythonic.compose._provenance_batch import CALL, FLUSH, Merge, execute_rows
 from lythonic.compose._provenance_owners import Owner
 from lythonic.compose._provenance_schema import connect
+from lythonic.state._connect import is_busy
 
-__all__ = ["BatchWriter"]
+__all__ = ["BatchWriter", "ProvenanceWriteError"]
 
 log = logging.getLogger("lythonic.compose.provenance")
 
@@ -51,9 +52,8 @@ _MAX_BATCH = 50_000
 _BUSY_RETRIES = 10
 
 
-def _is_busy(e: Exception) -> bool:
-    text = str(e).lower()
-    return "locked" in text or "busy" in text
+class ProvenanceWriteError(RuntimeError):
+    """What was recorded could not be committed (the error is logged with its cause)."""
 
 
 class BatchWriter:
@@ -133,7 +133,10 @@ class BatchWriter:
         return done.wait(timeout)
 
     async def aflush(self) -> None:
-        """``flush`` for coroutines: the event loop keeps running while it waits."""
+        """``flush`` for coroutines: the event loop keeps running while it waits.
+
+        Raises ``ProvenanceWriteError`` when what was queued could not be committed.
+        """
         if self._thread is None and not self.queue:
             return
         loop = asyncio.get_running_loop()
@@ -221,7 +224,7 @@ class BatchWriter:
                 log.exception("%s: could not record a batch of provenance", self.path)
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                _abandon(batch, RuntimeError(f"{self.path}: provenance write failed"))
+                _abandon(batch, ProvenanceWriteError(f"{self.path}: provenance write failed"))
             if not queue:
                 return
 
@@ -253,19 +256,22 @@ class BatchWriter:
             or self._heartbeat_due()
             or any(isinstance(seg, Merge) and seg.begins for seg in segments)
         )
-        results = self._transact(conn, segments, heartbeat)
+        results, failure = self._transact(conn, segments, heartbeat)
         for fut, ok, value in results:
             if ok:
                 fut.set_result(value)
             else:
                 fut.set_exception(value)
         for waiter in waiters:
-            _release(waiter)
+            _release(waiter, failure)
 
     def _transact(
         self, conn: Any, segments: list[Any], heartbeat: bool
-    ) -> list[tuple[Any, bool, Any]]:
+    ) -> tuple[list[tuple[Any, bool, Any]], Exception | None]:
+        """Write ``segments`` in one transaction; the calls' results and, when
+        nothing could be committed, the error."""
         careful = False
+        failed = ProvenanceWriteError(f"{self.path}: provenance write failed")
         for attempt in range(_BUSY_RETRIES + 1):
             results: list[tuple[Any, bool, Any]] = []
             try:
@@ -286,9 +292,9 @@ class BatchWriter:
                     raise
                 if heartbeat:
                     self._heartbeat_at = now
-                return results
+                return results, None
             except Exception as e:
-                if _is_busy(e) and attempt < _BUSY_RETRIES:
+                if is_busy(e) and attempt < _BUSY_RETRIES:
                     delay = min(0.05 * 2**attempt, 5.0)
                     log.warning("%s: database busy (%s); retrying in %.2gs", self.path, e, delay)
                     time.sleep(delay)
@@ -298,9 +304,9 @@ class BatchWriter:
                     careful = True
                     continue
                 log.error("%s: could not record a batch of provenance: %s", self.path, e)
+                failed = ProvenanceWriteError(f"{self.path}: provenance write failed: {e}")
                 break
-        failed = RuntimeError(f"{self.path}: provenance write failed")
-        return [(seg[2], False, failed) for seg in segments if not isinstance(seg, Merge)]
+        return [(seg[2], False, failed) for seg in segments if not isinstance(seg, Merge)], failed
 
     def _write(self, conn: Any, merge: Merge, careful: bool) -> None:
         for head, tail, width, rows in merge.statements():
@@ -327,7 +333,7 @@ class BatchWriter:
         except Exception as e:
             conn.execute("ROLLBACK TO call")
             conn.execute("RELEASE call")
-            if _is_busy(e):
+            if is_busy(e):
                 raise
             return fut, False, e
 
@@ -359,14 +365,14 @@ class BatchWriter:
         batch = []
         while self.queue:
             batch.append(self.queue.popleft())
-        _abandon(batch, RuntimeError(f"provenance writer for {self.path} stopped"))
+        _abandon(batch, ProvenanceWriteError(f"provenance writer for {self.path} stopped"))
 
 
 def _abandon(batch: list[tuple[Any, ...]], error: Exception) -> None:
     """Release whoever waits on records that will not be written."""
     for rec in batch:
         if rec[0] == FLUSH:
-            _release(rec[1])
+            _release(rec[1], error)
         elif rec[0] == CALL and not rec[2].done():
             rec[2].set_exception(error)
 
@@ -382,15 +388,20 @@ def _drain_at_exit() -> None:
         writer.close()
 
 
-def _release(waiter: Any) -> None:
+def _release(waiter: Any, error: Exception | None = None) -> None:
+    """Wake a ``flush``/``aflush`` caller; an async one learns that the write failed."""
     if isinstance(waiter, threading.Event):
         waiter.set()
         return
     loop, fut = waiter
     with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-        loop.call_soon_threadsafe(_resolve, fut)
+        loop.call_soon_threadsafe(_resolve, fut, error)
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
+def _resolve(fut: asyncio.Future[None], error: Exception | None) -> None:
+    if fut.done():
+        return
+    if error is None:
         fut.set_result(None)
+    else:
+        fut.set_exception(error)

@@ -32,6 +32,7 @@ from lythonic.compose._clock import Clock, SystemClock
 from lythonic.compose._provenance_store import run_initiator
 from lythonic.compose._trigger_spec import TriggerSpec
 from lythonic.state import add_missing_column
+from lythonic.state._connect import connect_store, schema_version, set_schema_version
 
 if TYPE_CHECKING:
     from lythonic.compose._configs import TriggerConfig
@@ -45,7 +46,8 @@ T = TypeVar("T")
 SCHEMA_VERSION = 1
 """Version of the tables below; a store refuses a file written by a newer one."""
 
-BUSY_TIMEOUT_S = 30.0
+COMPONENT = "triggers"
+"""This store's row in ``lythonic_schema`` (which it shares with the other stores)."""
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS trigger_activations (
@@ -75,7 +77,6 @@ _DDL = (
         error TEXT,
         FOREIGN KEY (trigger_name) REFERENCES trigger_activations(name)
     )""",
-    "CREATE TABLE IF NOT EXISTS trigger_schema (version INTEGER NOT NULL)",
 )
 # Columns added after upstream 0.0.24 created its tables: (table, column, declaration).
 _ADDED_COLUMNS = (
@@ -94,6 +95,23 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS trigger_events_fired ON trigger_events (trigger_name, fired_at)",
 )
 UNFINISHED = ("running", "queued")
+
+
+def _has_legacy_table(cur: sqlite3.Cursor) -> bool:
+    return (
+        cur.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trigger_schema'"
+        ).fetchone()
+        is not None
+    )
+
+
+def _legacy_version(cur: sqlite3.Cursor) -> int | None:
+    """The version in the ``trigger_schema`` table of files from before ``lythonic_schema``."""
+    if not _has_legacy_table(cur):
+        return None
+    row = cur.execute("SELECT version FROM trigger_schema").fetchone()
+    return int(row[0]) if row else None
 
 
 class TriggerStoreError(RuntimeError):
@@ -150,21 +168,14 @@ class TriggerStore:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.db_path,
-            timeout=BUSY_TIMEOUT_S,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        # WAL with synchronous=NORMAL: a commit survives the death of the process (a
+        # claimed tick stays claimed); only an OS crash or power cut can lose the
+        # last transactions, and with them the runs they started.
+        self._conn = connect_store(self.db_path)
         self._executor: ThreadPoolExecutor | None = None
         self._queue: list[tuple[Callable[[sqlite3.Cursor], Any], asyncio.Future[Any]]] = []
         self._writing = False
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL never loses a commit when the process dies (a
-            # claimed tick stays claimed); only an OS crash or power cut can
-            # lose the last transactions, and with them the runs they started.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except BaseException:
             self._conn.close()
@@ -196,24 +207,26 @@ class TriggerStore:
 
     def _migrate(self) -> None:
         with self._write() as cur:
-            for ddl in _DDL:
-                cur.execute(ddl)
-            row = cur.execute("SELECT version FROM trigger_schema").fetchone()
-            version = row[0] if row else 0
-            if version > SCHEMA_VERSION:
+            conn = cur.connection
+            version = schema_version(conn, COMPONENT)
+            if version is None:
+                version = _legacy_version(cur)
+            if version is not None and version > SCHEMA_VERSION:
                 raise TriggerStoreError(
                     f"{self.db_path}: trigger tables are at schema version {version}, this "
                     f"lythonic knows version {SCHEMA_VERSION}; upgrade lythonic or use another "
                     "triggers_db"
                 )
+            if version == SCHEMA_VERSION and not _has_legacy_table(cur):
+                return
+            for ddl in _DDL:
+                cur.execute(ddl)
             for table, column, decl in _ADDED_COLUMNS:
                 add_missing_column(cur, table, column, decl)
             for ddl in _INDEXES:
                 cur.execute(ddl)
-            if row is None:
-                cur.execute("INSERT INTO trigger_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif version < SCHEMA_VERSION:
-                cur.execute("UPDATE trigger_schema SET version = ?", (SCHEMA_VERSION,))
+            set_schema_version(conn, COMPONENT, SCHEMA_VERSION)
+            cur.execute("DROP TABLE IF EXISTS trigger_schema")
 
     def close(self) -> None:
         """Close the connection and stop the I/O thread."""

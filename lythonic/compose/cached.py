@@ -116,8 +116,14 @@ def _pushback_set(conn: sqlite3.Connection, namespace_prefix: str, suppressed_un
 
 
 def _pushback_check(conn: sqlite3.Connection, namespace_path: str) -> float | None:
-    """``suppressed_until`` when a live pushback covers ``namespace_path``, else None."""
-    return pushback_check(conn, namespace_path, time.time())
+    """``suppressed_until`` when a live pushback covers ``namespace_path``, else None.
+
+    Upstream's helper: it also deletes expired rows, on the caller's connection
+    and in the caller's transaction (the cache itself only reads here).
+    """
+    now = time.time()
+    conn.execute("DELETE FROM _pushback WHERE suppressed_until <= ?", (now,))
+    return pushback_check(conn, namespace_path, now)
 
 
 def table_name_from_path(path: str) -> str:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from lythonic._events import event
 from lythonic.compose._execution import (
     DagPause,
     NodeInputError,
@@ -45,6 +47,7 @@ __all__ = [
 log = logging.getLogger("lythonic.compose.dag_runner")
 
 _DEFAULT_EXECUTOR = LocalExecutor()
+_CANCEL_FLUSH_WAIT = 5.0  # seconds a cancelled run waits for its final rows
 
 
 class DagRunResult(BaseModel):
@@ -154,7 +157,10 @@ class DagRunner:
     ) -> Outcome:
         self._active.append(settings)
         try:
-            return await execute_run(settings, self.dag, run_id, dag_nsref, inputs, **options)
+            outcome = await execute_run(settings, self.dag, run_id, dag_nsref, inputs, **options)
+        except asyncio.CancelledError:
+            await self._on_record(run_id, shielded=True)
+            raise
         except Exception as exc:  # a bug of ours or of a store: still one final state
             log.exception("Run %s of %s failed inside the runner", run_id, dag_nsref)
             error = f"internal error: {type(exc).__name__}: {exc}"
@@ -162,9 +168,35 @@ class DagRunner:
                 self.provenance.end_run(run_id, "failed", None, error)
             except Exception:
                 log.exception("Run %s: could not record the failure", run_id)
-            return Outcome(run_id, "failed", {}, error=error)
+            outcome = Outcome(run_id, "failed", {}, error=error)
         finally:
             self._active.remove(settings)
+        await self._on_record(run_id)
+        return outcome
+
+    async def _on_record(self, run_id: str, *, shielded: bool = False) -> None:
+        """Wait until the run and all its steps are committed: once ``run()``,
+        ``restart()`` or ``replay()`` returns, any reader (another connection,
+        another process) sees the run, and a crash right after loses nothing.
+        A store that fails here is logged; the run's result stands."""
+        store = self.provenance
+        if not store.enabled:
+            return
+        try:
+            if shielded:  # the caller is being cancelled: commit, but do not wait forever
+                await asyncio.wait_for(asyncio.shield(store.aflush()), _CANCEL_FLUSH_WAIT)
+            else:
+                await store.aflush()
+        except asyncio.CancelledError:
+            if not shielded:
+                raise
+        except Exception as exc:
+            log.error(
+                "Run %s could not be recorded: %s",
+                run_id,
+                exc,
+                extra=event("run_not_recorded", run_id=run_id, error=str(exc)),
+            )
 
     async def restart(
         self,

@@ -83,6 +83,13 @@ class LythSettings(BaseSettings):
         "SIGINT before it marks them interrupted (`LYTH_SHUTDOWN_GRACE`).",
     )
 
+    network_fs: Literal["warn", "refuse", "ignore"] = Field(
+        default="warn",
+        description="What opening a store on a network file system (NFS, SMB, FUSE), where "
+        "SQLite's locking is unreliable, does: log a warning, refuse with an error, or "
+        "nothing (`LYTH_NETWORK_FS`).",
+    )
+
     @field_validator("allow_imports", "deny_imports", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:

@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lythonic.state._connect import BUSY_TIMEOUT_S, enable_wal
+
 __all__ = [
     "add_missing_column",
     "execute_sql",
@@ -21,9 +23,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("lythonic.state")
-
-# Seconds a connection waits for another writer's lock before "database is locked".
-BUSY_TIMEOUT_S = 30.0
 
 
 def quote_ident(name: str) -> str:
@@ -112,7 +111,7 @@ def open_sqlite_db(
     try:
         if not _is_memory(db_name):
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                enable_wal(conn, BUSY_TIMEOUT_S)
             except sqlite3.OperationalError as e:  # read-only media, network mounts
                 logger.debug("WAL mode not enabled for %s: %s", db_name, e)
         if foreign_keys:

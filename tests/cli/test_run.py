@@ -276,3 +276,23 @@ def test_unusable_store_is_reported(config: Path, tmp_path: Path) -> None:
     reply = commands.run("shout", config, settings, inputs={"up": {"s": "x"}})
     assert reply.code == 1
     assert reply.stderr[0].startswith(f"lyth: cannot open the provenance store {blocker.resolve()}")
+
+
+def test_a_data_directory_on_a_network_file_system_is_refused_on_request(
+    lyth: Invoke, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LYTH_NETWORK_FS=refuse: `lyth run` on an NFS data directory exits 1 with one line."""
+    from lythonic.state import _filesystem
+
+    data = tmp_path / "data"
+    mounts = tmp_path / "mountinfo"
+    mounts.write_text(f"22 1 0:32 / {data} rw - nfs4 server:/x rw\n")
+    monkeypatch.setattr(_filesystem, "MOUNTINFO", mounts)
+    try:
+        result = lyth(
+            "run", "shout", "-c", str(config), "-d", str(data), "-i", "up.s=x", network_fs="refuse"
+        )
+    finally:
+        _filesystem.set_network_fs_policy("warn")
+    assert result.exit_code == 1
+    assert "network file system (nfs4)" in result.stderr and "Traceback" not in result.stderr

@@ -264,6 +264,40 @@ def test_pushback_suppresses_refreshes_then_raises_past_max_ttl(tmp_path: Path):
     assert node("A")["n"] == 4
 
 
+def test_every_cache_write_happens_inside_a_transaction(tmp_path: Path):
+    """Storing, pushing back, expiring and invalidating never write in autocommit:
+    each write statement runs between BEGIN IMMEDIATE and COMMIT, like every store."""
+    from lythonic.compose._cache_store import thread_connection
+
+    clock = Clock()
+    node = _mount(fetch, tmp_path, clock, nsref="api.market:fetch", min_ttl=1, max_ttl=3)
+    statements: list[str] = []
+    conn = thread_connection(tmp_path / "cache.db")
+    conn.set_trace_callback(statements.append)
+    try:
+        node("A")
+        clock.days(2)
+        behaviour["raise"] = CacheRefreshPushback(1, namespace_prefix="api")
+        with mock.patch("lythonic.compose.cached.random.random", return_value=0.0):
+            node("A")  # pushed back
+            clock.days(2)  # the pushback expired: the check only reads
+            del behaviour["raise"]
+            node("A")
+        invalidate(node, ticker="A")
+    finally:
+        conn.set_trace_callback(None)
+    depth, outside = 0, []
+    for sql in statements:
+        word = sql.split(None, 1)[0].upper()
+        if word == "BEGIN":
+            depth += 1
+        elif word in ("COMMIT", "ROLLBACK"):
+            depth -= 1
+        elif word in ("INSERT", "DELETE", "UPDATE", "REPLACE", "CREATE") and depth == 0:
+            outside.append(sql)
+    assert statements and outside == []
+
+
 def test_pushback_prefix_matches_whole_segments(tmp_path: Path):
     """A pushback on "market" covers market and market.x, not marketplace.x; one row at a time."""
     conn = sqlite3.connect(tmp_path / "pb.db")

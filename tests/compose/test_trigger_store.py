@@ -269,7 +269,8 @@ def test_wal_mode_and_schema_version(store: TriggerStore) -> None:
     con = sqlite3.connect(store.db_path)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("SELECT version FROM trigger_schema").fetchall() == [(SCHEMA_VERSION,)]
+        rows = con.execute("SELECT component, version FROM lythonic_schema").fetchall()
+        assert rows == [("triggers", SCHEMA_VERSION)]
     finally:
         con.close()
 
@@ -279,10 +280,58 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     TriggerStore(db).close()
     con = sqlite3.connect(db)
-    con.execute("UPDATE trigger_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    con.execute(
+        "UPDATE lythonic_schema SET version = ? WHERE component = 'triggers'", (SCHEMA_VERSION + 1,)
+    )
     con.commit()
     con.close()
     with pytest.raises(TriggerStoreError, match=r"schema version 2.*upgrade lythonic"):
+        TriggerStore(db)
+
+
+def test_a_file_with_the_old_version_table_moves_to_lythonic_schema(tmp_path: Path) -> None:
+    """A trigger store written before ``lythonic_schema`` (version in ``trigger_schema``)
+    keeps its rows; its version moves to the shared table and the old table goes."""
+    db = tmp_path / "t.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        """
+        CREATE TABLE trigger_activations (name TEXT PRIMARY KEY, dag_nsref TEXT NOT NULL,
+            trigger_type TEXT NOT NULL, status TEXT NOT NULL, last_run_at REAL,
+            next_run_at REAL, last_run_id TEXT, created_at REAL NOT NULL, config_json TEXT,
+            changed_by TEXT, changed_at REAL, last_checked_at REAL, activated_at REAL);
+        CREATE TABLE trigger_events (event_id TEXT PRIMARY KEY, trigger_name TEXT NOT NULL,
+            fired_at REAL NOT NULL, run_id TEXT, payload_json TEXT, status TEXT NOT NULL,
+            scheduled_at REAL, finished_at REAL, error TEXT);
+        CREATE TABLE trigger_schema (version INTEGER NOT NULL);
+        INSERT INTO trigger_schema VALUES (1);
+        INSERT INTO trigger_activations (name, dag_nsref, trigger_type, status, created_at)
+            VALUES ('nightly', 'etl', 'cron', 'disabled', 1.0);
+        """
+    )
+    con.commit()
+    con.close()
+    with TriggerStore(db) as store:
+        assert store.get_activation("nightly") is not None
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("SELECT * FROM lythonic_schema").fetchall() == [("triggers", 1)]
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "trigger_schema" not in tables
+        assert con.execute("SELECT status FROM trigger_activations").fetchall() == [("disabled",)]
+    finally:
+        con.close()
+
+
+def test_an_old_file_with_a_newer_version_is_refused(tmp_path: Path) -> None:
+    """The version of the old ``trigger_schema`` table is honoured: newer is refused."""
+    db = tmp_path / "t.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE trigger_schema (version INTEGER NOT NULL); INSERT INTO trigger_schema VALUES (9);"
+    )
+    con.close()
+    with pytest.raises(TriggerStoreError, match="schema version 9"):
         TriggerStore(db)
 
 
