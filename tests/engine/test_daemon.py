@@ -397,3 +397,35 @@ def test_a_store_from_a_newer_lythonic_stops_the_start_with_a_message(project: P
     assert "schema version 99" in err and "Traceback" not in err
     assert not (project.data / "lyth.pid").exists()
     assert project.record()["exit"]["how"] == "did not start"
+
+
+def test_a_daemon_killed_right_after_run_finished_keeps_the_run(project: Project) -> None:
+    """The daemon logs "run finished" only once the run is committed: killed (SIGKILL)
+    the moment that line appears, three times over, every such run stays completed,
+    also after the next daemon's start-up sweep."""
+    project.write(PING)
+    finished: list[str] = []
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [*LYTH, "start", "-c", str(project.config)],
+            cwd=project.root,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        project.procs.append(proc)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            entry = json.loads(line) if line.startswith("{") else {}
+            if entry.get("event") == "run finished":
+                proc.send_signal(signal.SIGKILL)
+                finished.append(entry["run_id"])
+                break
+        proc.wait(timeout=10)
+        statuses = {r["run_id"]: r["status"] for r in project.runs()}
+        assert statuses[finished[-1]] == "completed"
+    proc = project.start()
+    wait_for("a fresh run after the sweep", lambda: len(project.runs()) > len(finished))
+    statuses = {r["run_id"]: r["status"] for r in project.runs()}
+    assert [statuses[r] for r in finished] == ["completed"] * 3
