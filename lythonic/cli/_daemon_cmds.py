@@ -125,6 +125,7 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
                 "last_reload": None if st.last_reload is None else vars(st.last_reload),
                 "exit": st.exit,
                 "last_pid": st.pid,
+                "abandoned": st.abandoned or None,
             }
         )
     return {
@@ -162,6 +163,7 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
         lines.append(f"log          {d['log_file']}")
     if d["running"]:
         lines.append(f"watch        {'on' if d.get('watch') else 'off'}")
+        lines.extend(_abandoned_lines(d.get("abandoned")))
     reload = d.get("last_reload")
     if reload:
         at = reload.get("at")
@@ -179,6 +181,19 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
                 lines.append("  " + str(reload["error"]))
             lines.append(f"  the config of revision {d.get('revision')} keeps running")
     return lines
+
+
+def _abandoned_lines(a: dict[str, Any] | None) -> list[str]:
+    """Sync step calls given up on (timeouts, cancelled runs) that still hold a thread."""
+    if not a or not (a.get("running") or a.get("total")):
+        return []
+    steps = ", ".join(f"{step} ×{n}" for step, n in sorted(a.get("by_step", {}).items()))
+    line = (
+        f"abandoned    {a.get('running', 0)} sync step call(s) still running in threads "
+        f"nobody waits for ({a.get('total', 0)} since start; step threads "
+        f"{a.get('threads')}/{a.get('limit')})"
+    )
+    return [line] + ([f"             {steps}"] if steps else [])
 
 
 def _exit_text(e: dict[str, Any]) -> str:

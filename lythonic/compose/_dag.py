@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from lythonic._refs import GlobalRef, NsRef
-from lythonic.compose._markers import is_dag_factory
+from lythonic.compose._markers import ISOLATIONS, Isolation, is_dag_factory
 from lythonic.compose._registry import Namespace, NamespaceNode
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class DagNode:
         self._retries: int | None = None
         self._retry_backoff: float | None = None
         self._timeout: float | None = None
+        self._isolation: Isolation | None = None
 
     # Options are properties so that changing one after a run takes effect:
     # the DAG's compiled plan is dropped and rebuilt on the next run.
@@ -119,6 +120,19 @@ class DagNode:
         self._timeout = value
         self.dag._plan = None
 
+    @property
+    def isolation(self) -> Isolation | None:
+        """Where a sync step runs: ``"thread"`` (None: the default) or ``"process"``, a
+        child process of its own that its timeout or a cancelled run kills."""
+        return self._isolation
+
+    @isolation.setter
+    def isolation(self, value: Isolation | None) -> None:
+        if value is not None and value not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, got {value!r}")
+        self._isolation = value
+        self.dag._plan = None
+
     def __rshift__(self, other: Any) -> Any:
         """``a >> b`` adds an edge and returns ``b``; ``a >> [b, c]`` fans out."""
         if isinstance(other, list | tuple):
@@ -152,10 +166,11 @@ class DagNode:
         return self._copy_options(DagNode(self.ns_node, self.label, dag))
 
     def _copy_options(self, clone: DagNode) -> DagNode:
-        clone._retries, clone._retry_backoff, clone._timeout = (
+        clone._retries, clone._retry_backoff, clone._timeout, clone._isolation = (
             self._retries,
             self._retry_backoff,
             self._timeout,
+            self._isolation,
         )
         return clone
 
@@ -219,6 +234,7 @@ class Dag:
         retries: int | None = None,
         retry_backoff: float | None = None,
         timeout: float | None = None,
+        isolation: Isolation | None = None,
     ) -> DagNode:
         """Add a step: a callable, a ``NamespaceNode``, a ``Dag`` or a ``@dag_factory``.
 
@@ -226,6 +242,9 @@ class Dag:
         label defaults to the function (or factory) name. ``retries`` extra
         attempts follow a failure, the first after ``retry_backoff`` seconds
         (doubling); ``timeout`` bounds each attempt, in seconds.
+        ``isolation="process"`` runs a sync function in a child process of its
+        own, killed when its timeout fires or its run is cancelled (arguments
+        and result cross by pickle).
         """
         from lythonic.compose._composite import CallNode
 
@@ -244,7 +263,11 @@ class Dag:
                 ns_node = self._ns_node_for(source)
                 label = label if label is not None else ns_node.method.name
             node = DagNode(ns_node=ns_node, label=check_label(label), dag=self)
-        _set_options(node, retries=retries, retry_backoff=retry_backoff, timeout=timeout)
+        if isolation is not None and type(node) is not DagNode:
+            raise ValueError(f"isolation applies to function steps, not to the DAG '{label}'")
+        _set_options(
+            node, retries=retries, retry_backoff=retry_backoff, timeout=timeout, isolation=isolation
+        )
         return self._add_node(node)
 
     def _ns_node_for(self, fn: Callable[..., Any]) -> NamespaceNode:
@@ -516,6 +539,8 @@ def _set_options(node: DagNode, **options: Any) -> None:
     node.retries = options["retries"]
     node.retry_backoff = options["retry_backoff"]
     node.timeout = options["timeout"]
+    if options.get("isolation") is not None:
+        node.isolation = options["isolation"]
 
 
 def _check_param(node: DagNode, param: str) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from lythonic._events import event
 from lythonic.compose._composite_runs import MISSING, YIELD_EVERY, CompositeRuns
 from lythonic.compose._context import DagContext, DagPath
 from lythonic.compose._plan import ASYNC, INLINE, PLAIN, DagPlan, NodePlan, call_mode, plan_for
@@ -38,6 +39,7 @@ from lythonic.compose._run_errors import (
     NodeTimeout,
     SubDagFailed,
     short_error,
+    user_traceback,
 )
 from lythonic.compose._run_ids import new_run_id
 from lythonic.compose._stepping import Ready, drive
@@ -124,6 +126,7 @@ class _Run(CompositeRuns):
         self.stopping = False
         self.failed: tuple[str, str] | None = None
         self.paused = False
+        self.attempts: dict[str, int] = {}  # the attempt a retried node is on
 
     # -- the scheduling loop ----------------------------------------------
 
@@ -143,7 +146,13 @@ class _Run(CompositeRuns):
         plan = self.plan
         if plan.errors:
             label, message = plan.errors[0]
-            log.error("Run %s of %s cannot start: %s", self.run_id, self.dag_nsref, message)
+            log.error(
+                "Run %s of %s cannot start: %s",
+                self.run_id,
+                self.dag_nsref,
+                message,
+                extra=self._event("run_cannot_start", label, error=message),
+            )
             return self._finish_failed(label, message, message)
         try:
             await self._loop()
@@ -287,24 +296,41 @@ class _Run(CompositeRuns):
         if self.failed is not None:
             return  # the first failure names the run's failure; later ones are fallout
         error = short_error(exc)
-        if not isinstance(exc, SubDagFailed):
+        attempt = self.attempts.get(np.label, 1)
+        if not isinstance(exc, SubDagFailed):  # a child run logged its own step's failure
+            # One line at ERROR; at DEBUG the user's frames too (the whole traceback is
+            # recorded by the store). Our own errors say all there is.
+            tb = None
+            if log.isEnabledFor(logging.DEBUG) and not isinstance(
+                exc, NodeTimeout | NodeInputError
+            ):
+                tb = user_traceback(exc.__traceback__)
             log.error(
                 "Node '%s' failed in run %s: %s",
                 np.label,
                 self.run_id,
                 error,
-                # Our own errors say all there is; a traceback helps for the user's.
-                exc_info=None
-                if isinstance(exc, NodeTimeout | NodeInputError)
-                else (type(exc), exc, exc.__traceback__),
+                exc_info=None if tb is None else (type(exc), exc, tb),
+                extra=self._event("node_failed", np.label, attempt=attempt, error=error),
             )
         if self.prov is not None:
             text = "".join(traceback.format_exception(exc))
-            self.prov.node_failed(self.run_id, np.label, text)
+            self.prov.node_failed(self.run_id, np.label, text, attempt=attempt)
         self.failed = (np.label, error)
         self.paused = False
         self.stopping = True
         self._cancel_in_flight()
+
+    def _event(self, name: str, node: str, **fields: Any) -> dict[str, Any]:
+        """A log record's ``extra``: event ``name`` about step ``node`` of this run."""
+        return event(
+            name,
+            run_id=self.run_id,
+            dag=self.dag_nsref,
+            node=node,
+            parent_run_id=self.parent_run_id,
+            **fields,
+        )
 
     def _cancel_in_flight(self) -> None:
         for fut in self.in_flight:
@@ -333,7 +359,14 @@ class _Run(CompositeRuns):
             return drive(fn(**kwargs), ctx)
         if mode == INLINE:
             return True, ctx.run(fn, **kwargs)
-        return False, self.settings.executor.submit(fn, kwargs, context=ctx)
+        return False, self._executor(np).submit(fn, kwargs, context=ctx)
+
+    def _executor(self, np: NodePlan) -> Executor:
+        if np.isolation == "process":
+            from lythonic.compose._isolation import default_isolation
+
+            return default_isolation()
+        return self.settings.executor
 
     def _resolve(self, np: NodePlan) -> tuple[Any, int, Any, str]:
         ns_node = np.ns_node
@@ -417,7 +450,7 @@ class _Run(CompositeRuns):
                 return fn(**kwargs)
             if mode == INLINE:
                 return Ready(fn(**kwargs))
-            return self.settings.executor.submit(fn, kwargs, context=contextvars.copy_context())
+            return self._executor(np).submit(fn, kwargs, context=contextvars.copy_context())
 
         return await self._retrying(np, start)
 
@@ -425,6 +458,8 @@ class _Run(CompositeRuns):
         """Await ``start(attempt)`` within the node's timeout; retry with exponential backoff."""
         attempt = 1
         while True:
+            if attempt > 1:
+                self.attempts[np.label] = attempt
             try:
                 return await self._bounded(np, start(attempt), attempt)
             except (DagPause, ChildPaused):
@@ -440,6 +475,9 @@ class _Run(CompositeRuns):
                     np.retries + 1,
                     short_error(exc),
                     delay,
+                    extra=self._event(
+                        "node_retry", np.label, attempt=attempt, error=short_error(exc), delay=delay
+                    ),
                 )
                 if self.prov is not None:
                     text = "".join(traceback.format_exception(exc))

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-__all__ = ["dag_factory", "inline", "mount_required", "mountable", "nsnode", "require_cache"]
+__all__ = [
+    "ASYNC",
+    "INLINE",
+    "ISOLATIONS",
+    "THREAD",
+    "Isolation",
+    "call_mode",
+    "dag_factory",
+    "inline",
+    "mount_required",
+    "mountable",
+    "nsnode",
+    "require_cache",
+]
+
+ASYNC, INLINE, THREAD = range(3)
+"""How a step's function is called: awaited on the loop, called on the loop, or
+handed to the executor."""
+
+Isolation = Literal["thread", "process"]
+"""Where a sync step runs: a worker thread (default) or a child process of its own."""
+ISOLATIONS: tuple[Isolation, ...] = ("thread", "process")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -64,3 +86,14 @@ def is_dag_factory(o: Any) -> bool:
 
 def is_inline(o: Any) -> bool:
     return getattr(o, "_lythonic_inline", False) is True
+
+
+def call_mode(fn: Any, original: Any = None) -> int:
+    """How to call ``fn`` (``original``: the undecorated function, for the marker)."""
+    if inspect.iscoroutinefunction(fn) or (
+        not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
+    ):
+        return ASYNC
+    if is_inline(fn) or (original is not None and is_inline(original)):
+        return INLINE
+    return THREAD

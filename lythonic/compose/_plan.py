@@ -7,7 +7,6 @@ resolves a node's callable) is looked up per run.
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from lythonic.compose._composite import (
@@ -17,31 +16,32 @@ from lythonic.compose._composite import (
     MapSwitchNode,
     SwitchNode,
 )
-from lythonic.compose._markers import is_inline
-from lythonic.compose._validation import kahn_order
+from lythonic.compose._markers import ASYNC, INLINE, THREAD, call_mode
+from lythonic.compose._validation import call_option_issues, kahn_order
 from lythonic.compose._wiring import node_params, wire_node
 
 if TYPE_CHECKING:
     from lythonic.compose._dag import Dag, DagEdge, DagNode
     from lythonic.compose._registry import NamespaceNode
 
-__all__ = ["CALL", "MAP", "MAP_SWITCH", "PLAIN", "SWITCH", "DagPlan", "NodePlan", "plan_for"]
+__all__ = [
+    "ASYNC",
+    "CALL",
+    "INLINE",
+    "MAP",
+    "MAP_SWITCH",
+    "PLAIN",
+    "SWITCH",
+    "THREAD",
+    "DagPlan",
+    "NodePlan",
+    "call_mode",
+    "plan_for",
+]
 
 PLAIN, MAP, CALL, SWITCH, MAP_SWITCH = range(5)
-ASYNC, INLINE, THREAD = range(3)
 
 _KINDS = {MapSwitchNode: MAP_SWITCH, MapNode: MAP, CallNode: CALL, SwitchNode: SWITCH}
-
-
-def call_mode(fn: Any, original: Any) -> int:
-    """How to call ``fn``: await it, call it on the loop, or hand it to the executor."""
-    if inspect.iscoroutinefunction(fn) or (
-        not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
-    ):
-        return ASYNC
-    if is_inline(fn) or is_inline(original):
-        return INLINE
-    return THREAD
 
 
 class NodePlan:
@@ -55,6 +55,7 @@ class NodePlan:
         "index",
         "is_sink",
         "is_source",
+        "isolation",
         "key",
         "kind",
         "label",
@@ -88,6 +89,7 @@ class NodePlan:
         self.retries: int = _first(node.retries, config.retries, 0)
         self.retry_backoff: float = _first(node.retry_backoff, config.retry_backoff, 0.5)
         self.timeout: float | None = _first(node.timeout, config.timeout, None)
+        self.isolation: str = getattr(node, "isolation", None) or "thread"
         self.key = str(node.ns_node.nsref)
         # (callable, mode, context type) of the last resolution, reused while unchanged
         self.fn_cache: tuple[Any, int, Any] | None = None
@@ -167,6 +169,10 @@ def _compile(dag: Dag) -> DagPlan:
                 if sub_plan.errors:
                     where = f"sub-DAG '{np.label}'" + (f" branch '{name}'" if name else "")
                     np.error = f"{where}: {sub_plan.errors[0][1]}"
+            continue
+        options = call_option_issues(node)
+        if options:
+            np.error = options[0].message
             continue
         wiring = wire_node(dag, node, incoming[np.label])
         ambiguous = [i for i in wiring.issues if i.code == "ambiguous_input"]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import os
+import threading
+import types
+
+import lythonic
+
 __all__ = [
     "ChildPaused",
     "DagPause",
@@ -9,6 +17,7 @@ __all__ = [
     "NodeTimeout",
     "SubDagFailed",
     "short_error",
+    "user_traceback",
 ]
 
 
@@ -38,3 +47,28 @@ def short_error(exc: BaseException) -> str:
     if isinstance(exc, NodeInputError | NodeTimeout | SubDagFailed):
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# Frames of these directories are the machinery around a step, not the step.
+_INTERNAL = (
+    *(
+        os.path.dirname(m.__file__) + os.sep
+        for m in (lythonic, asyncio, concurrent.futures)
+        if m.__file__
+    ),
+    os.path.splitext(threading.__file__)[0],
+)
+
+
+def user_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without the frames of lythonic, asyncio, threads and futures: what is
+    left is the user's code (None when nothing is)."""
+    frames = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_INTERNAL):
+            frames.append(tb)
+        tb = tb.tb_next
+    trimmed = None
+    for frame in reversed(frames):
+        trimmed = types.TracebackType(trimmed, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return trimmed

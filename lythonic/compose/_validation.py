@@ -8,12 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from lythonic.compose._markers import ASYNC, INLINE, THREAD, call_mode
 from lythonic.compose._typecompat import format_type, is_any, is_compatible
 
 if TYPE_CHECKING:
     from lythonic.compose._dag import Dag, DagEdge, DagNode
 
-__all__ = ["DagIssue", "DagValidationError", "check_dag"]
+__all__ = ["DagIssue", "DagValidationError", "call_option_issues", "check_dag"]
 
 log = logging.getLogger("lythonic.compose.namespace")
 
@@ -26,7 +27,8 @@ class DagIssue:
 
     ``code`` classifies it (``cycle``, ``type_mismatch``, ``unfed_param``,
     ``ambiguous_input``, ``composite_upstreams``, ``bad_composite_input``,
-    ``unused_edge``); ``nodes``, ``edge`` and ``param`` locate it, so a front
+    ``unused_edge``, ``inline_timeout``, ``isolation_mode``); ``nodes``,
+    ``edge`` and ``param`` locate it, so a front
     end (``lyth.yaml``) can point at the line that declared it; ``dag_path``
     lists the composite labels leading into a sub-DAG.
     """
@@ -176,6 +178,7 @@ def check_dag(
                 sub_path = (f"{label}[{name}]" if name else label,)
                 issues.extend(_in_path(i, sub_path) for i in check_dag(sub, None, (), seen))
             continue
+        issues.extend(call_option_issues(node))
         wiring = wire_node(dag, node, edges)
         issues.extend(wiring.issues)
         if not edges:
@@ -188,6 +191,38 @@ def check_dag(
                 issues.append(_unfed(dag, node, param.name, edges))
     if path:
         issues = [_in_path(i, path) for i in issues]
+    return issues
+
+
+def call_option_issues(node: DagNode) -> list[DagIssue]:
+    """Options of a plain step that the way its function is called cannot honour."""
+    ns_node = node.ns_node
+    fn = ns_node._decorated if ns_node._decorated is not None else ns_node.method.o
+    mode = call_mode(fn, ns_node.method.o)
+    timeout = node.timeout if node.timeout is not None else ns_node.config.timeout
+    label = node.label
+    issues = []
+    if mode == INLINE and timeout is not None:
+        issues.append(
+            DagIssue(
+                "inline_timeout",
+                f"step '{label}' runs inline, on the event loop, where its timeout "
+                f"({timeout:g}s) cannot be enforced: remove the timeout, or drop inline so "
+                "the step runs in a worker thread (isolation: process also stops it when "
+                "it hangs)",
+                nodes=(label,),
+            )
+        )
+    if getattr(node, "isolation", None) == "process" and mode != THREAD:
+        kind = "async (it runs on the event loop)" if mode == ASYNC else "inline"
+        issues.append(
+            DagIssue(
+                "isolation_mode",
+                f"step '{label}' is {kind}; isolation: process applies to plain sync "
+                "functions only",
+                nodes=(label,),
+            )
+        )
     return issues
 
 

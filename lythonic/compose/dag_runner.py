@@ -30,7 +30,7 @@ from lythonic.compose._execution import (
     new_run_id,
 )
 from lythonic.compose._provenance_store import NullProvenance, ProvenanceStore, run_initiator
-from lythonic.compose.executor import Executor, LocalExecutor
+from lythonic.compose.executor import Executor, default_executor
 
 if TYPE_CHECKING:
     from lythonic.compose._dag import Dag
@@ -46,7 +46,6 @@ __all__ = [
 
 log = logging.getLogger("lythonic.compose.dag_runner")
 
-_DEFAULT_EXECUTOR = LocalExecutor()
 _CANCEL_FLUSH_WAIT = 5.0  # seconds a cancelled run waits for its final rows
 
 
@@ -89,7 +88,7 @@ class DagRunner:
         self.dag = dag
         self.provenance = provenance if provenance is not None else NullProvenance()
         self.max_concurrency = max_concurrency
-        self.executor = executor if executor is not None else _DEFAULT_EXECUTOR
+        self.executor = executor if executor is not None else default_executor()
         self._active: list[RunSettings] = []  # the runs in progress on this runner
         self._pause_requested = False
 
@@ -162,7 +161,12 @@ class DagRunner:
             await self._on_record(run_id, shielded=True)
             raise
         except Exception as exc:  # a bug of ours or of a store: still one final state
-            log.exception("Run %s of %s failed inside the runner", run_id, dag_nsref)
+            log.exception(
+                "Run %s of %s failed inside the runner",
+                run_id,
+                dag_nsref,
+                extra=event("run_internal_error", run_id=run_id, dag=dag_nsref, error=str(exc)),
+            )
             error = f"internal error: {type(exc).__name__}: {exc}"
             try:
                 self.provenance.end_run(run_id, "failed", None, error)

@@ -2,21 +2,24 @@
 
 The runner keeps async functions and ``@inline`` sync functions on the event
 loop; every other sync call is handed to an ``Executor``. ``LocalExecutor``
-(the default) uses a thread pool; a distributed executor implements the
-same two methods and the runner does not change.
+(the default) uses a pool of threads of this process (``_step_threads``:
+daemon threads, calls the runner gave up on counted and replaced); a
+distributed executor implements the same methods and the runner does not
+change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["Executor", "LocalExecutor"]
+from lythonic.compose._step_threads import StepThreads, ThreadStats
+
+__all__ = ["Executor", "LocalExecutor", "ThreadStats", "default_executor"]
 
 
 class Executor(ABC):
@@ -43,20 +46,32 @@ class Executor(ABC):
     def close(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
         """Release resources (threads, connections); called by the owner, not the runner."""
 
+    def stats(self) -> ThreadStats | None:
+        """Calls running, queued and abandoned, for ``lyth status``; None if not known."""
+        return None
+
+
+def default_pool_size() -> int:
+    """Sync calls the default executor runs at once: ``min(32, CPUs + 4)``, as
+    ``concurrent.futures`` sizes its thread pools."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
 
 class LocalExecutor(Executor):
-    """Runs sync calls in a thread pool of this process.
+    """Runs sync calls in threads of this process.
 
-    With ``max_workers=None`` it uses the event loop's default executor (the
-    same pool ``loop.run_in_executor(None, ...)`` uses).
+    ``max_workers`` calls run at once (default ``min(32, CPUs + 4)``). A call
+    the runner gave up on (a timeout, a cancelled or failed run) cannot be
+    stopped: its thread is replaced by a spare one, up to ``spare_threads``
+    extra threads (default ``max(32, 4 * max_workers)``), so hung steps never
+    starve other runs; ``stats()`` counts them. The threads never keep the
+    process alive at exit.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
-        self._pool: ThreadPoolExecutor | None = (
-            ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lythonic-node")
-            if max_workers is not None
-            else None
-        )
+    def __init__(self, max_workers: int | None = None, *, spare_threads: int | None = None) -> None:
+        size = max_workers if max_workers is not None else default_pool_size()
+        spare = spare_threads if spare_threads is not None else max(32, 4 * size)
+        self._threads = StepThreads(size, spare)
 
     def submit(
         self,
@@ -65,14 +80,21 @@ class LocalExecutor(Executor):
         *,
         context: contextvars.Context,
     ) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        call = (
-            functools.partial(context.run, fn, **kwargs)
-            if kwargs
-            else functools.partial(context.run, fn)
-        )
-        return loop.run_in_executor(self._pool, call)
+        return self._threads.submit(fn, kwargs, context)
+
+    def stats(self) -> ThreadStats:
+        return self._threads.stats()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.close()
+
+
+_default: LocalExecutor | None = None
+
+
+def default_executor() -> LocalExecutor:
+    """The process-wide executor of runners that were given none (made on first use)."""
+    global _default
+    if _default is None:
+        _default = LocalExecutor()
+    return _default

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lythonic.compose._introspect import Method
-from lythonic.compose._markers import is_dag_factory
+from lythonic.compose._markers import INLINE, call_mode, is_dag_factory
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
 from lythonic.declarative._build_edges import add_edges
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean, one_line
@@ -56,6 +56,18 @@ def _placeholder_dag(ref: str) -> Dag:
     dag = Dag()
     dag.node(placeholder(ref), label="step")
     return dag
+
+
+def node_timeout(node: Any) -> float | None:
+    """The timeout a step sets itself (not the DAG's default)."""
+    return None if isinstance(node, str) else getattr(node, "timeout", None)
+
+
+def runs_inline(built: DagNode) -> bool:
+    """Whether a built function step runs on the event loop."""
+    ns_node = built.ns_node
+    fn = ns_node._decorated if ns_node._decorated is not None else ns_node.method.o
+    return call_mode(fn, ns_node.method.o) == INLINE
 
 
 def _inline_node(fn: Callable[..., Any], dag: Dag) -> NamespaceNode:
@@ -244,6 +256,10 @@ class Builder:
         if isinstance(node, str | RefNodeSpec):
             ref = node if isinstance(node, str) else node.ref
             inline = isinstance(node, RefNodeSpec) and node.inline
+            if isinstance(node, RefNodeSpec):
+                self._check_call_options(node, path)
+                if node.isolation is not None:
+                    options["isolation"] = node.isolation
             built = self._ref_step(dag, label, ref, inline, options, path)
         elif isinstance(node, NsrefNodeSpec):
             built = self._nsref_step(dag, label, node.nsref, options, path)
@@ -265,6 +281,32 @@ class Builder:
         for key, value in options.items():
             if value is not None:
                 setattr(built, key, value)
+        if built.kind == "node" and node_timeout(node) is None and runs_inline(built):
+            # A DAG-wide default timeout cannot bind a step on the event loop; one set
+            # on the step itself stays, and the checks report it (inline_timeout).
+            built.timeout = None
+
+    def _check_call_options(self, node: RefNodeSpec, path: Path) -> None:
+        """Options an inline step cannot honour, reported where they are written."""
+        if not node.inline:
+            return
+        if node.timeout is not None:
+            self.diag(
+                (*path, "timeout"),
+                "an inline step runs on the event loop, where a timeout cannot be enforced; "
+                "remove the timeout, or drop `inline: true` so the step runs in a worker "
+                "thread (`isolation: process` also stops it when it hangs)",
+                "inline_timeout",
+            )
+            raise _Reported()
+        if node.isolation == "process":
+            self.diag(
+                (*path, "isolation"),
+                "`isolation: process` runs the step in a child process; it cannot also be "
+                "inline (on the event loop): choose one",
+                "isolation_mode",
+            )
+            raise _Reported()
 
     def _ref_step(
         self,
@@ -281,6 +323,13 @@ class Builder:
             if inline:
                 self.diag(
                     (*path, "inline"), f"'{ref}' is a DAG; inline applies to functions", "step"
+                )
+                raise _Reported()
+            if options.pop("isolation", None) is not None:
+                self.diag(
+                    (*path, "isolation"),
+                    f"'{ref}' is a DAG; isolation applies to functions (set it on its steps)",
+                    "step",
                 )
                 raise _Reported()
             return dag.node(obj, label, **options)

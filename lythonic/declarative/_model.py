@@ -85,7 +85,16 @@ class RefNodeSpec(_NodeOptions):
     inline: bool = Field(
         default=False,
         description="Run this (sync, cheap, non-blocking) function on the event loop "
-        "instead of a worker thread, like the `@inline` decorator.",
+        "instead of a worker thread, like the `@inline` decorator. A `timeout` cannot be "
+        "enforced there: an inline step with one is an error, and the DAG's "
+        "`defaults.timeout` does not apply to it.",
+    )
+    isolation: Literal["thread", "process"] | None = Field(
+        default=None,
+        description="Where a sync function runs: `thread` (default: a worker thread, which "
+        "a timeout can only stop waiting for) or `process` (a child process of its own, "
+        "killed when its timeout fires or its run is cancelled; arguments and result cross "
+        "by pickle, about 50 ms per call).",
     )
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from lythonic.compose.dag_provenance import DagProvenance, ProvenanceSchemaError
+from lythonic.compose.executor import default_executor
 from lythonic.compose.trigger import (
     TriggerConfigError,
     TriggerStore,
@@ -91,7 +92,8 @@ class Daemon:
         self.grace = settings.shutdown_grace if grace is None else grace
         self.report = report
         self.abandoned_threads = 0
-        """Worker threads still running sync steps when ``run`` returned (see ``exit_process``)."""
+        """Sync step calls still running in threads when ``run`` returned; they are
+        abandoned (the threads never hold the process)."""
         self._source = ConfigSource(config, settings)
         self._restart_modules: list[str] | None = None
         self._stop_signal: str | None = None
@@ -141,11 +143,13 @@ class Daemon:
             self._reexec()
         self.pid_file.release()
         log.info("daemon stopped", pid=os.getpid(), **(self.status.exit or {}))
-        self.abandoned_threads = busy_threads()
+        left = default_executor().stats()
+        self.abandoned_threads = left.busy + busy_threads()
         if self.abandoned_threads:
             log.warning(
                 "sync steps are still running in worker threads; they are abandoned",
                 threads=self.abandoned_threads,
+                steps=sorted(left.abandoned_by_step),
             )
         return code
 
@@ -246,6 +250,7 @@ class Daemon:
             )
             if watcher is not None:
                 log.info("watching for changes", dirs=[str(d) for d in self._plan.dirs])
+            self._spawn(self._track_abandoned())
             await self._stop.wait()
             return await self._shut_down(manager, recorder, watcher)
         finally:
@@ -298,6 +303,23 @@ class Daemon:
             },
         )
         return EXIT_OK
+
+    async def _track_abandoned(self, every: float = 2.0) -> None:
+        """Keep the status record's count of abandoned step calls current."""
+        executor = default_executor()
+        while True:
+            stats = executor.stats()
+            seen = {
+                "running": stats.abandoned,
+                "total": stats.abandoned_total,
+                "by_step": stats.abandoned_by_step,
+                "threads": stats.threads,
+                "limit": stats.limit,
+            }
+            if seen != self.status.abandoned and (stats.abandoned_total or self.status.abandoned):
+                self.status.abandoned = seen
+                self._write_status()
+            await asyncio.sleep(every)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

@@ -97,6 +97,10 @@ class DaemonStatus:
     restarts: int = 0
     triggers: list[str] = field(default_factory=list)
     """The triggers of the running config."""
+    abandoned: dict[str, Any] = field(default_factory=dict)
+    """Sync step calls the daemon gave up on (timed out, run cancelled) that still
+    hold a thread: ``running`` (now), ``total`` (since start), ``by_step``
+    (``dag/step`` -> running now), ``threads``/``limit`` of the step pool."""
     last_reload: ReloadResult | None = None
     exit: dict[str, Any] | None = None
     updated_at: str = field(default_factory=_now)

@@ -210,3 +210,52 @@ def test_interrupt_inside_an_import_exits_130_with_one_line(tmp_path: Path, modu
     err, _ = _interrupt(proc, signals=0)
     assert proc.returncode == 130, err
     assert err.strip() == "lyth: interrupted", err
+
+
+_HUNG = f"""version: 1
+dags:
+  stuck:
+    nodes:
+      text: {STEPS}:text
+      hang: {{ref: {STEPS}:slow_sync, timeout: 1s}}
+    edges: [text >> hang]
+    inputs: {{hang: {{seconds: 3600}}}}
+  siblings:
+    nodes:
+      text: {STEPS}:text
+      split: {STEPS}:words
+      each: {{map: one}}
+    edges: [text >> split >> each]
+    inputs: {{text: {{value: first second third}}}}
+  one:
+    nodes:
+      work: {STEPS}:fail_first_else_sleep
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("dag", "step"), [("stuck", "hang"), ("siblings", "each")])
+def test_a_run_left_with_a_stuck_sync_step_exits_at_once(
+    tmp_path: Path, dag: str, step: str
+) -> None:
+    """`lyth run` prints the failure and exits 1 right away, although a worker thread
+    still runs a step nobody waits for (a timed-out step, a map sibling of a failed
+    element): no waiting for the thread, no "Exception ignored" at exit."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(_HUNG)
+    started = time.monotonic()
+    ran = _lyth(
+        "run",
+        dag,
+        "-c",
+        str(config),
+        "-d",
+        str(tmp_path / "data"),
+        LYTH_ALLOW_IMPORTS="tests.declarative.fixtures",
+        PYTHONPATH=str(ROOT),
+    )
+    took = time.monotonic() - started
+    assert ran.returncode == 1, ran.stderr
+    assert f"step '{step}' failed" in ran.stderr
+    assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr
+    assert took < 15, f"lyth run took {took:.1f}s: it waited for the stuck thread"

@@ -371,3 +371,77 @@ def test_loaded_config_is_read_only() -> None:
         cfg.dags["x"] = Dag()  # type: ignore[index]
     with pytest.raises(AttributeError):
         cfg.revision = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_a_timeout_on_an_inline_step_is_reported_at_the_timeout(
+    write_config, settings: LythSettings, static: bool
+) -> None:
+    """`inline: true` with `timeout:` is an error at the timeout key (also without
+    imports), and `isolation: process` with `inline: true` at the isolation key."""
+    path = write_config(
+        f"""
+        version: 1
+        dags:
+          main:
+            nodes:
+              a: {{ref: "{STEPS}:text", inline: true, timeout: 2s}}
+              b: {{ref: "{STEPS}:text", inline: true, isolation: process}}
+        """
+    )
+    diags = [
+        d for d in validate_config(path, settings=settings, static=static) if d.severity == "error"
+    ]
+    lines = path.read_text().splitlines()
+    assert [(d.line, d.code) for d in diags] == [(5, "inline_timeout"), (6, "isolation_mode")]
+    assert lines[4][diags[0].column - 1 :].startswith("2s}")
+    assert lines[5][diags[1].column - 1 :].startswith("process}")
+    assert "a timeout cannot be enforced" in diags[0].message
+
+
+def test_the_dag_default_timeout_skips_inline_steps(write_config, settings: LythSettings) -> None:
+    """`defaults.timeout` binds the steps that can be timed; an inline step runs without one."""
+    path = write_config(
+        f"""
+        version: 1
+        dags:
+          main:
+            defaults: {{timeout: 5s}}
+            nodes:
+              a: {{ref: "{STEPS}:text", inline: true}}
+              b: {STEPS}:upper
+            edges: [a >> b]
+        """
+    )
+    cfg = load_config(path, settings=settings)
+    assert cfg.dags["main"].nodes["a"].timeout is None
+    assert cfg.dags["main"].nodes["b"].timeout == 5.0
+
+
+def test_isolation_process_runs_the_step_in_a_child(write_config, settings: LythSettings) -> None:
+    """`isolation: process` in YAML builds the same step as Dag.node(..., isolation=...);
+    on a DAG reference it is an error."""
+    path = write_config(
+        f"""
+        version: 1
+        dags:
+          main:
+            nodes:
+              text: {STEPS}:text
+              where: {{ref: "{STEPS}:pid", isolation: process}}
+            edges: [text >> where]
+          wrong:
+            nodes:
+              called: {{ref: "{STEPS}:shout_dag", isolation: process}}
+        """
+    )
+    diags = validate_config(path, settings=settings)
+    assert [(d.code, d.message.split(";")[0]) for d in diags if d.severity == "error"] == [
+        ("step", f"'{STEPS}:shout_dag' is a DAG")
+    ]
+    path.write_text(path.read_text().split("  wrong:")[0])
+    cfg = load_config(path, settings=settings)
+    assert cfg.dags["main"].nodes["where"].isolation == "process"
+    result = asyncio.run(cfg.run("main"))
+    assert result.status == "completed", result.error
+    assert result.outputs["where"] != os.getpid()

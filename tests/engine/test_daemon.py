@@ -30,6 +30,17 @@ async def tick(label: str = "x") -> str:
 async def nap(seconds: float) -> float:
     await asyncio.sleep(seconds)
     return seconds
+
+
+def hang(seconds: float = 3600) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def plain(label: str = "x") -> str:
+    return "plain:" + label
 """
 
 
@@ -429,3 +440,51 @@ def test_a_daemon_killed_right_after_run_finished_keeps_the_run(project: Project
     wait_for("a fresh run after the sweep", lambda: len(project.runs()) > len(finished))
     statuses = {r["run_id"]: r["status"] for r in project.runs()}
     assert [statuses[r] for r in finished] == ["completed"] * 3
+
+
+HUNG = """\
+dags:
+  stuck:
+    nodes:
+      hang: {ref: pipes.steps:hang, timeout: 0.3s}
+  fine:
+    nodes:
+      plain: pipes.steps:plain
+triggers:
+  stuck_every_second:
+    dag: stuck
+    cron: "* * * * * *"
+  fine_every_second:
+    dag: fine
+    cron: "* * * * * *"
+"""
+
+
+def test_hung_sync_steps_never_starve_other_dags_nor_hold_the_stop(project: Project) -> None:
+    """Each tick leaves one more thread stuck in a timed-out sync step: more of them
+    than the pool has threads, and the other DAG's steps still run; `lyth status`
+    counts the abandoned calls per step; SIGTERM ends the daemon within its grace
+    period though the threads still run."""
+    project.write(HUNG)
+    proc = project.start("--grace", "3")
+    wait_for(
+        "eight abandoned calls",
+        lambda: (project.record().get("abandoned") or {}).get("running", 0) >= 8,
+        timeout=40,
+    )
+    runs = project.runs()
+    fine = [r for r in runs if r["run_id"].startswith("fine_every_second@")]
+    late = fine[-3:]
+    assert len(fine) >= 8 and {r["status"] for r in late} == {"completed"}, late
+    status = project.lyth("status")
+    assert "sync step call(s) still running in threads nobody waits for" in status.stdout
+    assert "stuck/hang ×" in status.stdout
+    as_json = project.status()["daemon"]["abandoned"]
+    assert as_json["running"] >= 8 and as_json["by_step"]["stuck/hang"] >= 8
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert proc.wait(timeout=15) == 0
+    assert time.monotonic() - started < 3 + 2
+    assert not (project.data / "lyth.pid").exists()
+    assert project.lyth("status").stdout.startswith("daemon       not running")
+    assert any(e["event"] == "step_abandoned" and e["node"] == "hang" for e in project.log())
