@@ -40,12 +40,14 @@ def _trigger_rows(place: DaemonPlace) -> list[dict[str, Any]]:
     """The triggers on record; next fire times only while a daemon schedules them."""
     if not place.triggers_db.exists():
         return []
-    from lythonic.compose.trigger import TriggerStore
+    from lythonic.compose.stores import open_triggers
 
     running = place.pid.running
-    configured = set(place.status.triggers) if place.status and running else None
+    # Which triggers the config has: the running daemon's, else the file's (read
+    # leniently: a broken file still names its triggers); None when unknown.
+    configured = set(place.status.triggers) if place.status and running else place.config_triggers
     rows = []
-    with TriggerStore(place.triggers_db) as store:
+    with open_triggers(place.triggers_db) as store:
         for a in store.get_activations():
             config = json.loads(a["config_json"] or "{}")
             last = store.get_events(a["name"], limit=1)
@@ -81,9 +83,9 @@ def _trigger_rows(place: DaemonPlace) -> list[dict[str, Any]]:
 def _running_runs(place: DaemonPlace) -> list[dict[str, Any]]:
     if not place.dags_db.exists():
         return []
-    from lythonic.compose.dag_provenance import DagProvenance
+    from lythonic.compose.stores import open_provenance
 
-    with DagProvenance(place.dags_db) as prov:
+    with open_provenance(place.dags_db) as prov:
         runs = prov.get_recent_runs(100, "running", top_level_only=True, children=False)
     return [
         {
@@ -259,7 +261,12 @@ def render_status(data: dict[str, Any], now: datetime | None = None) -> str:
 
 def status(place: DaemonPlace, *, as_json: bool = False) -> Reply:
     """``lyth status``: exit 0 when a daemon runs, 1 when none does."""
-    data = gather_status(place)
+    from lythonic.compose.stores import StoreUnavailable
+
+    try:
+        data = gather_status(place)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     code = EXIT_OK if data["daemon"]["running"] else EXIT_FAILED
     if as_json:
         return Reply(code, json.dumps(data, indent=2) + "\n")

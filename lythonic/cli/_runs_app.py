@@ -13,7 +13,7 @@ from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _setting
 from lythonic.cli._console import setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
 
-__all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd"]
+__all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd", "sweep_cmd"]
 
 runs_app = typer.Typer(
     name="runs",
@@ -22,7 +22,12 @@ runs_app = typer.Typer(
 )
 app.add_typer(runs_app)
 
-RunIdArg = Annotated[str, typer.Argument(help="The run id (as `lyth runs` lists it).")]
+RunIdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="RUN_ID", help="The run id (as `lyth runs` lists it), or a unique prefix of it."
+    ),
+]
 ForceOption = Annotated[
     bool,
     typer.Option("--force", help="Go ahead although the DAG changed since the run."),
@@ -73,6 +78,21 @@ def show_cmd(
     _finish(_runs_cmds.show_run(db, run_id, io=io, as_json=as_json))
 
 
+@runs_app.command("sweep")
+def sweep_cmd(
+    config: ConfigOption = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark runs that a dead process (a crash, kill -9) left running as interrupted.
+
+    Runs of live processes are left alone (checked by pid and start time on this
+    host, by heartbeat on others). The daemon does this itself when it starts.
+    """
+    db = _dags_db(config, data)
+    _finish(_runs_cmds.sweep(db, as_json=as_json))
+
+
 @app.command("restart")
 def restart_cmd(
     run_id: RunIdArg,
@@ -83,7 +103,8 @@ def restart_cmd(
 ) -> None:
     """Continue a failed, interrupted, cancelled or paused run under its id.
 
-    Steps that completed keep their recorded outputs. Exit 1 when it fails again.
+    Steps that completed keep their recorded outputs. A run still marked running
+    by a process that died is marked interrupted first. Exit 1 when it fails again.
     """
     settings = _settings(config=config, data_dir=data)
     setup_cli_logging(settings.log_level or "WARNING", settings.log_format)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from lythonic._process import run_loop
 from lythonic.cli._table import seconds_text, table, utc_text
+from lythonic.cli._tracebacks import last_error_line, user_frames
 from lythonic.cli.commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -25,15 +27,45 @@ from lythonic.cli.commands import (
 from lythonic.declarative import LythSettings, UnknownDagError
 from lythonic.declarative._diagnostics import did_you_mean
 
-__all__ = ["RUN_STATUSES", "list_runs", "recover", "show_run"]
+__all__ = ["RUN_STATUSES", "list_runs", "recover", "resolve_run_id", "show_run", "sweep"]
 
 RUN_STATUSES = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
+_UNFINISHED = ("failed", "cancelled", "interrupted", "paused", "running")
+_SHOWN_CHILDREN = 10  # failed child runs listed per step; the rest are counted
+_SUB_DAG = re.compile(r"Sub-DAG \[(.+?\])\] failed")
 
 
 def _open(db: Path) -> Any:
-    from lythonic.compose.dag_provenance import DagProvenance
+    """The run store, or a ``Reply`` saying why it cannot be opened (exit 1)."""
+    from lythonic.compose.stores import StoreUnavailable, open_provenance
 
-    return DagProvenance(db)
+    try:
+        return open_provenance(db)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+
+
+def resolve_run_id(prov: Any, given: str, db: Path) -> str | Reply:
+    """The run ``given`` names: its id, or a unique prefix of one (exit 2 otherwise)."""
+    if prov.get_run(given) is not None:
+        return given
+    matches = prov.find_run_ids(given, limit=6)
+    if len(matches) == 1:
+        return str(matches[0])
+    if matches:
+        shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+        return Reply(
+            EXIT_USAGE,
+            "",
+            [f"lyth: error: run id prefix '{given}' is ambiguous ({shown}); give more of it"],
+        )
+    recent = [r.run_id for r in prov.get_recent_runs(200, children=False)]
+    hint = did_you_mean(given, recent)
+    return Reply(
+        EXIT_USAGE,
+        "",
+        [f"lyth: error: no run '{given}' in {db}; " + (hint or "`lyth runs` lists the runs")],
+    )
 
 
 def _took(run: Any) -> float | None:
@@ -84,7 +116,10 @@ def list_runs(
         )
     if not db.exists():
         return Reply(EXIT_OK, "[]\n" if as_json else "", [f"lyth: no runs recorded yet ({db})"])
-    with _open(db) as prov:
+    store = _open(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
         runs = prov.get_recent_runs(
             limit, status, top_level_only=True, dag_nsref=dag, children=False
         )
@@ -100,7 +135,7 @@ def list_runs(
             utc_text(r.started_at),
             seconds_text(_took(r)),
             r.initiated_by,
-            _last_line(r.error),
+            last_error_line(r.error),
         ]
         for r in runs
     ]
@@ -131,18 +166,71 @@ def _value_lines(label: str, text: str | None, size: int | None) -> list[str]:
 
 
 def show_run(db: Path, run_id: str, *, io: bool = False, as_json: bool = False) -> Reply:
-    """``lyth runs show RUN_ID``: the run's steps with status, timing, attempt and error."""
+    """``lyth runs show RUN_ID``: the root cause of a failure first, then the steps
+    with status, timing, attempt and error, the child runs of composite steps
+    (counted, the failed ones listed) and the tracebacks, with the user's frames."""
     if not db.exists():
-        return Reply(EXIT_FAILED, "", [f"lyth: no runs recorded yet ({db})"])
-    with _open(db) as prov:
-        run = prov.inspect_run(run_id, children=False)
-        if run is None:
-            return Reply(EXIT_FAILED, "", [f"lyth: no run '{run_id}' in {db}"])
+        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
+    store = _open(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        found = resolve_run_id(prov, run_id, db)
+        if isinstance(found, Reply):
+            return found
+        run = prov.inspect_run(found, children=as_json)
         if io:
             prov.load_io(run)
-    if as_json:
-        data = run.model_dump(mode="json", exclude_none=not io)
-        return Reply(EXIT_OK, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        if as_json:
+            data = run.model_dump(mode="json", exclude_none=not io)
+            return Reply(EXIT_OK, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        counts = prov.child_counts(run.run_id)
+        children = {
+            label: prov.unfinished_child_runs(
+                run.run_id, step=label, limit=_SHOWN_CHILDREN, statuses=_UNFINISHED
+            )
+            for label, by_status in counts.items()
+            if set(by_status) - {"completed"}
+        }
+        cause = _root_cause(prov, run)
+    return Reply(EXIT_OK, "\n".join(_run_lines(run, counts, children, cause, io)) + "\n")
+
+
+def _root_cause(prov: Any, run: Any) -> tuple[list[str], Any, Any] | None:
+    """The failed step that started it all: follow failed composite steps into their
+    first failed child run. ``(path of child keys, run, node)``, or None."""
+    path: list[str] = []
+    for _ in range(50):  # nesting depth; a cycle cannot happen, but never loop forever
+        failed = [n for n in run.nodes.values() if n.status == "failed"]
+        if not failed:
+            return None
+        node = min(failed, key=lambda n: (n.started_at is None, n.started_at))
+        # The element the composite's error names ("Sub-DAG [chunks[3]] failed: ..."),
+        # else the first of its failed child runs.
+        named = _SUB_DAG.search(node.error or "")
+        child = prov.unfinished_child_runs(run.run_id, key=named.group(1), limit=1) if named else []
+        if not child:
+            child = prov.unfinished_child_runs(run.run_id, step=node.node_label, limit=1)
+        if not child:
+            return path, run, node
+        run = child[0]
+        path.append(run.dag_nsref.rsplit("/", 1)[-1])
+    return None
+
+
+def _took_node(n: Any) -> float | None:
+    if n.finished_at and n.started_at:
+        return float((n.finished_at - n.started_at).total_seconds())
+    return None
+
+
+def _run_lines(
+    run: Any,
+    counts: dict[str, dict[str, int]],
+    children: dict[str, list[Any]],
+    cause: tuple[list[str], Any, Any] | None,
+    io: bool,
+) -> list[str]:
     lines = [
         f"run       {run.run_id}",
         f"dag       {run.dag_nsref}",
@@ -156,6 +244,17 @@ def show_run(db: Path, run_id: str, *, io: bool = False, as_json: bool = False) 
         lines.append(f"parent    {run.parent_run_id}")
     if run.error:
         lines.append(f"error     {_last_line(run.error)}")
+    if cause is not None:
+        path, where, node = cause
+        lines += ["", f"root cause: {last_error_line(node.error)}"]
+        if path:
+            lines.append(
+                f"  in step '{node.node_label}' of child run {where.run_id} "
+                f"({'/'.join(path)}), attempt {node.attempt}"
+            )
+        else:
+            lines.append(f"  in step '{node.node_label}', attempt {node.attempt}")
+        lines += ["  " + line for line in user_frames(node.error or "").splitlines()]
     steps = sorted(run.nodes.values(), key=lambda n: (n.started_at is None, n.started_at))
     rows = [
         [
@@ -163,20 +262,33 @@ def show_run(db: Path, run_id: str, *, io: bool = False, as_json: bool = False) 
             n.status,
             n.attempt,
             utc_text(n.started_at),
-            seconds_text(
-                (n.finished_at - n.started_at).total_seconds()
-                if n.finished_at and n.started_at
-                else None
-            ),
-            _last_line(n.error),
+            seconds_text(_took_node(n)),
+            # A step that completed after a retry has no error to show.
+            None if n.status in ("completed", "skipped") else last_error_line(n.error),
         ]
         for n in steps
     ]
     lines += ["", table(["STEP", "STATUS", "ATTEMPT", "STARTED (UTC)", "TOOK", "ERROR"], rows)]
-    failed = [n for n in steps if n.error]
-    for n in failed:
-        lines += ["", f"step {n.node_label} (attempt {n.attempt}):"]
-        lines += ["  " + line for line in n.error.rstrip().splitlines()]
+    if counts:
+        lines += ["", "child runs:"]
+        for label in sorted(counts):
+            by_status = counts[label]
+            total = sum(by_status.values())
+            parts = ", ".join(f"{n:,} {status}" for status, n in sorted(by_status.items()))
+            lines.append(f"  {label}  ×{total:,}: {parts}")
+            shown = children.get(label, [])
+            for child in shown:
+                key = child.dag_nsref.rsplit("/", 1)[-1]
+                lines.append(
+                    f"    {child.status:<11} {child.run_id}  {key}  {_last_line(child.error) or ''}"
+                )
+            rest = total - by_status.get("completed", 0) - len(shown)
+            if rest > 0:
+                lines.append(f"    … and {rest:,} more not completed (`lyth runs show` on one)")
+    for n in steps:
+        if n.error and n.status not in ("completed", "skipped"):
+            lines += ["", f"step {n.node_label} (attempt {n.attempt}):"]
+            lines += ["  " + line for line in user_frames(n.error).splitlines()]
     if io:
         if run.io is not None:
             lines += ["", "run:"]
@@ -188,7 +300,27 @@ def show_run(db: Path, run_id: str, *, io: bool = False, as_json: bool = False) 
             lines += ["", f"step {n.node_label}:"]
             lines += _value_lines("inputs", n.io.input_json, n.io.input_size)
             lines += _value_lines("output", n.io.output_json, n.io.output_size)
-    return Reply(EXIT_OK, "\n".join(lines) + "\n")
+    return lines
+
+
+def sweep(db: Path, *, as_json: bool = False) -> Reply:
+    """``lyth runs sweep``: mark runs a dead process left ``running`` as interrupted."""
+    if not db.exists():
+        return Reply(EXIT_OK, "[]\n" if as_json else "", [f"lyth: no runs recorded yet ({db})"])
+    store = _open(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        swept = prov.sweep_interrupted()
+    if as_json:
+        return Reply(EXIT_OK, json.dumps(swept, indent=2) + "\n")
+    if not swept:
+        return Reply(EXIT_OK, "", ["lyth: no run was left running by a dead process"])
+    return Reply(
+        EXIT_OK,
+        "".join(f"{run_id}\n" for run_id in swept),
+        [f"lyth: marked {len(swept)} run(s) interrupted; `lyth restart RUN` continues one"],
+    )
 
 
 def recover(
@@ -202,7 +334,7 @@ def recover(
 ) -> Reply:
     """``lyth restart RUN_ID`` (``rerun`` None) or ``lyth replay RUN_ID --node ...``."""
     from lythonic.compose._provenance_store import initiated_by
-    from lythonic.compose._replay import DagDefinitionChanged, RunRecoveryError
+    from lythonic.compose._replay import DagDefinitionChanged, RunRecoveryError, UnknownStep
 
     loaded = _load(config, settings)
     if isinstance(loaded, Reply):
@@ -211,11 +343,29 @@ def recover(
     what = "restart" if rerun is None else "replay"
     db = cfg.storage.dags_db
     if not db.exists():
-        return Reply(EXIT_FAILED, "", [f"lyth: no runs recorded yet ({db})"])
-    with _open(db) as prov:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
+    store = _open(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        found = resolve_run_id(prov, run_id, db)
+        if isinstance(found, Reply):
+            return found
+        run_id = found
         run = prov.get_run(run_id)
-        if run is None:
-            return Reply(EXIT_FAILED, "", [f"lyth: no run '{run_id}' in {db}"])
+        if run["status"] == "running" and rerun is None:
+            # Left running by a process that died (a crash, kill -9)? Then it can go on.
+            prov.sweep_interrupted()
+            run = prov.get_run(run_id)
+            if run["status"] == "running":
+                return Reply(
+                    EXIT_FAILED,
+                    "",
+                    [
+                        f"lyth: run '{run_id}' is still running in a live process "
+                        "(`lyth status` shows the daemon's runs); restart it once it ended"
+                    ],
+                )
         if run.get("parent_run_id"):
             return Reply(
                 EXIT_FAILED,
@@ -247,6 +397,8 @@ def recover(
                 "",
                 [f"lyth: {str(e).replace('pass force=True', 'pass --force')}"],
             )
+        except UnknownStep as e:
+            return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
         except RunRecoveryError as e:
             return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
         except KeyboardInterrupt:

@@ -29,7 +29,8 @@ from lythonic.cli.commands import (
     _run_reply,
 )
 from lythonic.compose._provenance_store import initiated_by
-from lythonic.declarative import LoadedConfig, LythSettings
+from lythonic.compose.stores import StoreUnavailable, open_provenance, open_triggers
+from lythonic.declarative import ConfigError, LoadedConfig, LythSettings, load_config
 from lythonic.declarative._diagnostics import did_you_mean
 
 __all__ = ["CLI_INITIATOR", "fire", "parse_payload", "set_enabled"]
@@ -65,10 +66,9 @@ def _unknown(name: str, known: list[str]) -> Reply:
 
 
 def _manager(cfg: LoadedConfig, provenance: Any = None) -> Any:
-    from lythonic.compose.trigger import TriggerStore
     from lythonic.engine import ConfigTriggers
 
-    return ConfigTriggers(cfg, TriggerStore(cfg.storage.triggers_db), provenance)
+    return ConfigTriggers(cfg, open_triggers(cfg.storage.triggers_db), provenance)
 
 
 def _tell_daemon(data_dir: Path) -> str:
@@ -85,12 +85,20 @@ def _tell_daemon(data_dir: Path) -> str:
 
 
 def set_enabled(name: str, enabled: bool, config: Path, settings: LythSettings) -> Reply:
-    """``lyth trigger enable|disable NAME``: stays so across restarts and reloads."""
-    loaded = _load(config, settings, outcome="nothing was changed")
-    if isinstance(loaded, Reply):
-        return loaded
-    cfg = loaded
-    manager = _manager(cfg)
+    """``lyth trigger enable|disable NAME``: stays so across restarts and reloads.
+
+    It needs the trigger store, not the config: with a broken lyth.yaml (when an
+    operator most needs to stop a trigger) it changes the trigger on record and
+    says the file is broken.
+    """
+    try:
+        cfg = load_config(config, settings=settings)
+    except ConfigError as e:
+        return _set_enabled_on_record(name, enabled, config, settings, e)
+    try:
+        manager = _manager(cfg)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
         specs = manager.specs()
         if name not in specs:
@@ -117,6 +125,49 @@ def set_enabled(name: str, enabled: bool, config: Path, settings: LythSettings) 
     return Reply(EXIT_OK, f"trigger '{name}' {word}\n", [f"lyth: {_tell_daemon(cfg.data_dir)}"])
 
 
+def _set_enabled_on_record(
+    name: str, enabled: bool, config: Path, settings: LythSettings, error: ConfigError
+) -> Reply:
+    """``set_enabled`` for a config that does not load: the trigger store only."""
+    from lythonic.engine._locate import locate
+
+    place = locate(config, settings)
+    problems = [d for d in error.diagnostics if d.severity == "error"]
+    broken = (
+        f"lyth: note: {config} is invalid ({len(problems)} problem(s), the first: "
+        f"{problems[0] if problems else error}); `lyth validate` shows them"
+    )
+    if not place.triggers_db.exists():
+        return Reply(
+            EXIT_FAILED, "", [broken, f"lyth: no trigger is on record yet ({place.triggers_db})"]
+        )
+    try:
+        store = open_triggers(place.triggers_db)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    with store, initiated_by(CLI_INITIATOR):
+        if not store.set_enabled(name, enabled):
+            known = [a["name"] for a in store.get_activations()]
+            if name in (place.config_triggers or set()):
+                return Reply(
+                    EXIT_FAILED,
+                    "",
+                    [
+                        broken,
+                        f"lyth: trigger '{name}' never ran, and {config} cannot be read "
+                        "to record it; fix the file first",
+                    ],
+                )
+            unknown = _unknown(name, [*known, *(place.config_triggers or [])])
+            return Reply(unknown.code, "", [broken, *unknown.stderr])
+    word = "enabled" if enabled else "disabled"
+    return Reply(
+        EXIT_OK,
+        f"trigger '{name}' {word}\n",
+        [broken, f"lyth: changed on record only; {_tell_daemon(place.data_dir)}"],
+    )
+
+
 def fire(
     name: str,
     config: Path,
@@ -130,14 +181,17 @@ def fire(
     if isinstance(loaded, Reply):
         return loaded
     cfg = loaded
-    from lythonic.compose.dag_provenance import DagProvenance
     from lythonic.engine import config_trigger_specs
 
     try:
-        provenance = DagProvenance(cfg.storage.dags_db)
-    except Exception as e:
-        return Reply(EXIT_FAILED, "", [f"lyth: cannot open {cfg.storage.dags_db}: {e}"])
-    manager = _manager(cfg, provenance)
+        provenance = open_provenance(cfg.storage.dags_db)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    try:
+        manager = _manager(cfg, provenance)
+    except StoreUnavailable as e:
+        provenance.close()
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
         specs = manager.specs()
         spec = specs.get(name)

@@ -77,6 +77,9 @@ def validate(
     as_json: bool = False,
 ) -> Reply:
     """Check a config file; every problem in one pass."""
+    missing = _missing(path)
+    if missing is not None:
+        return missing
     diags = validate_config(path, settings=settings, static=static)
     errors = [d for d in diags if d.severity == "error"]
     warnings = [d for d in diags if d.severity != "error"]
@@ -243,9 +246,23 @@ def _check_inputs(
 # -- run --------------------------------------------------------------------------
 
 
+def _missing(config: Path) -> Reply | None:
+    """A usage error (exit 2) when the config file does not exist."""
+    if config.exists():
+        return None
+    return Reply(
+        EXIT_USAGE,
+        "",
+        [f"lyth: error: no config file {config} (give one with --config/-c or LYTH_CONFIG)"],
+    )
+
+
 def _load(
     config: Path, settings: LythSettings, *, outcome: str = "nothing was run"
 ) -> LoadedConfig | Reply:
+    missing = _missing(config)
+    if missing is not None:
+        return missing
     try:
         return load_config(config, settings=settings)
     except ConfigError as e:

@@ -44,6 +44,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from lythonic._events import event
+
 __all__ = ["TAG", "Unrecorded", "coerce", "decode", "encode", "has_unrecorded"]
 
 log = logging.getLogger("lythonic.compose.provenance")
@@ -290,6 +292,7 @@ def _class_for(d: dict[str, Any]) -> type | None:
             "a recorded %s value names class %r, which is not one; using the data as recorded",
             d.get(TAG),
             d.get("class"),
+            extra=event("value_class_unknown", tag=d.get(TAG), cls=d.get("class")),
         )
         return None
     return cls
@@ -368,7 +371,12 @@ def _hook(d: dict[str, Any]) -> Any:
     try:
         return _untag(d)
     except Exception as e:  # a class that changed since the value was recorded
-        log.warning("could not restore a recorded %s value: %s", d.get(TAG), e)
+        log.warning(
+            "could not restore a recorded %s value: %s",
+            d.get(TAG),
+            e,
+            extra=event("value_not_restored", tag=d.get(TAG), error=str(e)),
+        )
         return d.get("value", d)
 
 
@@ -408,6 +416,7 @@ def coerce(value: Any, annotation: Any) -> Any:
             "a recorded value does not fit %s any more (%s); using it as recorded",
             annotation,
             e.errors()[0].get("msg", e) if e.errors() else e,
+            extra=event("value_does_not_fit", annotation=str(annotation)),
         )
         return value
 

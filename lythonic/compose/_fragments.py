@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from lythonic._events import event
 from lythonic._refs import GlobalRef
 from lythonic.compose._configs import (
     NsCacheConfig,
@@ -88,6 +89,7 @@ def register_fragment(ns: Namespace, entry: dict[str, Any]) -> None:
             "Fragment '%s' configs entry '%s' does not match any discovered method",
             _describe(config),
             unknown,
+            extra=event("fragment_config_unused", fragment=_describe(config), entry=unknown),
         )
 
     for name, fn in methods:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lythonic._events import event
 from lythonic.compose._configs import NsCacheConfig
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def mount_namespace(ns: Namespace, storage: Any) -> None:
             "mounted without a cache_db: %d cache node(s) run uncached (%s)",
             len(cached),
             ", ".join(str(n.nsref) for n in cached[:5]),
+            extra=event("cache_not_mounted", nodes=[str(n.nsref) for n in cached]),
         )
     setup_logging = getattr(storage, "setup_logging", None)
     if setup_logging is not None:

@@ -219,6 +219,77 @@ class ProvenanceReads:
         """Runs still marked running (up to 100)."""
         return self.get_recent_runs(limit=100, status="running")
 
+    def child_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        """Per composite step of the run, how many child runs ended in each status
+        (``{"chunks": {"completed": 99998, "failed": 2}}``), counted in SQL: a map
+        over 100,000 elements is summed, not loaded."""
+
+        def read(c: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            row = c.execute("SELECT dag_nsref FROM dag_runs WHERE run_id = ?", (run_id,))
+            parent = row.fetchone()
+            if parent is None:
+                return {}
+            start = len(parent[0]) + 2  # after "<parent dag>/"
+            counts: dict[str, dict[str, int]] = {}
+            for label, status, n in c.execute(
+                "SELECT substr(key, 1, instr(key, '[') - 1) AS label, status, count(*) FROM "
+                "(SELECT substr(dag_nsref, ?) AS key, status FROM dag_runs "
+                "WHERE parent_run_id = ?) GROUP BY label, status",
+                (start, run_id),
+            ):
+                counts.setdefault(label, {})[status] = n
+            return counts
+
+        return self._read(read)
+
+    def unfinished_child_runs(
+        self,
+        run_id: str,
+        *,
+        step: str | None = None,
+        key: str | None = None,
+        limit: int = 10,
+        statuses: Sequence[str] = ("failed",),
+    ) -> list[DagRun]:
+        """Child runs of the run (of its composite ``step`` only, or the one child
+        ``key`` such as ``chunks[3]``, if given) with one of ``statuses``, oldest
+        first, with their nodes (not their own children): a map's failed elements."""
+
+        def read(c: sqlite3.Connection) -> list[DagRun]:
+            where, params = "", []
+            if step is not None or key is not None:
+                parent = c.execute("SELECT dag_nsref FROM dag_runs WHERE run_id = ?", (run_id,))
+                row = parent.fetchone()
+                if row is None:
+                    return []
+                if key is not None:
+                    where, params = " AND dag_nsref = ?", [f"{row[0]}/{key}"]
+                else:  # children of the step are named "<parent dag>/<step>[...]"
+                    where = " AND dag_nsref >= ? AND dag_nsref < ?"
+                    params = [f"{row[0]}/{step}[", f"{row[0]}/{step}\\"]
+            rows = c.execute(
+                f"SELECT {_RUN_COLS} FROM dag_runs WHERE parent_run_id = ?{where} AND status IN "
+                f"({_marks(len(statuses))}) ORDER BY started_at LIMIT ?",
+                (run_id, *params, *statuses, limit),
+            ).fetchall()
+            return _load_runs(c, rows, children=False)
+
+        return self._read(read)
+
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Run ids starting with ``prefix`` (an index range scan), at most ``limit``."""
+        if not prefix:
+            return []
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT run_id FROM dag_runs WHERE run_id >= ? AND run_id < ? ORDER BY run_id "
+                "LIMIT ?",
+                (prefix, upper, limit),
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
     def get_child_runs(self, parent_run_id: str) -> list[DagRun]:
         """Every descendant of a run (children, grandchildren …) in start order."""
         cols = ", ".join(f"d.{c.strip()}" for c in _RUN_COLS.split(","))

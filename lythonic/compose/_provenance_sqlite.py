@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic._events import event
 from lythonic.compose._codec import encode
 from lythonic.compose._provenance_batch import (
     N_DONE,
@@ -327,7 +328,12 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             lambda conn: sweep(conn, me, active, self._clock(), limit)
         )
         if swept:
-            log.warning("%s: marked %d run(s) interrupted", self.db_path, len(swept))
+            log.warning(
+                "%s: marked %d run(s) interrupted",
+                self.db_path,
+                len(swept),
+                extra=event("runs_swept", store=str(self.db_path), run_ids=swept[:100]),
+            )
         return swept
 
     def prune(self, older_than_days: float) -> int:
@@ -352,7 +358,9 @@ def _close_all() -> None:
         try:
             store.close()
         except Exception:
-            log.exception("closing %r at exit", store)
+            log.exception(
+                "closing %r at exit", store, extra=event("store_close_failed", store=repr(store))
+            )
 
 
 _inherited: list[Any] = []

@@ -245,6 +245,15 @@ class NullProvenance(ProvenanceStore):
     def get_child_runs(self, parent_run_id: str) -> list[Any]:
         return []
 
+    def child_counts(self, run_id: str) -> dict[str, dict[str, int]]:
+        return {}
+
+    def unfinished_child_runs(self, run_id: str, **_: Any) -> list[Any]:
+        return []
+
+    def find_run_ids(self, prefix: str, **_: Any) -> list[str]:
+        return []
+
     def sweep_interrupted(self, **_: Any) -> list[str]:
         return []
 

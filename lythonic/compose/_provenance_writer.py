@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lythonic._events import event
 from lythonic.compose._provenance_batch import CALL, FLUSH, Merge, execute_rows
 from lythonic.compose._provenance_owners import Owner
 from lythonic.compose._provenance_schema import connect
@@ -160,7 +161,12 @@ class BatchWriter:
         self._wake.set()
         thread.join(timeout)
         if thread.is_alive():
-            log.error("%s: provenance writer did not stop within %.0fs", self.path, timeout)
+            log.error(
+                "%s: provenance writer did not stop within %.0fs",
+                self.path,
+                timeout,
+                extra=event("provenance_writer_stuck", store=str(self.path), timeout=timeout),
+            )
 
     def stop_soon(self) -> None:
         """Let the thread commit what is queued and end, without waiting for it."""
@@ -183,7 +189,11 @@ class BatchWriter:
         try:
             conn = connect(self.path)
         except Exception:
-            log.exception("%s: cannot open the provenance database for writing", self.path)
+            log.exception(
+                "%s: cannot open the provenance database for writing",
+                self.path,
+                extra=event("provenance_unwritable", store=str(self.path)),
+            )
             _running.discard(self)
             self._fail_waiters()
             return
@@ -199,7 +209,11 @@ class BatchWriter:
                     self._release_owner(conn)
                     return
         except Exception:  # a bug of ours: log it, never leave callers waiting
-            log.exception("%s: provenance writer stopped", self.path)
+            log.exception(
+                "%s: provenance writer stopped",
+                self.path,
+                extra=event("provenance_writer_stopped", store=str(self.path)),
+            )
             self._fail_waiters()
         finally:
             conn.close()
@@ -221,7 +235,11 @@ class BatchWriter:
             try:
                 self._apply(conn, batch)
             except Exception:  # a bug of ours: lose this batch, not the writer
-                log.exception("%s: could not record a batch of provenance", self.path)
+                log.exception(
+                    "%s: could not record a batch of provenance",
+                    self.path,
+                    extra=event("provenance_batch_lost", store=str(self.path), records=len(batch)),
+                )
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 _abandon(batch, ProvenanceWriteError(f"{self.path}: provenance write failed"))
@@ -296,14 +314,30 @@ class BatchWriter:
             except Exception as e:
                 if is_busy(e) and attempt < _BUSY_RETRIES:
                     delay = min(0.05 * 2**attempt, 5.0)
-                    log.warning("%s: database busy (%s); retrying in %.2gs", self.path, e, delay)
+                    log.warning(
+                        "%s: database busy (%s); retrying in %.2gs",
+                        self.path,
+                        e,
+                        delay,
+                        extra=event("provenance_busy", store=str(self.path), delay=delay),
+                    )
                     time.sleep(delay)
                     continue
                 if not careful:
-                    log.warning("%s: batch failed (%s); writing row by row", self.path, e)
+                    log.warning(
+                        "%s: batch failed (%s); writing row by row",
+                        self.path,
+                        e,
+                        extra=event("provenance_batch_retried", store=str(self.path), error=str(e)),
+                    )
                     careful = True
                     continue
-                log.error("%s: could not record a batch of provenance: %s", self.path, e)
+                log.error(
+                    "%s: could not record a batch of provenance: %s",
+                    self.path,
+                    e,
+                    extra=event("provenance_batch_lost", store=str(self.path), error=str(e)),
+                )
                 failed = ProvenanceWriteError(f"{self.path}: provenance write failed: {e}")
                 break
         return [(seg[2], False, failed) for seg in segments if not isinstance(seg, Merge)], failed
@@ -321,7 +355,18 @@ class BatchWriter:
                 except Exception as e:
                     conn.execute("ROLLBACK TO row")
                     conn.execute("RELEASE row")
-                    log.error("%s: dropped a provenance row %r: %s", self.path, row[:2], e)
+                    log.error(
+                        "%s: dropped a provenance row %r: %s",
+                        self.path,
+                        row[:2],
+                        e,
+                        extra=event(
+                            "provenance_row_dropped",
+                            store=str(self.path),
+                            row=repr(row[:2]),
+                            error=str(e),
+                        ),
+                    )
 
     def _run_call(self, conn: Any, rec: tuple[Any, ...]) -> tuple[Any, bool, Any]:
         _, fn, fut = rec
@@ -359,7 +404,12 @@ class BatchWriter:
         except Exception as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            log.debug("%s: owner row left for the next sweep: %s", self.path, e)
+            log.debug(
+                "%s: owner row left for the next sweep: %s",
+                self.path,
+                e,
+                extra=event("owner_row_left", store=str(self.path), error=str(e)),
+            )
 
     def _fail_waiters(self) -> None:
         batch = []

@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
+from lythonic._events import event
 from lythonic.compose._codec import coerce, decode, has_unrecorded
 from lythonic.compose._execution import _dag_hash, new_run_id
 from lythonic.compose._plan import PLAIN, DagPlan, plan_for
@@ -37,6 +39,7 @@ __all__ = [
     "RunNotFound",
     "RunNotRestartable",
     "RunRecoveryError",
+    "UnknownStep",
     "replay_run",
     "restart_run",
 ]
@@ -58,6 +61,10 @@ class RunNotRestartable(RunRecoveryError):
     """The run's status, or a value that was not recordable, rules out a restart."""
 
 
+class UnknownStep(RunRecoveryError):
+    """A step named to replay is not in the DAG."""
+
+
 class DagDefinitionChanged(RunRecoveryError):
     """The DAG differs from the one the run was recorded with."""
 
@@ -76,7 +83,8 @@ async def restart_run(
     status = run["status"]
     if status not in RESTARTABLE:
         hint = (
-            "; if its process died, call provenance.sweep_interrupted() first"
+            "; if its process died, mark it interrupted first (`lyth runs sweep`, or "
+            "provenance.sweep_interrupted())"
             if status == "running"
             else ""
         )
@@ -114,9 +122,10 @@ async def replay_run(
     labels = [np.label for np in plan.nodes]
     unknown = sorted(rerun.difference(labels))
     if unknown:
-        raise RunRecoveryError(
-            f"replay of run '{run_id}': no node {', '.join(map(repr, unknown))} in this DAG; "
-            f"its nodes are {labels}"
+        close = get_close_matches(unknown[0], labels, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; its steps are {', '.join(labels)}"
+        raise UnknownStep(
+            f"replay of run '{run_id}': no step {', '.join(map(repr, unknown))} in this DAG{hint}"
         )
     _check_definition(run, plan, force, "replay")
     inputs = _decode_inputs(run, plan)
@@ -155,6 +164,7 @@ def _check_definition(run: dict[str, Any], plan: DagPlan, force: bool, what: str
             "Run %s has no recorded DAG definition (written by an older lythonic); "
             "cannot check that this DAG is the same",
             run["run_id"],
+            extra=event("dag_definition_unknown", run_id=run["run_id"]),
         )
         return
     current = _dag_hash(plan)
@@ -167,6 +177,13 @@ def _check_definition(run: dict[str, Any], plan: DagPlan, force: bool, what: str
             run["run_id"],
             recorded,
             current,
+            extra=event(
+                "dag_definition_changed",
+                run_id=run["run_id"],
+                action=what,
+                recorded=recorded,
+                current=current,
+            ),
         )
         return
     raise DagDefinitionChanged(
@@ -227,10 +244,19 @@ def reusable_outputs(
         try:
             value = decode(row["output_json"], output_type(np.node))
         except Exception as e:  # text that is not ours (written through the raw API)
-            log.warning("Node '%s': recorded output unreadable (%s); re-running it", np.label, e)
+            log.warning(
+                "Node '%s': recorded output unreadable (%s); re-running it",
+                np.label,
+                e,
+                extra=event("recorded_output_unreadable", node=np.label, error=str(e)),
+            )
             continue
         if has_unrecorded(value):
-            log.info("Node '%s': its output was not recordable; re-running it", np.label)
+            log.info(
+                "Node '%s': its output was not recordable; re-running it",
+                np.label,
+                extra=event("recorded_output_placeholder", node=np.label),
+            )
             continue
         reused[np.label] = value
     return reused

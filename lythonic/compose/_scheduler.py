@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lythonic._events import event
 from lythonic.compose._clock import Clock, SystemClock, spawn_watched
 from lythonic.compose._trigger_spec import TriggerSpec
 from lythonic.compose._trigger_store import TickClaim, TickResult, TriggerStore
@@ -216,7 +217,11 @@ class Scheduler:
                 # A store error (disk full, a lock held past the busy timeout)
                 # must not end scheduling: the ticks of this step are lost
                 # (never fired twice), the loop goes on.
-                log.exception("trigger scheduler: a step failed; retrying in %s", RETRY_DELAY)
+                log.exception(
+                    "trigger scheduler: a step failed; retrying in %s",
+                    RETRY_DELAY,
+                    extra=event("scheduler_step_failed", retry_in=str(RETRY_DELAY)),
+                )
                 await self._park(self.clock.now() + RETRY_DELAY)
 
     async def _step(self) -> None:
@@ -283,7 +288,9 @@ class Scheduler:
         e = self._entries.pop(name, None)
         if e is None:
             return
-        log.info("trigger %r: %s", name, why, extra={"trigger": name})
+        log.info(
+            "trigger %r: %s", name, why, extra=event("trigger_unscheduled", trigger=name, why=why)
+        )
         while e.queue:
             tick = e.queue.popleft()
             self._finish_soon(TickResult(tick.event_id, name, "skipped", error=f"trigger {why}"))
@@ -315,7 +322,13 @@ class Scheduler:
                 cursor.isoformat(),
                 spec.catchup,
                 len(missed),
-                extra={"trigger": spec.name},
+                extra=event(
+                    "ticks_missed",
+                    trigger=spec.name,
+                    since=cursor.isoformat(),
+                    catchup=spec.catchup,
+                    runs=len(missed),
+                ),
             )
         e.next_at = t
         e.cursor = now
@@ -359,7 +372,7 @@ class Scheduler:
                     "trigger %r: tick %s taken by another scheduler",
                     name,
                     tick.run_id,
-                    extra={"trigger": name},
+                    extra=event("tick_taken", trigger=name, run_id=tick.run_id),
                 )
             elif self._entries.get(name) is not e:
                 self._finish_soon(TickResult(tick.event_id, name, "skipped", error="unscheduled"))
@@ -368,7 +381,12 @@ class Scheduler:
                     "trigger %r: tick %s skipped: the previous run is still going",
                     name,
                     tick.scheduled_at.isoformat(),
-                    extra={"trigger": name},
+                    extra=event(
+                        "tick_skipped",
+                        trigger=name,
+                        scheduled_at=tick.scheduled_at.isoformat(),
+                        reason="overlap",
+                    ),
                 )
             elif action == "queue":
                 e.queue.append(tick)
@@ -383,7 +401,7 @@ class Scheduler:
                     "trigger %r: tick %s replaces the run in flight",
                     name,
                     tick.run_id,
-                    extra={"trigger": name},
+                    extra=event("tick_replaces_run", trigger=name, run_id=tick.run_id),
                 )
                 self._start(e, tick, wait_for=old)
             else:
@@ -431,7 +449,12 @@ class Scheduler:
             self._finish_now(TickResult(tick.event_id, name, status, run_id=tick.run_id))
             raise
         except Exception as exc:
-            log.exception("trigger %r: tick %s failed", name, tick.run_id, extra={"trigger": name})
+            log.exception(
+                "trigger %r: tick %s failed",
+                name,
+                tick.run_id,
+                extra=event("tick_failed", trigger=name, run_id=tick.run_id, error=str(exc)),
+            )
             outcome = TickOutcome("error", error=f"{type(exc).__name__}: {exc}")
         result = TickResult(
             tick.event_id,
@@ -459,7 +482,7 @@ class Scheduler:
                 "trigger %r: could not record %s",
                 result.trigger_name,
                 result.status,
-                extra={"trigger": result.trigger_name},
+                extra=event("tick_not_recorded", trigger=result.trigger_name, status=result.status),
             )
 
     def _abandon_queues(self) -> None:
@@ -479,4 +502,8 @@ def _ts(t: datetime | None) -> float | None:
 
 def _log_failure(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled() and fut.exception() is not None:
-        log.error("trigger store: a write failed: %s", fut.exception())
+        log.error(
+            "trigger store: a write failed: %s",
+            fut.exception(),
+            extra=event("trigger_store_write_failed", error=str(fut.exception())),
+        )

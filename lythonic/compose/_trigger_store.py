@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lythonic._events import event
 from lythonic.compose._clock import Clock, SystemClock
 from lythonic.compose._provenance_store import run_initiator
 from lythonic.compose._trigger_spec import TriggerSpec
@@ -315,6 +316,32 @@ class TriggerStore:
             )
             self._note_change(cur, name, before, self._now())
 
+    def set_enabled(self, name: str, enabled: bool) -> bool:
+        """Enable or disable a trigger on record, without its config (e.g. while the
+        config file is broken); False when the store has no such trigger. Enabling
+        a disabled trigger restarts its schedule from now, as ``activate`` does."""
+        now = self._now()
+        with self._write() as cur:
+            before = self._status(cur, name)
+            if before is None:
+                return False
+            if enabled:
+                cur.execute(
+                    "UPDATE trigger_activations SET status = 'active', "
+                    "last_run_at = CASE WHEN status = 'disabled' THEN ? ELSE last_run_at END, "
+                    "activated_at = CASE WHEN status = 'disabled' THEN ? ELSE activated_at END "
+                    "WHERE name = ?",
+                    (now, now, name),
+                )
+            else:
+                cur.execute(
+                    "UPDATE trigger_activations SET status = 'disabled', next_run_at = NULL "
+                    "WHERE name = ?",
+                    (name,),
+                )
+            self._note_change(cur, name, before, now)
+        return True
+
     def get_activation(self, name: str) -> dict[str, Any] | None:
         """Every column of the activation, or None."""
         rows = self._read("SELECT * FROM trigger_activations WHERE name = ?", (name,))
@@ -544,7 +571,12 @@ class TriggerStore:
         error = f.exception() if not f.cancelled() else asyncio.CancelledError()
         results = f.result() if error is None else None
         if error is not None:
-            log.error("trigger store: a write of %d operation(s) failed: %s", len(batch), error)
+            log.error(
+                "trigger store: a write of %d operation(s) failed: %s",
+                len(batch),
+                error,
+                extra=event("trigger_store_write_failed", operations=len(batch), error=str(error)),
+            )
         for i, (_, fut) in enumerate(batch):
             if fut.done():
                 continue

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from lythonic._events import event
 from lythonic.compose._markers import ASYNC, INLINE, THREAD, call_mode
 from lythonic.compose._typecompat import format_type, is_any, is_compatible
 
@@ -62,7 +63,11 @@ def raise_for_issues(issues: list[DagIssue]) -> None:
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         if issue.severity == "warning":
-            log.warning("%s", issue)
+            log.warning(
+                "%s",
+                issue,
+                extra=event("dag_warning", code=issue.code, nodes=list(issue.nodes)),
+            )
     if errors:
         raise DagValidationError(errors)
 

@@ -37,6 +37,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lythonic._events import event
 from lythonic._refs import GlobalRef
 from lythonic.compose._cache_store import (
     CacheTable,
@@ -249,6 +250,7 @@ class _Cache:
                 "%s: result of type %s is not storable as JSON; not cached",
                 self.path,
                 type(value).__name__,
+                extra=event("cache_not_storable", node=self.path, type=type(value).__name__),
             )
             return
         self.table.store(self.db_path, key, text, self.clock())
@@ -264,6 +266,7 @@ class _Cache:
             type(e).__name__,
             e,
             exc_info=(type(e), e, e.__traceback__),
+            extra=event("cache_refresh_failed", node=self.path, error=f"{type(e).__name__}: {e}"),
         )
 
     def invalidate(self, *args: Any, **kwargs: Any) -> int:

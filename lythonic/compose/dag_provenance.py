@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lythonic._events import event
 from lythonic.compose._codec import Unrecorded, decode
 from lythonic.compose._provenance_models import DagRun, EdgeTraversal, IoPayload, NodeExecution
 from lythonic.compose._provenance_schema import SCHEMA_VERSION, ProvenanceSchemaError
@@ -74,7 +75,12 @@ def safe_json_dumps(obj: Any) -> str:
     try:
         return json.dumps(obj, default=json_default)
     except Exception:
-        _log.warning("Failed to serialize to JSON: %s", type(obj).__name__, exc_info=True)
+        _log.warning(
+            "Failed to serialize to JSON: %s",
+            type(obj).__name__,
+            exc_info=True,
+            extra=event("not_json", type=type(obj).__name__),
+        )
         return json.dumps(str(obj))
 
 

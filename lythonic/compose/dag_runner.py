@@ -171,7 +171,11 @@ class DagRunner:
             try:
                 self.provenance.end_run(run_id, "failed", None, error)
             except Exception:
-                log.exception("Run %s: could not record the failure", run_id)
+                log.exception(
+                    "Run %s: could not record the failure",
+                    run_id,
+                    extra=event("run_failure_not_recorded", run_id=run_id),
+                )
             outcome = Outcome(run_id, "failed", {}, error=error)
         finally:
             self._active.remove(settings)

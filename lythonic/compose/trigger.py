@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from lythonic._events import event
 from lythonic.compose._clock import Clock, SystemClock
 from lythonic.compose._cron import CronError, CronSchedule
 from lythonic.compose._provenance_store import (
@@ -250,7 +251,12 @@ class TriggerManager:
             try:
                 value = await _call_poll_fn(spec)
             except Exception as exc:
-                log.exception("trigger %r: poll_fn %s raised", spec.name, spec.poll_fn)
+                log.exception(
+                    "trigger %r: poll_fn %s raised",
+                    spec.name,
+                    spec.poll_fn,
+                    extra=event("poll_failed", trigger=spec.name, poll_fn=str(spec.poll_fn)),
+                )
                 return TickOutcome(
                     "error", error=f"poll_fn raised {type(exc).__name__}: {exc}", checked=True
                 )

@@ -24,7 +24,6 @@ import asyncio
 import gc
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,12 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lythonic.compose.dag_provenance import DagProvenance, ProvenanceSchemaError
 from lythonic.compose.executor import default_executor
+from lythonic.compose.stores import StoreUnavailable, open_provenance, open_triggers
 from lythonic.compose.trigger import (
     TriggerConfigError,
-    TriggerStore,
-    TriggerStoreError,
 )
 from lythonic.declarative import LoadedConfig, LythSettings
 from lythonic.declarative._imports import code_dirs
@@ -207,14 +204,14 @@ class Daemon:
         self._install_signals()
         storage = loaded.storage
         try:
-            provenance = DagProvenance(storage.dags_db)
-        except (ProvenanceSchemaError, sqlite3.Error, OSError) as e:
-            return self._cannot_open(storage.dags_db, e)
+            provenance = open_provenance(storage.dags_db)
+        except StoreUnavailable as e:
+            return self._cannot_open(e)
         try:
-            store = TriggerStore(storage.triggers_db)
-        except (TriggerStoreError, sqlite3.Error, OSError) as e:
+            store = open_triggers(storage.triggers_db)
+        except StoreUnavailable as e:
             await asyncio.to_thread(provenance.close)
-            return self._cannot_open(storage.triggers_db, e)
+            return self._cannot_open(e)
         try:
             # Before the first tick: what a dead daemon left running is interrupted.
             runs = await asyncio.to_thread(provenance.sweep_interrupted)
@@ -257,11 +254,11 @@ class Daemon:
             store.close()
             await asyncio.to_thread(provenance.close)
 
-    def _cannot_open(self, path: Path, error: Exception) -> int:
+    def _cannot_open(self, e: StoreUnavailable) -> int:
         """A store that cannot be used (unwritable, from a newer lythonic): say so, exit 1."""
-        log.error("cannot open a store", path=str(path), error=str(error))
-        self.report(f"lyth: cannot open {path}: {error}")
-        self._finish("stopped", {"how": "did not start", "error": f"{path}: {error}"})
+        log.error("cannot open a store", path=str(e.path), error=str(e.error))
+        self.report(f"lyth: {e}")
+        self._finish("stopped", {"how": "did not start", "error": f"{e.path}: {e.error}"})
         return EXIT_FAILED
 
     async def _shut_down(
@@ -395,13 +392,13 @@ class Daemon:
                 removed=result.removed,
             )
             for note in self._reloader.notes:
-                log.warning(note)
+                log.warning("config note", note=note)
             self._plan = self._watch_plan(self._reloader.current)
         else:
             for problem in result.errors:
-                log.error(diag_text(problem))
+                log.error("config problem", problem=diag_text(problem))
             if not result.errors and result.error:
-                log.error(result.error)
+                log.error("config problem", problem=result.error)
             log.error(
                 "config not reloaded; the previous config keeps running",
                 cause=result.cause,

@@ -22,16 +22,36 @@ from lythonic.engine._daemon import PID_FILE
 from lythonic.engine._pidfile import PidProbe, probe
 from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
 
-__all__ = ["DaemonPlace", "locate", "storage_of"]
+__all__ = ["DaemonPlace", "config_triggers", "locate", "storage_of"]
+
+
+def _document(config: Path) -> dict[str, Any] | None:
+    """The file as plain YAML data, or None when it cannot be read as a mapping."""
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _storage_section(config: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    storage = data.get("storage") if isinstance(data, dict) else None
+    data = _document(config) or {}
+    storage = data.get("storage")
     return storage if isinstance(storage, dict) else {}
+
+
+def config_triggers(config: Path) -> set[str] | None:
+    """The trigger names ``config`` declares, read leniently (a file broken elsewhere
+    still names them); None when the file cannot be read at all."""
+    data = _document(config)
+    if data is None:
+        return None
+    triggers = data.get("triggers")
+    if isinstance(triggers, dict):
+        return {str(name) for name in triggers}
+    if isinstance(triggers, list):  # upstream's list form: [{name: ..., ...}]
+        return {str(t["name"]) for t in triggers if isinstance(t, dict) and "name" in t}
+    return set()
 
 
 def storage_of(config: Path, settings: LythSettings) -> StoragePaths:
@@ -55,6 +75,8 @@ class DaemonPlace:
     triggers_db: Path
     pid: PidProbe
     status: DaemonStatus | None
+    config_triggers: set[str] | None = None
+    """The triggers the config file declares (None: the file cannot be read)."""
 
     @property
     def status_file(self) -> Path:
@@ -71,4 +93,4 @@ def locate(config: Path, settings: LythSettings) -> DaemonPlace:
     if status is not None and checked.running and status.pid == checked.pid:
         dags_db = Path(status.dags_db) if status.dags_db else dags_db
         triggers_db = Path(status.triggers_db) if status.triggers_db else triggers_db
-    return DaemonPlace(data_dir, dags_db, triggers_db, checked, status)
+    return DaemonPlace(data_dir, dags_db, triggers_db, checked, status, config_triggers(config))

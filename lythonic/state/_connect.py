@@ -22,6 +22,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from lythonic._events import event
 from lythonic.state._filesystem import check_store_directory
 
 __all__ = [
@@ -80,6 +81,7 @@ def connect_store(
                 "%s: WAL mode unavailable (journal_mode=%s); concurrent writers will wait longer",
                 path,
                 mode,
+                extra=event("wal_unavailable", store=str(path), journal_mode=mode),
             )
         conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:

@@ -22,6 +22,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from lythonic._events import event
+
 __all__ = [
     "NetworkFilesystemError",
     "NetworkFsPolicy",
@@ -121,4 +123,8 @@ def check_store_directory(path: Path | str, *, mountinfo: str | None = None) -> 
     if _policy == "refuse":
         raise NetworkFilesystemError(message + ", or set LYTH_NETWORK_FS=warn to accept the risk")
     _seen.add(folder)
-    log.warning("%s (LYTH_NETWORK_FS=refuse makes this an error)", message)
+    log.warning(
+        "%s (LYTH_NETWORK_FS=refuse makes this an error)",
+        message,
+        extra=event("network_filesystem", directory=str(folder), fstype=kind),
+    )

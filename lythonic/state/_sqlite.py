@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lythonic._events import event
 from lythonic.state._connect import BUSY_TIMEOUT_S, enable_wal
 
 __all__ = [
@@ -60,9 +61,9 @@ def execute_sql(cursor: sqlite3.Cursor, sql: str, *args: Any) -> None:
     """
     params = args[0] if args else None
     if params and hasattr(params, "__len__"):
-        logger.debug("execute: %s -- with %d args", sql, len(params))
+        logger.debug("execute: %s -- with %d args", sql, len(params), extra=event("sql", sql=sql))
     else:
-        logger.debug("execute: %s", sql)
+        logger.debug("execute: %s", sql, extra=event("sql", sql=sql))
     cursor.execute(sql, *args)
 
 
@@ -106,14 +107,19 @@ def open_sqlite_db(
     ...     conn.execute("SELECT 1").fetchone()
     (1,)
     """
-    logger.debug("Opening database %s", db_name)
+    logger.debug("Opening database %s", db_name, extra=event("db_open", db=str(db_name)))
     conn = sqlite3.connect(db_name, timeout=BUSY_TIMEOUT_S)
     try:
         if not _is_memory(db_name):
             try:
                 enable_wal(conn, BUSY_TIMEOUT_S)
             except sqlite3.OperationalError as e:  # read-only media, network mounts
-                logger.debug("WAL mode not enabled for %s: %s", db_name, e)
+                logger.debug(
+                    "WAL mode not enabled for %s: %s",
+                    db_name,
+                    e,
+                    extra=event("wal_unavailable", store=str(db_name), error=str(e)),
+                )
         if foreign_keys:
             conn.execute("PRAGMA foreign_keys=ON")
         yield conn

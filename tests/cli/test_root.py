@@ -26,3 +26,25 @@ def test_console_script_is_installed() -> None:
     lyth = Path(sys.executable).parent / "lyth"
     proc = subprocess.run([str(lyth), "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == f"lyth {lythonic.__version__}"
+
+
+def _commands() -> list[list[str]]:
+    return [
+        ["validate"], ["run"], ["graph"], ["schema"], ["start"], ["stop"], ["status"],
+        ["fire"], ["trigger", "enable"], ["trigger", "disable"], ["runs"], ["runs", "show"],
+        ["runs", "sweep"], ["restart"], ["replay"],
+    ]  # fmt: skip
+
+
+def test_help_reads_as_usual_for_every_command() -> None:
+    """Usage lines name arguments in capitals (`RUN_ID`, not `{run_id}`) and no flag
+    is followed by a type (`<bool>`)."""
+    runner = CliRunner()
+    for command in _commands():
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, command
+        assert "<bool>" not in result.output, command
+        usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+        assert "{" not in usage and "}" not in usage, (command, usage)
+    usage = runner.invoke(app, ["restart", "--help"], env={"COLUMNS": "120"}).output
+    assert "Usage: lyth restart [OPTIONS] RUN_ID" in usage

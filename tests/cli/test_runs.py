@@ -103,11 +103,11 @@ def test_show_of_a_failed_run_prints_the_error(lyth: Invoke, tmp_path: Path) -> 
 
 
 def test_show_of_an_unknown_run_fails(lyth: Invoke, tmp_path: Path) -> None:
-    """An unknown run id: exit 1 naming it."""
+    """An unknown run id is a usage error (exit 2) naming it."""
     config, _ = _setup(tmp_path)
     _run(lyth, config, "ping")
     result = lyth("runs", "show", "nope", "-c", str(config))
-    assert result.exit_code == 1 and "no run 'nope'" in result.stderr
+    assert result.exit_code == 2 and "no run 'nope'" in result.stderr
 
 
 def test_restart_continues_a_failed_run_under_its_id(lyth: Invoke, tmp_path: Path) -> None:
@@ -158,4 +158,143 @@ def test_replay_reruns_a_step_as_a_new_run(lyth: Invoke, tmp_path: Path) -> None
         str(config),
         allow_imports="tests.engine",
     )
-    assert bad.exit_code == 1 and "no node 'lowd'" in bad.stderr
+    assert bad.exit_code == 2 and "no step 'lowd'" in bad.stderr
+    assert "did you mean 'loud'?" in bad.stderr
+
+
+MAPPED = """\
+dags:
+  mapped:
+    nodes:
+      make: tests.engine.steps:chunks
+      each: {map: one}
+    edges: [make >> each]
+  one:
+    nodes:
+      check: tests.engine.steps:odd_fails
+  retried:
+    nodes:
+      again: {ref: tests.engine.steps:timed_retry, retries: 1, retry_backoff: 0s}
+    inputs:
+      again: {marker: "MARKER"}
+"""
+
+
+def _mapped(tmp_path: Path) -> Path:
+    config = tmp_path / "lyth.yaml"
+    config.write_text(MAPPED.replace("MARKER", str(tmp_path / "tried")))
+    return config
+
+
+def test_show_of_a_failed_map_puts_the_users_error_first(lyth: Invoke, tmp_path: Path) -> None:
+    """A map step that failed: the root cause (the element's own exception and frame,
+    in its child run) comes first; child runs are counted under the step, the failed
+    ones listed with their ids; no lythonic frames in the tracebacks."""
+    config = _mapped(tmp_path)
+    run = _run(lyth, config, "mapped")
+    shown = lyth("runs", "show", str(run["run_id"]), "-c", str(config)).stdout
+    error = next(line for line in shown.splitlines() if line.startswith("error "))
+    odd = error.split("each[")[1].split("]")[0]  # the element the run's error names
+    assert odd in ("1", "3")
+    _, _, rest = shown.partition("root cause: ")
+    assert rest.startswith(f"ValueError: element {odd} is odd")
+    assert "in step 'check' of child run" in rest and f"(each[{odd}]), attempt 1" in rest
+    assert 'raise ValueError(f"element {i} is odd")' in rest
+    assert "lythonic/compose" not in shown and "concurrent/futures" not in shown
+    assert "  each  ×5: 3 completed, 2 failed" in shown
+    failed_lines = [line for line in shown.splitlines() if line.startswith("    failed")]
+    assert sorted(line.split()[2] for line in failed_lines) == ["each[1]", "each[3]"]
+    table_row = next(line for line in shown.splitlines() if line.startswith("each "))
+    assert f"SubDagFailed: Sub-DAG [each[{odd}]] failed" in table_row
+    assert "lythonic.compose" not in table_row
+
+
+def test_show_json_has_the_child_runs(lyth: Invoke, tmp_path: Path) -> None:
+    """`runs show --json` prints what inspect_run returns, child runs under `sub_dags`."""
+    config = _mapped(tmp_path)
+    run = _run(lyth, config, "mapped")
+    data = json.loads(lyth("runs", "show", str(run["run_id"]), "-c", str(config), "--json").stdout)
+    subs = data["nodes"]["each"]["sub_dags"]
+    assert {key: child["status"] for key, child in subs.items()}["each[1]"] == "failed"
+    assert subs["each[0]"]["nodes"]["check"]["status"] == "completed"
+
+
+def test_a_step_completed_after_a_retry_shows_no_error(lyth: Invoke, tmp_path: Path) -> None:
+    """The ERROR column belongs to the step's final state: empty once it completed."""
+    config = _mapped(tmp_path)
+    run = _run(lyth, config, "retried")
+    assert run["status"] == "completed"
+    shown = lyth("runs", "show", str(run["run_id"]), "-c", str(config)).stdout
+    row = next(line for line in shown.splitlines() if line.startswith("again "))
+    assert row.split()[:3] == ["again", "completed", "2"]
+    assert "RuntimeError" not in shown
+
+
+def test_run_ids_can_be_given_by_a_unique_prefix(lyth: Invoke, tmp_path: Path) -> None:
+    """`runs show` and `restart` take a unique prefix; an ambiguous one is exit 2."""
+    config, marker = _setup(tmp_path)
+    failed = _run(lyth, config, "flaky")
+    prefix = str(failed["run_id"])[:8]
+    shown = lyth("runs", "show", prefix, "-c", str(config))
+    assert shown.exit_code == 0 and f"run       {failed['run_id']}" in shown.stdout
+    marker.write_text("now")
+    restarted = lyth("restart", prefix, "-c", str(config), "--json", allow_imports="tests.engine")
+    assert restarted.exit_code == 0 and json.loads(restarted.stdout)["run_id"] == failed["run_id"]
+    ambiguous = lyth("runs", "show", "", "-c", str(config))
+    assert ambiguous.exit_code == 2
+
+
+def test_a_run_left_running_by_a_dead_process_is_swept_and_restarted(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """`lyth runs sweep` marks runs of dead owners interrupted; `lyth restart` of such
+    a run does it itself instead of telling the user to call Python."""
+    import sqlite3
+
+    config, marker = _setup(tmp_path)
+    run = _run(lyth, config, "flaky")
+    db = tmp_path / "data" / "dags.db"
+    with sqlite3.connect(db) as conn:  # as a process killed mid-run leaves it
+        conn.execute("INSERT INTO run_owners VALUES ('dead', 999999, 'elsewhere', NULL, 0, 0)")
+        conn.execute(
+            "UPDATE dag_runs SET status = 'running', owner_id = 'dead' WHERE run_id = ?",
+            (run["run_id"],),
+        )
+    marker.write_text("now")
+    restarted = lyth(
+        "restart", str(run["run_id"]), "-c", str(config), "--json", allow_imports="tests.engine"
+    )
+    assert restarted.exit_code == 0, restarted.stderr
+    assert json.loads(restarted.stdout)["status"] == "completed"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE dag_runs SET status = 'running', owner_id = 'dead'")
+    swept = lyth("runs", "sweep", "-c", str(config), "--json")
+    assert swept.exit_code == 0 and len(json.loads(swept.stdout)) == 1
+    assert "marked" not in swept.stderr or "interrupted" in swept.stderr
+
+
+def test_every_runs_command_reports_an_unusable_store_in_one_line(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """A store written by a newer lythonic: runs, runs show, restart, replay, sweep and
+    status each exit 1 with `cannot open <path>: ...` and no traceback."""
+    import sqlite3
+
+    config, _ = _setup(tmp_path)
+    run = _run(lyth, config, "ping")
+    db = tmp_path / "data" / "dags.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE lythonic_schema SET version = 99 WHERE component = 'provenance'")
+    rid = str(run["run_id"])
+    for args in (
+        ["runs"],
+        ["runs", "show", rid],
+        ["runs", "sweep"],
+        ["restart", rid],
+        ["replay", rid, "--node", "loud"],
+        ["status"],
+    ):
+        result = lyth(*args, "-c", str(config), allow_imports="tests.engine")
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert f"cannot open {db}" in result.stderr and "newer" in result.stderr, args
+        assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, args

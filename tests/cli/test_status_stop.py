@@ -200,3 +200,31 @@ def test_start_with_an_invalid_config_reports_and_does_not_start(
     assert "invalid config; the daemon did not start" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "lyth.pid").exists()
+
+
+def test_status_without_a_daemon_marks_triggers_gone_from_the_file(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """A trigger on record but removed from lyth.yaml is shown `not in config`, not
+    `active`, when no daemon runs (the file is read leniently, even when broken)."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(
+        "dags:\n  ping:\n    nodes:\n      work: tests.engine.steps:stamp\n"
+        "triggers:\n  kept:\n    dag: ping\n    cron: '0 * * * *'\n"
+        "  dropped:\n    dag: ping\n    cron: '0 0 * * *'\n"
+    )
+    for name in ("kept", "dropped"):
+        assert (
+            lyth(
+                "trigger", "enable", name, "-c", str(config), allow_imports="tests.engine"
+            ).exit_code
+            == 0
+        )
+    # Removed from the file, and the file broken elsewhere (a bad cron): still readable.
+    config.write_text(config.read_text().split("  dropped:")[0].replace("0 * * * *", "99 * * * *"))
+    result = lyth("status", "-c", str(config), "--json")
+    rows = {t["name"]: t["in_running_config"] for t in json.loads(result.stdout)["triggers"]}
+    assert rows == {"kept": True, "dropped": False}
+    text = lyth("status", "-c", str(config)).stdout
+    dropped = next(line for line in text.splitlines() if line.startswith("dropped"))
+    assert "not in config" in dropped and "active" not in dropped

@@ -105,7 +105,9 @@ def _has_a_run(db: Path) -> bool:
         return False
 
 
-def _start_run(tmp_path: Path, step: str, interrupt_at: str = "") -> subprocess.Popen[str]:
+def _start_run(
+    tmp_path: Path, step: str, interrupt_at: str = "", program: str = LYTH
+) -> subprocess.Popen[str]:
     """`lyth run wait` of a one-step DAG running ``step``, with SIGINT at its default
     (and sent as ``interrupt_at`` starts loading); returns once lyth's main() has
     started loading its commands."""
@@ -119,7 +121,7 @@ def _start_run(tmp_path: Path, step: str, interrupt_at: str = "") -> subprocess.
             "-c",
             _LYTH_IN_PROCESS,
             interrupt_at,
-            LYTH,
+            program,
             "run",
             "wait",
             "-c",
@@ -142,6 +144,13 @@ def _wait_for_a_run(db: Path, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and proc.poll() is None and not _has_a_run(db):
         time.sleep(0.05)
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[str, float]:
+    """Wait for a process that interrupts itself: stderr, and seconds it took."""
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=20)
+    return err, time.monotonic() - started
 
 
 def _interrupt(proc: subprocess.Popen[str], signals: int = 1) -> tuple[str, float]:
@@ -259,3 +268,24 @@ def test_a_run_left_with_a_stuck_sync_step_exits_at_once(
     assert f"step '{step}' failed" in ran.stderr
     assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr
     assert took < 15, f"lyth run took {took:.1f}s: it waited for the stuck thread"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interrupt_at", ["", "lythonic.cli._runs_app"])
+def test_the_upstream_module_path_handles_ctrl_c_like_lyth(
+    tmp_path: Path, interrupt_at: str
+) -> None:
+    """`python -m lythonic.compose.lyth` (upstream's entry point) is `lyth`: a Ctrl-C
+    while its commands load, or during a run, exits 130 with one line, no traceback."""
+    entry = tmp_path / "upstream_entry.py"
+    entry.write_text(
+        "import runpy\nrunpy.run_module('lythonic.compose.lyth', run_name='__main__')\n"
+    )
+    proc = _start_run(tmp_path, "slow", interrupt_at, program=str(entry))
+    if interrupt_at:
+        err, _ = _finish(proc)
+    else:
+        _wait_for_a_run(tmp_path / "data" / "dags.db", proc)
+        err, _ = _interrupt(proc)
+    assert proc.returncode == 130, err
+    assert "lyth: interrupted" in err and "Traceback" not in err

@@ -116,3 +116,25 @@ def test_enable_of_an_unknown_trigger_is_a_usage_error(lyth: Invoke, tmp_path: P
     config = _config(tmp_path)
     result = lyth("trigger", "disable", "nightly", "-c", str(config), allow_imports="tests.engine")
     assert result.exit_code == 2 and "unknown trigger 'nightly'" in result.stderr
+
+
+def test_disable_and_enable_work_while_the_config_is_broken(lyth: Invoke, tmp_path: Path) -> None:
+    """With lyth.yaml broken, disable/enable change the trigger on record (it only needs
+    the trigger store) and say the file is broken; an unknown name is still exit 2."""
+    config = _config(tmp_path)
+    assert (
+        lyth(
+            "trigger", "disable", "hourly", "-c", str(config), allow_imports="tests.engine"
+        ).exit_code
+        == 0
+    )
+    config.write_text(CONFIG.replace('cron: "0 * * * *"', 'cron: "99 * * * *"'))
+    enabled = lyth("trigger", "enable", "hourly", "-c", str(config))
+    assert enabled.exit_code == 0, enabled.stderr
+    assert enabled.stdout == "trigger 'hourly' enabled\n"
+    assert "is invalid" in enabled.stderr and "changed on record only" in enabled.stderr
+    assert _state(tmp_path, "hourly") == ("active", "cli")
+    disabled = lyth("trigger", "disable", "hourly", "-c", str(config))
+    assert disabled.exit_code == 0 and _state(tmp_path, "hourly") == ("disabled", "cli")
+    unknown = lyth("trigger", "disable", "hourli", "-c", str(config))
+    assert unknown.exit_code == 2 and "did you mean 'hourly'" in unknown.stderr

@@ -17,9 +17,14 @@ def test_valid_file_is_silent(lyth: Invoke) -> None:
 
 
 def test_default_file_comes_from_settings(lyth: Invoke, tmp_path: Path) -> None:
-    """Without FILE, LYTH_CONFIG names the file (else ./lyth.yaml)."""
+    """Without FILE, LYTH_CONFIG names the file (else ./lyth.yaml); a file that does not
+    exist is a usage error (exit 2), for validate and every command that reads it."""
     result = lyth("validate", config=str(tmp_path / "nowhere.yaml"))
-    assert result.exit_code == 1 and "nowhere.yaml: no such file" in result.stderr
+    assert result.exit_code == 2 and "no config file" in result.stderr
+    assert "nowhere.yaml" in result.stderr
+    for args in (["run", "d"], ["graph", "d"], ["fire", "t"], ["restart", "r"]):
+        other = lyth(*args, config=str(tmp_path / "nowhere.yaml"))
+        assert other.exit_code == 2 and "no config file" in other.stderr, args
 
 
 def test_every_problem_on_stderr(lyth: Invoke, tmp_path: Path) -> None:

@@ -215,12 +215,12 @@ async def test_replay_is_attributed_to_the_caller(store: DagProvenance):
 
 
 async def test_replay_names_unknown_nodes(store: DagProvenance):
-    """Asking to re-run a node the DAG does not have is an error listing its nodes."""
+    """Asking to re-run a node the DAG does not have is an error naming the closest one."""
     dag = Dag()
     dag.node(first_step)
     runner = DagRunner(dag, provenance=store)
     first = await runner.run(source_inputs={"first_step": {"x": 1}})
-    with pytest.raises(ValueError, match=r"no node 'frist_step'.*\['first_step'\]"):
+    with pytest.raises(ValueError, match=r"no step 'frist_step'.*did you mean 'first_step'"):
         await runner.replay(first.run_id, rerun_nodes={"frist_step"})
 
 

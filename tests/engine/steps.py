@@ -42,3 +42,25 @@ def flaky(marker: str) -> str:
 def shout(text: str) -> str:
     """Upper-case text."""
     return text.upper()
+
+
+def chunks(n: int = 5) -> list[int]:
+    """0 .. n-1, for a map."""
+    return list(range(n))
+
+
+def odd_fails(i: int) -> int:
+    """A map element: odd numbers fail with the user's own error."""
+    if i % 2:
+        raise ValueError(f"element {i} is odd")
+    return i
+
+
+def timed_retry(marker: str) -> str:
+    """Fails on the first attempt (it leaves ``marker``), passes on the next."""
+    from pathlib import Path
+
+    if not Path(marker).exists():
+        Path(marker).write_text("tried")
+        raise RuntimeError("first attempt fails")
+    return "ok"
