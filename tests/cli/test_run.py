@@ -296,3 +296,22 @@ def test_a_data_directory_on_a_network_file_system_is_refused_on_request(
         _filesystem.set_network_fs_policy("warn")
     assert result.exit_code == 1
     assert "network file system (nfs4)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_report_example_titles_the_month_it_was_given(lyth: Invoke, tmp_path: Path) -> None:
+    """report.yaml's documented `--input sales.month=2024-04` renders April 2024 (the
+    title follows the month of the data, it is not a second input to keep in step)."""
+    config = str(ROOT / "examples" / "pipelines" / "report.yaml")
+    result = lyth(
+        "run",
+        "monthly_report",
+        "-c",
+        config,
+        "-d",
+        str(tmp_path),
+        "-i",
+        "sales.month=2024-04",
+        allow_imports="examples",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "# Sales, April 2024" in result.stdout and "May" not in result.stdout
