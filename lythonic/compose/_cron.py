@@ -24,6 +24,7 @@ Five fields are ``minute hour day month weekday``; six put **seconds first**.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -66,22 +67,59 @@ def resolve_timezone(name: str | None) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise CronError(
             f"unknown timezone {name!r}: use an IANA name such as 'UTC' or 'Europe/Berlin'"
         ) from e
 
 
+# The fields of a 5-field expression (a 6-field one starts with the second), and
+# the numbers each allows.
+_FIELD_RANGES = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 7),
+)
+_SECOND = ("second", 0, 59)
+_NUMBER = re.compile(r"\d+")
+
+
 def _fields(expr: str) -> list[str]:
     text = expr.strip()
-    text = _MACROS.get(text.lower(), text)
+    if text.startswith("@"):
+        word = text.split()[0].lower()
+        if word not in _MACROS:
+            raise CronError(
+                f"cron {expr!r}: unknown macro '{text.split()[0]}'; use @yearly, @monthly, "
+                "@weekly, @daily, @hourly, or 5 fields (minute hour day month weekday)"
+            )
+        text = _MACROS[word] if text.lower() == word else text
     fields = text.split()
     if len(fields) not in (5, 6):
         raise CronError(
             f"cron {expr!r} has {len(fields)} fields; use 5 (minute hour day month weekday) "
             "or 6 (second minute hour day month weekday)"
         )
+    named = (_SECOND, *_FIELD_RANGES) if len(fields) == 6 else _FIELD_RANGES
+    for value, (name, low, high) in zip(fields, named, strict=True):
+        _check_field(expr, value, name, low, high)
     return fields
+
+
+def _check_field(expr: str, value: str, name: str, low: int, high: int) -> None:
+    """Name the field whose number is out of range, or whose step is 0."""
+    for part in value.split(","):
+        body, _, step = part.partition("/")
+        if step and step.isdigit() and int(step) == 0:
+            raise CronError(f"cron {expr!r}: the {name} field '{value}' has a step of 0")
+        for number in _NUMBER.findall(body):
+            if not low <= int(number) <= high:
+                raise CronError(
+                    f"cron {expr!r}: {number} is out of range in the {name} field '{value}' "
+                    f"(it takes {low}-{high})"
+                )
 
 
 class CronSchedule:

@@ -8,8 +8,14 @@ most once whoever else schedules on the store), and starts each run as its
 own task: a slow run never holds up the loop or another trigger.
 
 Which due ticks fire: a tick handled within ``misfire_grace`` of its time is
-on time; older ones were missed (downtime, a suspended machine) and follow
-the trigger's ``catchup`` policy. Ticks that come due together run one after
+on time, unless it fell before this scheduler started (then nobody was there
+to fire it); older ones and ticks from before the start were missed
+(downtime, a suspended machine) and follow the trigger's ``catchup`` policy:
+with ``none``, no tick from before the start runs.
+
+A trigger whose schedule cannot be computed (a bug, a value beyond what the
+calendar can represent) is taken off the schedule with one error; the other
+triggers go on. Ticks that come due together run one after
 another, oldest first. A tick arriving while the trigger's previous run still
 goes follows its ``overlap`` policy.
 """
@@ -41,6 +47,7 @@ log = logging.getLogger("lythonic.compose.trigger")
 MAX_PARK = timedelta(hours=1)
 # After a failed step (a store error), the loop waits this long before the next.
 RETRY_DELAY = timedelta(seconds=1)
+_INSTANT = timedelta(microseconds=1)
 
 
 def tick_run_id(name: str, scheduled_at: datetime) -> str:
@@ -119,6 +126,8 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._replaced: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._started_at: datetime | None = None
+        self._broken: dict[str, str] = {}  # triggers taken off the schedule, and why
         self._parked = False
         self._wake_sent = False
         self._stopping = False
@@ -139,6 +148,8 @@ class Scheduler:
         """Start the loop as a task on the running event loop (once)."""
         if self._task is None or self._task.done():
             self._stopping = False
+            if self._started_at is None:
+                self._started_at = self.clock.now()
             self._task = spawn_watched(self.clock, self._main(), name="lythonic trigger scheduler")
         return self._task
 
@@ -180,6 +191,11 @@ class Scheduler:
     def next_fire_times(self) -> dict[str, datetime | None]:
         """Each scheduled trigger's next fire time (UTC)."""
         return {name: e.next_at for name, e in self._entries.items()}
+
+    def broken(self) -> dict[str, str]:
+        """Triggers taken off the schedule because their next fire time could not be
+        computed, with the error; a new spec for one (a reload) tries again."""
+        return dict(self._broken)
 
     def in_flight(self) -> dict[str, int]:
         """How many runs of each trigger are going now."""
@@ -279,7 +295,12 @@ class Scheduler:
                 e.spec = spec
                 continue
             e.gen = next(self._gens)  # unique, so heap items of a dropped entry stay stale
-            e.next_at = schedule.next_after(e.cursor)
+            self._broken.pop(name, None)
+            try:
+                e.next_at = schedule.next_after(e.cursor)
+            except Exception as exc:
+                self._take_off(name, exc)
+                continue
             self._push(e)
         nexts = {n: _ts(e.next_at) for n, e in self._entries.items()}
         await self.store.awrite(lambda cur: self.store.set_next_runs(cur, nexts))
@@ -295,13 +316,29 @@ class Scheduler:
             tick = e.queue.popleft()
             self._finish_soon(TickResult(tick.event_id, name, "skipped", error=f"trigger {why}"))
 
+    def _take_off(self, name: str, exc: BaseException) -> None:
+        """One trigger's schedule failed: drop it, say why once, keep the others."""
+        self._entries.pop(name, None)
+        error = f"{type(exc).__name__}: {exc}"
+        self._broken[name] = error
+        log.error(
+            "trigger %r taken off the schedule: its next fire time cannot be computed (%s)",
+            name,
+            error,
+            extra=event("trigger_schedule_failed", trigger=name, error=error),
+        )
+
     def _due_ticks(self, e: _Entry, now: datetime) -> list[datetime]:
         """The ticks of ``e`` to fire now, oldest first: chosen missed ones, then on-time ones."""
         spec = e.spec
         schedule = spec.schedule
         assert schedule is not None
         cursor = e.cursor
-        on_time_from = max(cursor, now - self.misfire_grace)
+        # A tick before this scheduler started was missed, however recent: nobody
+        # was there to fire it (catchup decides), as a tick older than the grace.
+        # (A tick at the very instant of the start is on time.)
+        started = (self._started_at or cursor) - _INSTANT
+        on_time_from = max(cursor, now - self.misfire_grace, min(started, now))
         t = e.next_at if on_time_from == cursor else schedule.next_after(on_time_from)
         on_time: list[datetime] = []
         while t is not None and t <= now:
@@ -339,7 +376,11 @@ class Scheduler:
         claims: list[TickClaim] = []
         for e in due:
             spec = e.spec
-            ticks = self._due_ticks(e, now)
+            try:
+                ticks = self._due_ticks(e, now)
+            except Exception as exc:
+                self._take_off(spec.name, exc)
+                continue
             self._push(e)
             busy = bool(e.running or e.queue)
             first = ""

@@ -102,6 +102,7 @@ class Builder:
         self.resolver = resolver
         self.policy = policy
         self.diagnostics: list[Diagnostic] = []
+        self._reported_sources: set[tuple[str, int, int]] = set()
         self.namespace = Namespace()
         self.dags: dict[str, Dag] = {}
         self.broken: set[str] = set()
@@ -136,7 +137,18 @@ class Builder:
         return found
 
     def ref_error(self, path: Path, e: RefError) -> None:
-        self.diag(path, e.message, e.code, hint=e.hint)
+        if e.source is None:
+            self.diag(path, e.message, e.code, hint=e.hint)
+            return
+        if e.source in self._reported_sources:  # the same broken module: said once
+            return
+        self._reported_sources.add(e.source)
+        file, line, col = e.source
+        where = self.smap.value(path)
+        used = f"{self.smap.file}:{where[0]}:{where[1]}"
+        self.diagnostics.append(
+            Diagnostic(file, line, col, f"{e.message} (first used at {used})", e.code, hint=e.hint)
+        )
 
     def obtain_or_report(self, ref: str, path: Path, want: str) -> Any:
         """``obtain``, reporting a failure at ``path`` and raising ``_Reported``."""

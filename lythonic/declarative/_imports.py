@@ -204,11 +204,21 @@ class ImportPolicy:
 class RefError(Exception):
     """A reference cannot be resolved or is not allowed."""
 
-    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        source: tuple[str, int, int] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.hint = hint
+        self.source = source
+        """Where the problem really is, when it is in a Python file (a syntax error):
+        ``(file, line, column)``; reported there, once however many steps refer to it."""
 
 
 def _owner(obj: Any) -> str | None:
@@ -250,7 +260,10 @@ class Resolver:
             ) from None
         except SyntaxError as e:
             raise RefError(
-                "import_failed", f"cannot import '{name}': {e.filename}:{e.lineno}: {e.msg}"
+                "import_failed",
+                f"module '{name}' has a syntax error: {e.msg}",
+                "fix the module; every step that uses it is waiting for it",
+                source=(str(e.filename), e.lineno or 0, e.offset or 0),
             ) from None
         except (Exception, SystemExit) as e:
             raise RefError(

@@ -23,6 +23,7 @@ from lythonic.declarative._imports import ImportPolicy, Resolver, code_dirs
 from lythonic.declarative._model import LythConfig
 from lythonic.declarative._schema_errors import schema_diagnostics
 from lythonic.declarative._settings import LythSettings, load_settings
+from lythonic.declarative._types import duration_problems
 from lythonic.declarative._yaml import load_yaml
 
 __all__ = [
@@ -39,16 +40,35 @@ def config_revision(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_config_file(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
-    """The text of the config file at ``path``, or None and why (``shown`` names it)."""
+def read_config_file(
+    path: Path, shown: str, max_bytes: int | None = None
+) -> tuple[str | None, list[Diagnostic]]:
+    """The text of the config file at ``path``, or None and why (``shown`` names it).
+
+    A file over ``max_bytes`` (default: the ``max_config_bytes`` setting) is refused
+    before anything is parsed; at most that much is ever read.
+    """
+    limit = max_bytes if max_bytes is not None else LythSettings().max_config_bytes
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
     except FileNotFoundError:
         return None, [Diagnostic(shown, 0, 0, "no such file", "file")]
     except IsADirectoryError:
         return None, [Diagnostic(shown, 0, 0, "is a directory, not a config file", "file")]
     except OSError as e:
         return None, [Diagnostic(shown, 0, 0, f"cannot read: {e.strerror or e}", "file")]
+    if len(data) > limit:
+        return None, [
+            Diagnostic(
+                shown,
+                0,
+                0,
+                f"the file is larger than {limit:,} bytes, the most a config may have; "
+                "split it, or raise the limit with LYTH_MAX_CONFIG_BYTES",
+                "file_size",
+            )
+        ]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as e:
@@ -67,6 +87,28 @@ def _on_sys_path(config_dir: Path) -> None:
         entry = str(directory)
         if entry not in sys.path:
             sys.path.append(entry)
+
+
+# Problems that are often the consequence of another one (a map left without its
+# upstream because an edge names an unknown step, a parameter nothing feeds because
+# its upstream could not be built): listed after the others, so the first line
+# printed (and a failed reload's summary) is a cause.
+_CONSEQUENCES = frozenset(
+    {
+        "composite_upstreams",
+        "sub_dag_shape",
+        "missing_input",
+        "unfed_param",
+        "type_mismatch",
+        "ambiguous_input",
+        "bad_composite_input",
+        "unused_edge",
+    }
+)
+
+
+def _root_causes_first(d: Diagnostic) -> tuple[int, int, int, str]:
+    return (d.code in _CONSEQUENCES, d.line, d.column, d.message)
 
 
 def compile_config(
@@ -105,6 +147,11 @@ def compile_config(
         return None, sorted([*diags, *more], key=lambda d: (d.line, d.column))
     if diags:
         return None, diags
+    too_long = [
+        smap.diag(where, message, code="duration") for where, message in duration_problems(data)
+    ]
+    if too_long:
+        return None, too_long
 
     storage = resolve_storage(spec, base, settings)
     diags.extend(storage.problems(smap))
@@ -119,7 +166,7 @@ def compile_config(
     check_config(b)
     diags.extend(b.diagnostics)
     # One place can be reached twice (a step named in two edges of a chain): say it once.
-    diags = sorted(dict.fromkeys(diags), key=lambda d: (d.line, d.column, d.message))
+    diags = sorted(dict.fromkeys(diags), key=_root_causes_first)
     if static or any(d.severity == "error" for d in diags):
         return None, diags
     loaded = LoadedConfig(
@@ -156,7 +203,8 @@ def _compile_file(
     path: Path, settings: LythSettings | None, static: bool
 ) -> tuple[LoadedConfig | None, list[Diagnostic]]:
     shown = str(path)
-    text, problems = read_config_file(path, shown)
+    limit = settings.max_config_bytes if settings is not None else None
+    text, problems = read_config_file(path, shown, limit)
     if text is None:
         return None, problems
     loaded, diags = compile_config(

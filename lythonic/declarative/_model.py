@@ -26,6 +26,7 @@ from lythonic.declarative._types import (
     RetryOptions,
     Target,
     integral,
+    not_a_bool,
 )
 
 __all__ = [
@@ -342,7 +343,7 @@ class LythConfig(BaseModel):
 
     model_config: ClassVar[ConfigDict] = STRICT
 
-    version: Annotated[Literal[1], BeforeValidator(integral)] = Field(
+    version: Annotated[Literal[1], BeforeValidator(integral), BeforeValidator(not_a_bool)] = Field(
         default=1, description="The format version of this file; `1` is the only one."
     )
     storage: StorageSpec = Field(

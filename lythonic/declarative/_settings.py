@@ -83,6 +83,13 @@ class LythSettings(BaseSettings):
         "SIGINT before it marks them interrupted (`LYTH_SHUTDOWN_GRACE`).",
     )
 
+    max_config_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="The largest lyth.yaml the commands and the daemon read, in bytes "
+        "(`LYTH_MAX_CONFIG_BYTES`, default 2 MiB, about 20,000 steps); a larger file is "
+        "refused before it is parsed.",
+    )
     network_fs: Literal["warn", "refuse", "ignore"] = Field(
         default="warn",
         description="What opening a store on a network file system (NFS, SMB, FUSE), where "

@@ -82,6 +82,14 @@ def integral(value: Any) -> Any:
     return value
 
 
+def not_a_bool(value: Any) -> Any:
+    """Refuse ``true``/``false`` where a number is meant (``True == 1`` in Python; the
+    JSON Schema, like a reader, says a boolean is not a number)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    return value
+
+
 Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(integral)]
 """Extra attempts: 0 to 100; ``2.0`` is accepted as ``2``, as the JSON Schema accepts it."""
 Count = Annotated[int, Field(ge=1), BeforeValidator(integral)]
@@ -122,6 +130,45 @@ def parse_duration(value: Any) -> Any:
 
 
 _MAX_FLOAT = sys.float_info.max
+
+MAX_DURATION = 3650 * 86400.0
+"""The longest duration a config may give (ten years): every duration is then a
+``timedelta`` the scheduler can add to any date of this century, and a wait no
+timer overflows on."""
+
+DURATION_KEYS = frozenset({"timeout", "retry_backoff", "catchup_window"})
+"""The keys of lyth.yaml that hold durations."""
+
+
+def duration_problems(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """``(path, message)`` for every duration in ``data`` (the YAML as loaded) longer
+    than ``MAX_DURATION``. A sum of parts has no bound a JSON Schema can state, so
+    this is a check of its own, after the schema."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = (*path, key)
+            if key in DURATION_KEYS and not isinstance(value, dict | list):
+                try:
+                    seconds = parse_duration(value)
+                except ValueError:
+                    continue  # not a duration at all: the schema said so
+                if isinstance(seconds, float) and seconds > MAX_DURATION:
+                    found.append(
+                        (
+                            here,
+                            f"{key} {value!r} is longer than the longest duration lyth "
+                            "accepts (3650d, ten years)",
+                        )
+                    )
+            else:
+                found.extend(duration_problems(value, here))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found.extend(duration_problems(value, (*path, i)))
+    return found
 
 
 def _number_schema(*, positive: bool, finite: bool) -> dict[str, Any]:

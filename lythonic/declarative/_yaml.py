@@ -23,13 +23,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lythonic.declarative._diagnostics import Diagnostic, Severity
 
-__all__ = ["MAX_NODES", "Path", "SourceMap", "load_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Path", "SourceMap", "load_yaml"]
 
 Path = tuple[str | int, ...]
 """Where a value sits in the document: keys and list indices from the root."""
 
 MAX_NODES = 500_000
 """How many values a document may expand to (aliases included)."""
+
+MAX_DEPTH = 64
+"""How deeply lists and mappings may nest (a lyth.yaml needs fewer than ten levels)."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -124,7 +127,10 @@ class _Builder:
     def build(self, node: Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooLarge(node)
+            message = f"the document expands to more than {MAX_NODES} values (aliases included)"
+            raise _TooLarge(node, message, "yaml_alias")
+        if len(path) > MAX_DEPTH:
+            raise _TooLarge(node, f"values nest more than {MAX_DEPTH} levels deep", "yaml_depth")
         self.smap._values.setdefault(path, _pos(node))
         if node.tag not in _ALLOWED_TAGS:
             self.error(
@@ -139,7 +145,9 @@ class _Builder:
             if node.tag == _STR_TAG:  # the common case, without the constructor's overhead
                 value: Any = node.value
             else:
-                value = self.loader.construct_object(node)
+                value = self.scalar(node)
+                if value is _INVALID:
+                    return None
             if isinstance(value, str):
                 self._note_exact(node, value, path)
             return value
@@ -154,6 +162,22 @@ class _Builder:
             return self.mapping(node, path)
         finally:
             self.active.discard(id(node))
+
+    def scalar(self, node: ScalarNode) -> Any:
+        """A typed scalar (a number, a date ...); ``_INVALID`` after reporting one that
+        looks like its type but is not (``2024-13-45``, ``0x``, ``1_000_``)."""
+        try:
+            return self.loader.construct_object(node)
+        except Exception as e:  # PyYAML's constructors raise what int(), date() raise
+            kind = _show_tag(node.tag)[2:] or "value"
+            detail = str(e).split("\n")[0]
+            self.error(
+                node,
+                f"{node.value!r} is not a valid {kind} ({detail})",
+                "yaml_value",
+                f'quote it to keep it as text: "{node.value}"',
+            )
+            return _INVALID
 
     def _note_exact(self, node: ScalarNode, value: str, path: Path) -> None:
         start, end = node.start_mark, node.end_mark
@@ -206,7 +230,9 @@ class _Builder:
                 "remove the tag",
             )
             return None
-        key = self.loader.construct_object(key_node)
+        key = self.scalar(key_node)
+        if key is _INVALID:
+            return None
         if isinstance(key, str):
             return key
         raw = key_node.value
@@ -232,8 +258,13 @@ class _Builder:
 
 
 class _TooLarge(Exception):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, message: str, code: str) -> None:
         self.node = node
+        self.message = message
+        self.code = code
+
+
+_INVALID: Any = object()
 
 
 def _syntax_error(e: yaml.YAMLError, file: str, text: str) -> Diagnostic:
@@ -277,8 +308,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Diagnostic]]:
             data = builder.build(root, ())
         except _TooLarge as e:
             line, col = _pos(e.node)
-            message = f"the document expands to more than {MAX_NODES} values (aliases included)"
-            return None, smap, [Diagnostic(file, line, col, message, "yaml_alias")]
+            return None, smap, [Diagnostic(file, line, col, e.message, e.code)]
         return data, smap, builder.diags
     finally:
         loader.dispose()

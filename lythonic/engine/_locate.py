@@ -25,25 +25,28 @@ from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
 __all__ = ["DaemonPlace", "config_triggers", "locate", "storage_of"]
 
 
-def _document(config: Path) -> dict[str, Any] | None:
-    """The file as plain YAML data, or None when it cannot be read as a mapping."""
+def _document(config: Path, max_bytes: int) -> dict[str, Any] | None:
+    """The file as plain YAML data, or None when it cannot be read as a mapping (or
+    is larger than ``max_bytes``: the lenient read must stay cheap)."""
     try:
+        if config.stat().st_size > max_bytes:
+            return None
         data = yaml.safe_load(config.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
 
-def _storage_section(config: Path) -> dict[str, Any]:
-    data = _document(config) or {}
+def _storage_section(config: Path, max_bytes: int) -> dict[str, Any]:
+    data = _document(config, max_bytes) or {}
     storage = data.get("storage")
     return storage if isinstance(storage, dict) else {}
 
 
-def config_triggers(config: Path) -> set[str] | None:
+def config_triggers(config: Path, max_bytes: int) -> set[str] | None:
     """The trigger names ``config`` declares, read leniently (a file broken elsewhere
     still names them); None when the file cannot be read at all."""
-    data = _document(config)
+    data = _document(config, max_bytes)
     if data is None:
         return None
     triggers = data.get("triggers")
@@ -60,7 +63,8 @@ def storage_of(config: Path, settings: LythSettings) -> StoragePaths:
     if config.exists():
         base = config.resolve().parent
     try:
-        spec = LythConfig.model_validate({"storage": _storage_section(config)})
+        section = _storage_section(config, settings.max_config_bytes)
+        spec = LythConfig.model_validate({"storage": section})
     except ValidationError:
         spec = LythConfig()
     return resolve_storage(spec, base, settings)
@@ -93,4 +97,5 @@ def locate(config: Path, settings: LythSettings) -> DaemonPlace:
     if status is not None and checked.running and status.pid == checked.pid:
         dags_db = Path(status.dags_db) if status.dags_db else dags_db
         triggers_db = Path(status.triggers_db) if status.triggers_db else triggers_db
-    return DaemonPlace(data_dir, dags_db, triggers_db, checked, status, config_triggers(config))
+    names = config_triggers(config, settings.max_config_bytes)
+    return DaemonPlace(data_dir, dags_db, triggers_db, checked, status, names)

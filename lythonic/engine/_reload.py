@@ -47,7 +47,7 @@ class ConfigSource:
         self.shown = str(path)
 
     def read(self) -> tuple[str | None, list[Diagnostic]]:
-        return read_config_file(self.path, self.shown)
+        return read_config_file(self.path, self.shown, self.settings.max_config_bytes)
 
     def compile(self, text: str) -> tuple[LoadedConfig | None, list[Diagnostic]]:
         """Build ``text`` (imports included) into a runnable config, caches mounted."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import ROOT, STEPS, Invoke
 
 BROKEN = ROOT / "tests" / "declarative" / "fixtures" / "broken"
@@ -97,3 +99,47 @@ def test_schema_command(lyth: Invoke) -> None:
     result = lyth("schema")
     assert result.exit_code == 0
     assert result.stdout == (ROOT / "schemas" / "lyth.schema.json").read_text(encoding="utf-8")
+
+
+def test_an_oversized_file_is_refused_before_parsing(lyth: Invoke, tmp_path: Path) -> None:
+    """A config over LYTH_MAX_CONFIG_BYTES is one line, exit 1, without being parsed."""
+    path = tmp_path / "lyth.yaml"
+    path.write_text("version: 1\n" + "# padding\n" * 2000)
+    result = lyth("validate", str(path), max_config_bytes="4096")
+    assert result.exit_code == 1
+    assert "larger than 4,096 bytes" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_module_with_a_syntax_error_is_reported_once_at_its_line(
+    lyth: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three steps use a module that does not compile: one diagnostic, at the
+    module's own file:line:col, naming the first use."""
+    pkg = tmp_path / "brokenpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "steps.py").write_text("def a(x: int) -> int:\n    return x +\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tmp_path / "lyth.yaml"
+    config.write_text(
+        "dags:\n  d:\n    nodes:\n      one: brokenpkg.steps:a\n      two: brokenpkg.steps:a\n"
+        "      three: brokenpkg.steps:b\n    edges: [one >> two >> three]\n"
+    )
+    result = lyth("validate", str(config), allow_imports="brokenpkg")
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and lines[-1] == "1 error, 0 warnings", result.stderr
+    assert lines[0].startswith(f"{pkg / 'steps.py'}:2:")
+    assert "has a syntax error" in lines[0] and "first used at" in lines[0]
+
+
+def test_the_root_cause_comes_first(lyth: Invoke, tmp_path: Path) -> None:
+    """A renamed switch step leaves its edge naming an unknown step and the switch
+    without its upstream: the unknown step is reported first (and is what a failed
+    reload's summary shows), the switch's problem after it, though it is written above."""
+    text = (ROOT / "lyth.yaml").read_text()
+    broken = tmp_path / "lyth.yaml"
+    broken.write_text(text.replace("      parse:", "      parsed:", 1))
+    result = lyth("validate", str(broken), allow_imports="examples")
+    lines = result.stderr.splitlines()
+    assert "unknown step 'parse'" in lines[0], result.stderr
+    assert "'parsed' must have exactly one upstream edge" in lines[1], result.stderr

@@ -242,18 +242,65 @@ async def test_catchup_all_keeps_to_window_and_cap(h: Harness) -> None:
     assert h.runs.ticks("c") == hours(7, 8, 10, 11, 12, 13)
 
 
-async def test_a_quick_restart_still_runs_the_tick(h: Harness) -> None:
-    """A tick missed by less than the misfire grace still runs after a restart."""
-    sched = h.scheduler(spec("t", "0 * * * *"))
+@pytest.mark.parametrize(("catchup", "fired"), [("none", []), ("latest", [timedelta(seconds=30)])])
+async def test_a_tick_missed_by_a_quick_restart_follows_catchup(
+    h: Harness, catchup: str, fired: list[timedelta]
+) -> None:
+    """A tick that fell while the scheduler was down, by seconds only, is a missed
+    tick: catchup none never runs it (no tick from before the start runs), latest
+    runs it at the restart."""
+    t = spec("t", "0 * * * *", catchup=catchup)
+    sched = h.scheduler(t)
     await h.clock.advance(minutes=59, seconds=50)
     await h.stop(sched)
     await h.clock.advance(seconds=40)  # down over 01:00, back at 01:00:30
-    h.scheduler(spec("t", "0 * * * *"))
+    h.scheduler(t)
     await h.clock.advance(seconds=1)
     await h.schedulers[-1].drain()
-    assert [(at, fired) for _, at, fired in h.runs.calls] == [
-        (hours(1)[0], hours(1)[0] + timedelta(seconds=30))
+    assert [(at, at_) for _, at, at_ in h.runs.calls] == [
+        (hours(1)[0], hours(1)[0] + late) for late in fired
     ]
+
+
+async def test_catchup_none_runs_no_tick_from_before_a_restart(h: Harness) -> None:
+    """Restarted at hh:mm:45 after 5 hours down: the minutely tick of hh:mm:00 and the
+    ten-second ticks of the last minute do not run; the first ticks after the start do."""
+    minutely, tens = spec("m", "* * * * *"), spec("s", "*/10 * * * * *")
+    sched = h.scheduler(minutely, tens)
+    await h.clock.advance(minutes=1)
+    await h.stop(sched)
+    h.runs.calls.clear()
+    await h.clock.advance(hours=5, seconds=45)  # back at 05:01:45
+    h.scheduler(minutely, tens)
+    await h.clock.advance(seconds=20)
+    await h.schedulers[-1].drain()
+    back = T0 + timedelta(hours=5, minutes=1, seconds=45)
+    assert h.runs.ticks("m") == [T0 + timedelta(hours=5, minutes=2)]
+    assert h.runs.ticks("s") == [back + timedelta(seconds=5), back + timedelta(seconds=15)]
+
+
+async def test_one_trigger_whose_schedule_fails_does_not_stop_the_others(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A trigger whose next fire time cannot be computed (here a catch-up window that
+    reaches before year 1) is taken off the schedule with one error; the others fire."""
+    broken = spec("broken", "0 * * * *", catchup="all", catchup_window=timedelta(days=999_999))
+    fine = spec("fine", "0 * * * *")
+    sched = h.scheduler(broken, fine)
+    await h.clock.advance(hours=1, minutes=30)
+    await h.stop(sched)
+    await h.clock.advance(hours=3)  # missed ticks: the broken window is computed now
+    with caplog.at_level(logging.ERROR, logger="lythonic.compose.trigger"):
+        again = h.scheduler(broken, fine)
+        await h.clock.advance(hours=3)
+        await again.drain()
+    assert h.runs.ticks("fine") == hours(1, 5, 6, 7)
+    assert h.runs.ticks("broken") == hours(1)
+    assert "broken" in again.broken() and "OverflowError" in again.broken()["broken"]
+    failures = [
+        r for r in caplog.records if getattr(r, "lythonic_event", "") == "trigger_schedule_failed"
+    ]
+    assert len(failures) == 1
 
 
 # -- overlap -----------------------------------------------------------------

@@ -195,7 +195,9 @@ def test_broken_modules_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     resolver = _resolver("lyth_broken_pkg")
     with pytest.raises(RefError) as syntax:
         resolver.resolve("lyth_broken_pkg.syntax:f")
-    assert "syntax.py:1:" in syntax.value.message
+    assert "has a syntax error" in syntax.value.message
+    assert syntax.value.source is not None and syntax.value.source[0].endswith("syntax.py")
+    assert syntax.value.source[1] == 1
     with pytest.raises(RefError) as raises:
         resolver.resolve("lyth_broken_pkg.raises:f")
     assert "RuntimeError: no database configured" in raises.value.message

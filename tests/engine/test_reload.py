@@ -138,3 +138,31 @@ async def test_storage_edits_are_noted_as_needing_a_restart(tmp_path: Path) -> N
     result = await reloader.reload("watch")
     assert result is not None and result.ok
     assert reloader.notes == ["storage paths changed; they take effect at the next start"]
+
+
+async def test_an_impossible_date_saved_is_a_failed_reload_with_its_place(tmp_path: Path) -> None:
+    """A value YAML reads as a date that does not exist: the old config keeps running
+    and the reload result (what `lyth status` shows) names the line."""
+    applied = Applied()
+    config, reloader = _reloader(tmp_path, applied)
+    old = reloader.current
+    _save(config, GOOD.replace("cron: ", "description: 2024-13-45\n    cron: "))
+    result = await reloader.reload("watch")
+    assert result is not None and not result.ok and result.error is not None
+    assert result.error.startswith(f"{config}:8:18: '2024-13-45' is not a valid timestamp")
+    assert reloader.current is old and applied.configs == []
+
+
+async def test_an_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    """A file over the size limit is a failed reload at once (nothing parsed, nothing
+    applied); the limit is a setting."""
+    from lythonic.declarative import LythSettings
+
+    applied = Applied()
+    config, reloader = _reloader(tmp_path, applied)
+    reloader.source.settings = LythSettings(allow_imports=["tests.engine"], max_config_bytes=4096)
+    _save(config, GOOD + "#" * 5000 + "\n")
+    result = await reloader.reload("watch")
+    assert result is not None and not result.ok and result.error is not None
+    assert "larger than 4,096 bytes" in result.error and "LYTH_MAX_CONFIG_BYTES" in result.error
+    assert applied.configs == []
