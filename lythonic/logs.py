@@ -25,7 +25,7 @@ from typing import Any, Literal, TextIO
 import structlog
 
 from lythonic._events import EVENT_KEY
-from lythonic.compose.log_context import get_node_run_context
+from lythonic._log_context import get_node_run_context
 
 __all__ = [
     "LogFormat",

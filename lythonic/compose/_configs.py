@@ -66,7 +66,7 @@ class TriggerConfig(BaseModel):
     @classmethod
     def _valid_cron(cls, v: str | None) -> str | None:
         if v is not None:
-            from lythonic.compose._cron import CronSchedule  # croniter: import on use
+            from lythonic._cron import CronSchedule  # croniter: import on use
 
             CronSchedule(v)
         return v
@@ -75,7 +75,7 @@ class TriggerConfig(BaseModel):
     @classmethod
     def _valid_timezone(cls, v: str | None) -> str | None:
         if v is not None:
-            from lythonic.compose._cron import resolve_timezone
+            from lythonic._cron import resolve_timezone
 
             resolve_timezone(v)
         return v

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from lythonic._events import event
+from lythonic._log_context import NodeRunContext, _current
 from lythonic.compose._composite_runs import MISSING, YIELD_EVERY, CompositeRuns
 from lythonic.compose._context import DagContext, DagPath
 from lythonic.compose._plan import ASYNC, INLINE, PLAIN, DagPlan, NodePlan, call_mode, plan_for
@@ -43,7 +44,6 @@ from lythonic.compose._run_errors import (
 )
 from lythonic.compose._run_ids import new_run_id
 from lythonic.compose._stepping import Ready, drive
-from lythonic.compose.log_context import NodeRunContext, _current
 
 if TYPE_CHECKING:
     from lythonic.compose._dag import Dag

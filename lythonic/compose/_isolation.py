@@ -10,7 +10,7 @@ message, the child's traceback attached as its cause, so provenance records
 it as it records a local failure.
 
 Each call gets a fresh interpreter (``python -m
-lythonic.compose._isolation_child``) in a process group of its own, so a kill
+lythonic._isolation_child``) in a process group of its own, so a kill
 also reaches what the step started. The function is sent by reference (it
 must be importable: a module-level function, not one defined in
 ``__main__`` or inside another function), with the caller's ``sys.path``.
@@ -33,9 +33,9 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lythonic._log_context import NodeRunContext, _current
 from lythonic.compose._context import DagContext
 from lythonic.compose.executor import Executor
-from lythonic.compose.log_context import NodeRunContext, _current
 
 __all__ = ["ProcessIsolation", "RemoteTraceback", "StepProcessError", "default_isolation"]
 
@@ -56,12 +56,12 @@ class StepProcessError(RuntimeError):
 
 
 def _start_child(request: bytes) -> tuple[subprocess.Popen[bytes], int]:
-    """A fresh interpreter running ``lythonic.compose._isolation_child``; the result comes
+    """A fresh interpreter running ``lythonic._isolation_child``; the result comes
     back on its own pipe (the step's prints keep stdout and stderr)."""
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lythonic.compose._isolation_child", str(write_end)],
+            [sys.executable, "-m", "lythonic._isolation_child", str(write_end)],
             stdin=subprocess.PIPE,
             pass_fds=(write_end,),
             start_new_session=True,  # one process group: a kill reaches what the step started

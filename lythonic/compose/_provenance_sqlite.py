@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic._codec import encode
 from lythonic._events import event
-from lythonic.compose._codec import encode
 from lythonic.compose._provenance_batch import (
     N_DONE,
     N_FAIL,

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
+from lythonic._codec import coerce, decode, has_unrecorded
 from lythonic._events import event
-from lythonic.compose._codec import coerce, decode, has_unrecorded
 from lythonic.compose._execution import _dag_hash, new_run_id
 from lythonic.compose._plan import PLAIN, DagPlan, plan_for
 from lythonic.compose._wiring import node_params, output_type

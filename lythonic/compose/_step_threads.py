@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lythonic._events import event
-from lythonic.compose.log_context import NodeRunContext, _current
+from lythonic._log_context import NodeRunContext, _current
 
 __all__ = ["StepThreads", "ThreadStats"]
 

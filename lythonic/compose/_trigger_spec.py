@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from lythonic._cron import CronError, CronSchedule
 from lythonic._refs import GlobalRef
-from lythonic.compose._cron import CronError, CronSchedule
 
 if TYPE_CHECKING:
     from lythonic.compose._configs import TriggerConfig

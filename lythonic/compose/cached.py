@@ -37,6 +37,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lythonic._codec import decode, encode
 from lythonic._events import event
 from lythonic._refs import GlobalRef
 from lythonic.compose._cache_store import (
@@ -45,7 +46,6 @@ from lythonic.compose._cache_store import (
     pushback_check,
     pushback_set,
 )
-from lythonic.compose._codec import decode, encode
 from lythonic.compose._introspect import Method
 
 if TYPE_CHECKING:

@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lythonic._codec import Unrecorded, decode
 from lythonic._events import event
-from lythonic.compose._codec import Unrecorded, decode
 from lythonic.compose._provenance_models import DagRun, EdgeTraversal, IoPayload, NodeExecution
 from lythonic.compose._provenance_schema import SCHEMA_VERSION, ProvenanceSchemaError
 from lythonic.compose._provenance_sqlite import DagProvenance

@@ -1,19 +1,19 @@
-"""Which run and node a log record comes from.
+"""Which run and node a log record comes from (upstream's module path).
 
-The runner sets a ``NodeRunContext`` around every node call; it reaches async
-nodes, ``@inline`` nodes and sync nodes in worker threads alike (contextvars
-are copied into the thread). ``NodeRunLogFilter`` copies it onto stdlib log
-records, so ``logging`` calls inside user code carry ``run_id``, ``node_label``
-and ``dag_nsref``.
+The implementation lives in ``lythonic._log_context``, below every layer that
+uses it (the runner sets it, ``lythonic.logs`` reads it, a step's child process
+restores it).
 """
 
-from __future__ import annotations
-
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from lythonic._log_context import (
+    NodeRunContext,
+    NodeRunLogFilter,
+    get_node_run_context,
+    install_node_run_log_filter,
+    node_run_context,
+    reset_node_run_context,
+    set_node_run_context,
+)
 
 __all__ = [
     "NodeRunContext",
@@ -24,69 +24,3 @@ __all__ = [
     "reset_node_run_context",
     "set_node_run_context",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRunContext:
-    """The run and node a piece of code is executing for."""
-
-    run_id: str
-    node_label: str
-    dag_nsref: str = ""
-    attempt: int = 1
-
-
-_current: ContextVar[NodeRunContext | None] = ContextVar("lythonic_node_run", default=None)
-
-
-def get_node_run_context() -> NodeRunContext | None:
-    """The current node's context, or None outside a node."""
-    return _current.get()
-
-
-def set_node_run_context(
-    run_id: str, node_label: str, dag_nsref: str = "", attempt: int = 1
-) -> Token[NodeRunContext | None]:
-    """Enter a node's context; pass the token to ``reset_node_run_context``."""
-    return _current.set(NodeRunContext(run_id, node_label, dag_nsref, attempt))
-
-
-def reset_node_run_context(token: Token[NodeRunContext | None]) -> None:
-    _current.reset(token)
-
-
-@contextmanager
-def node_run_context(
-    run_id: str, node_label: str, dag_nsref: str = "", attempt: int = 1
-) -> Iterator[NodeRunContext]:
-    """Run a block as if inside node ``node_label`` of run ``run_id``."""
-    ctx = NodeRunContext(run_id, node_label, dag_nsref, attempt)
-    token = _current.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current.reset(token)
-
-
-class NodeRunLogFilter(logging.Filter):
-    """Adds ``run_id``, ``node_label`` and ``dag_nsref`` to every record (``""`` outside
-    a node). Never drops a record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        ctx = _current.get()
-        if ctx is None:
-            record.run_id = record.node_label = record.dag_nsref = ""
-        else:
-            record.run_id, record.node_label, record.dag_nsref = (
-                ctx.run_id,
-                ctx.node_label,
-                ctx.dag_nsref,
-            )
-        return True
-
-
-def install_node_run_log_filter(handler: logging.Handler | None = None) -> NodeRunLogFilter:
-    """Attach a ``NodeRunLogFilter`` to ``handler``, or to the root logger."""
-    log_filter = NodeRunLogFilter()
-    (handler if handler is not None else logging.getLogger()).addFilter(log_filter)
-    return log_filter

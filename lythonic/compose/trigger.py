@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from lythonic._cron import CronError, CronSchedule
 from lythonic._events import event
 from lythonic.compose._clock import Clock, SystemClock
-from lythonic.compose._cron import CronError, CronSchedule
 from lythonic.compose._provenance_store import (
     SCHEDULER,
     NullProvenance,

@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from datetime import UTC, datetime
 
-from lythonic.compose._cron import CronError, CronSchedule
+from lythonic._cron import CronError, CronSchedule
 from lythonic.declarative._diagnostics import did_you_mean
 
 __all__ = ["cron_problem", "timezone_problem"]

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from lythonic import GlobalRef, NsRef
-from lythonic.compose._codec import Unrecorded, decode, encode, has_unrecorded
+from lythonic._codec import Unrecorded, decode, encode, has_unrecorded
 
 
 class Point(BaseModel):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lythonic.compose._cron import CronError, CronSchedule
+from lythonic._cron import CronError, CronSchedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from lythonic._log_context import NodeRunContext, _current
 from lythonic.compose.executor import LocalExecutor, default_executor
-from lythonic.compose.log_context import NodeRunContext, _current
 
 
 def _context(node: str = "step", dag: str = "etl", run_id: str = "r-1") -> contextvars.Context:

@@ -35,7 +35,7 @@ def _failure(exc: BaseException, message: str | None = None) -> Outcome:
 
 def _call(fn: Any, kwargs: dict[str, Any], header: Any) -> Outcome:
     if header is not None:
-        from lythonic.compose.log_context import set_node_run_context
+        from lythonic._log_context import set_node_run_context
 
         set_node_run_context(*header)
     try:
