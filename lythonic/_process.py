@@ -21,7 +21,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["busy_threads", "exit_process", "run_loop"]
+__all__ = ["busy_threads", "exit_process", "pid_alive", "proc_start", "run_loop"]
 
 T = TypeVar("T")
 
@@ -65,3 +65,33 @@ def exit_process(code: int, *, force: bool = False) -> None:
         with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
             stream.flush()
     os._exit(code)
+
+
+def _proc_stat(pid: int) -> list[bytes] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(b")") + 2 :].split()
+
+
+def proc_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot; Linux), else None."""
+    fields = _proc_stat(pid)
+    return fields[19].decode() if fields is not None and len(fields) > 19 else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie counts as dead; pid 0 or less: never)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    fields = _proc_stat(pid)
+    return not (fields is not None and fields[0] == b"Z")  # a zombie is dead

@@ -30,6 +30,6 @@ run a day of cron ticks in milliseconds:
 ['hourly@20240101T010000Z', 'hourly@20240101T020000Z', 'hourly@20240101T030000Z']
 """
 
-from lythonic.compose._clock import FakeClock
+from lythonic.compose.schedule import FakeClock
 
 __all__ = ["FakeClock"]

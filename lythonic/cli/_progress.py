@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lythonic.compose._provenance_store import ForwardingStore, ProvenanceStore
+from lythonic.compose.provenance import ForwardingStore, ProvenanceStore
 
 __all__ = ["ProgressStore"]
 

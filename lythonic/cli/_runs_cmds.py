@@ -333,8 +333,12 @@ def recover(
     as_json: bool = False,
 ) -> Reply:
     """``lyth restart RUN_ID`` (``rerun`` None) or ``lyth replay RUN_ID --node ...``."""
-    from lythonic.compose._provenance_store import initiated_by
-    from lythonic.compose._replay import DagDefinitionChanged, RunRecoveryError, UnknownStep
+    from lythonic.compose.provenance import (
+        DagDefinitionChanged,
+        RunRecoveryError,
+        UnknownStep,
+        initiated_by,
+    )
 
     loaded = _load(config, settings)
     if isinstance(loaded, Reply):

@@ -28,7 +28,7 @@ from lythonic.cli.commands import (
     _load,
     _run_reply,
 )
-from lythonic.compose._provenance_store import initiated_by
+from lythonic.compose.provenance import initiated_by
 from lythonic.compose.stores import StoreUnavailable, open_provenance, open_triggers
 from lythonic.declarative import ConfigError, LoadedConfig, LythSettings, load_config
 from lythonic.declarative._diagnostics import did_you_mean

@@ -172,7 +172,7 @@ def parse_inputs_json(text: str, source: str) -> dict[str, dict[str, Any]]:
 def _conform(step: str, param: str, annotation: Any, value: Any) -> Any:
     """``value`` for the parameter: an ``--input`` text as JSON or as text, whichever
     fits the annotation; anything else checked as it is. Raises ``UsageError``."""
-    from lythonic.compose._typecompat import format_type
+    from lythonic.compose.nodes import format_type
     from lythonic.declarative._inputs import conform_input
 
     if isinstance(value, InputText):
@@ -203,7 +203,7 @@ def _check_inputs(
     Raises ``UsageError`` for an unknown step or parameter, a value that does
     not fit its parameter, or a required source input nobody gives.
     """
-    from lythonic.compose._wiring import accepts_any_kwarg, node_params
+    from lythonic.compose.nodes import accepts_any_kwarg, node_params
 
     dag = cfg.get_dag(name)
     conformed: dict[str, dict[str, Any]] = {}

@@ -9,10 +9,10 @@ process-isolated step) does not pay for pydantic.
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lythonic.compose._introspect import Method, MethodDict, MethodInterface, ParamInfo
+    from lythonic.compose.nodes._introspect import Method, MethodDict, MethodInterface, ParamInfo
 
 _LAZY = {
-    name: "lythonic.compose._introspect"
+    name: "lythonic.compose.nodes._introspect"
     for name in ("Method", "MethodDict", "MethodInterface", "ParamInfo")
 }
 

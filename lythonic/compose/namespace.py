@@ -1,31 +1,33 @@
-"""The DAG-building API: namespaces of callables, DAGs, composite nodes and configs.
+"""The DAG API: ``Namespace``, ``Dag``, node kinds, configs, markers and validation.
 
->>> from lythonic.compose.namespace import Dag
->>> def fetch(url: str) -> dict: return {"source": url}
->>> def double(data: dict) -> dict: return {**data, "twice": True}
->>> dag = Dag()
->>> dag.node(fetch) >> dag.node(double)
-DagNode('double')
+The code lives in ``lythonic.compose.nodes`` (what a step is) and
+``lythonic.compose.graph`` (namespaces and DAGs); this path is the public one.
 """
 
-from lythonic.compose._composite import (
+from lythonic.compose.graph import (
+    Dag,
+    Namespace,
+)
+from lythonic.compose.nodes import (
     CallNode,
     CompositeDagNode,
+    DagContext,
+    DagEdge,
+    DagIssue,
+    DagNode,
+    DagPath,
+    DagPort,
+    DagValidationError,
     LabelSwitch,
     MapNode,
     MapSwitchNode,
-    SwitchNode,
-)
-from lythonic.compose._configs import (
-    _CONFIG_TYPES,
+    NamespaceFragment,
+    NamespaceNode,
     NsCacheConfig,
     NsFragmentConfig,
     NsNodeConfig,
+    SwitchNode,
     TriggerConfig,
-)
-from lythonic.compose._context import DagContext, DagPath
-from lythonic.compose._dag import Dag, DagEdge, DagNode, DagPort
-from lythonic.compose._markers import (
     dag_factory,
     inline,
     mount_required,
@@ -33,8 +35,9 @@ from lythonic.compose._markers import (
     nsnode,
     require_cache,
 )
-from lythonic.compose._registry import Namespace, NamespaceFragment, NamespaceNode
-from lythonic.compose._validation import DagIssue, DagValidationError
+from lythonic.compose.nodes._configs import (
+    _CONFIG_TYPES,
+)
 
 __all__ = [
     "_CONFIG_TYPES",

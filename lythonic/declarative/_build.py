@@ -18,9 +18,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from lythonic.compose._introspect import Method
-from lythonic.compose._markers import INLINE, call_mode, is_dag_factory
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
+from lythonic.compose.nodes import Method, call_mode, is_dag_factory
+from lythonic.compose.run import INLINE
 from lythonic.declarative._build_edges import add_edges
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean, one_line
 from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
@@ -376,7 +376,7 @@ class Builder:
                 (*path, "nsref"),
                 f"no namespace entry '{nsref}'",
                 "unknown_nsref",
-                hint=did_you_mean(nsref, [str(n.nsref) for n in self.namespace._all_leaves()]),
+                hint=did_you_mean(nsref, [str(n.nsref) for n in self.namespace.nodes()]),
             )
             raise _Reported() from None
         if ns_node.dag is not None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lythonic.compose._configs import _CONFIG_TYPES, auto_fill_trigger_names
-from lythonic.compose._fragments import register_fragment
+from lythonic.compose.nodes import CONFIG_TYPES, auto_fill_trigger_names
 from lythonic.declarative._build import Builder, placeholder
 from lythonic.declarative._diagnostics import one_line
 from lythonic.declarative._imports import RefError
@@ -43,10 +42,10 @@ def build_namespace(b: Builder) -> None:
 
 def _cache_tables(b: Builder, tables: dict[str, str], path: Path) -> None:
     """Two cache nodes whose nsrefs map to one table (``a.b:c``, ``a:b.c``) are an error."""
-    from lythonic.compose._configs import NsCacheConfig
     from lythonic.compose.cached import cache_table_name
+    from lythonic.compose.nodes import NsCacheConfig
 
-    for leaf in b.namespace._all_leaves():
+    for leaf in b.namespace.nodes():
         if not isinstance(leaf.config, NsCacheConfig):
             continue
         nsref = str(leaf.nsref)
@@ -93,7 +92,7 @@ def _schedules_ok(b: Builder, data: dict[str, Any], path: Path) -> bool:
 
 
 def _entry(b: Builder, data: dict[str, Any], path: Path) -> None:
-    config = _CONFIG_TYPES[data.get("type", "auto")].model_validate(data)
+    config = CONFIG_TYPES[data.get("type", "auto")].model_validate(data)
     auto_fill_trigger_names(config)
     if config.gref is None:
         b.namespace.register(placeholder(str(config.nsref)), config=config)
@@ -112,7 +111,7 @@ def _fragment(b: Builder, entry: NsFragmentEntry, data: dict[str, Any], path: Pa
         b.resolver.resolve(entry.gref)
     else:
         b.resolver.module(module)
-    register_fragment(b.namespace, data)
+    b.namespace.register_fragment(data)
     for name, config in entry.configs.items():
         for t, trigger in enumerate(config.triggers or []):
             _poll_fn(b, trigger, (*path, "configs", name, "triggers", t, "poll_fn"))

@@ -12,9 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lythonic.compose._typecompat import format_type
-from lythonic.compose._wiring import accepts_any_kwarg, node_params
-from lythonic.compose.namespace import Dag, DagIssue
+from lythonic.compose.namespace import DagIssue
+from lythonic.compose.nodes import DagShape, accepts_any_kwarg, format_type, node_params
 from lythonic.declarative._build import Builder
 from lythonic.declarative._diagnostics import did_you_mean
 from lythonic.declarative._inputs import input_mismatch
@@ -29,7 +28,7 @@ _STRUCTURAL = frozenset({"cycle", "composite_upstreams"})
 
 def check_inputs(
     b: Builder,
-    dag: Dag,
+    dag: DagShape,
     inputs: Mapping[str, Mapping[str, Any]],
     path: Path,
     declared: Mapping[str, Any] | None = None,
@@ -93,7 +92,7 @@ def _show(value: Any) -> str:
 
 
 def missing_source_inputs(
-    dag: Dag, inputs: Mapping[str, Mapping[str, Any]]
+    dag: DagShape, inputs: Mapping[str, Mapping[str, Any]]
 ) -> list[tuple[str, str]]:
     """``(step, parameter)`` pairs a run of ``dag`` with ``inputs`` would lack."""
     missing = []
@@ -200,7 +199,7 @@ def check_schedule(
 
 def _check_triggers(b: Builder) -> None:
     names_in_namespace = {t.name for _, t in b.namespace.triggers()}
-    runnable = {str(n.nsref): n for n in b.namespace._all_leaves()}
+    runnable = {str(n.nsref): n for n in b.namespace.nodes()}
     for name, trigger in b.spec.triggers.items():
         path: Path = ("triggers", name)
         if name in names_in_namespace:
@@ -244,7 +243,7 @@ def _check_triggers(b: Builder) -> None:
             )
 
 
-def _trigger_dag(b: Builder, ref: str, runnable: Mapping[str, Any]) -> Dag | None:
+def _trigger_dag(b: Builder, ref: str, runnable: Mapping[str, Any]) -> DagShape | None:
     if ref in b.dags:
         return b.dags[ref]
     node = runnable.get(ref)
@@ -262,7 +261,7 @@ def check_config(b: Builder) -> None:
             check_inputs(b, dag, spec.inputs, inputs_path, spec.nodes)
         given = {label: set(params) for label, params in spec.inputs.items()}
         report_issues(b, name, dag.check(inputs=given))
-    for node in b.namespace._all_leaves():
+    for node in b.namespace.nodes():
         if node.dag is None or str(node.nsref) in b.dags or b.static:
             continue
         for issue in node.dag.check():

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lythonic.compose.dag_runner import DagRunner, DagRunResult
     from lythonic.compose.executor import Executor
     from lythonic.compose.namespace import Dag, Namespace
+    from lythonic.compose.nodes import DagShape
     from lythonic.declarative._yaml import SourceMap
 
 __all__ = ["LoadedConfig", "StoragePaths", "UnknownDagError", "resolve_storage"]
@@ -150,12 +151,10 @@ class LoadedConfig:
 
     def dag_names(self) -> list[str]:
         """Names ``get_dag`` accepts: the file's DAGs, then namespace entries."""
-        extra = [
-            str(n.nsref) for n in self.namespace._all_leaves() if str(n.nsref) not in self.dags
-        ]
+        extra = [str(n.nsref) for n in self.namespace.nodes() if str(n.nsref) not in self.dags]
         return [*self.dags, *extra]
 
-    def get_dag(self, name: str) -> Dag:
+    def get_dag(self, name: str) -> DagShape:
         """A DAG of the file, or a namespace entry as a DAG (a plain callable becomes a
         one-step DAG). Raises ``UnknownDagError``."""
         dag = self.dags.get(name)
@@ -176,7 +175,7 @@ class LoadedConfig:
 
         from lythonic.compose.namespace import NsCacheConfig
 
-        if any(isinstance(n.config, NsCacheConfig) for n in self.namespace._all_leaves()):
+        if any(isinstance(n.config, NsCacheConfig) for n in self.namespace.nodes()):
             self.namespace.mount(SimpleNamespace(cache_db=self.storage.cache_db, dags_db=None))
 
     def runner(self, name: str, provenance: Any = None, **options: Any) -> DagRunner:

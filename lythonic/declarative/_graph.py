@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lythonic.compose._composite import CompositeDagNode, describe_node
-from lythonic.compose.namespace import Dag, DagNode
+from lythonic.compose.nodes import CompositeDagNode, DagNode, describe_node
+from lythonic.compose.nodes import DagShape as Dag
 
 if TYPE_CHECKING:
     from lythonic.declarative._config import LoadedConfig

@@ -325,7 +325,7 @@ class Resolver:
         return made
 
     def _check_owner(self, ref: str, obj: Any) -> None:
-        from lythonic.compose._dag import Dag
+        from lythonic.compose.graph import Dag
 
         if isinstance(obj, Dag):
             return  # a DAG is data built by the (allowed) module that holds it

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lythonic.compose._provenance_owners import _pid_alive
+from lythonic._process import pid_alive
 
 __all__ = ["LOCK_FD_ENV", "DaemonAlreadyRunning", "PidFile", "PidProbe", "pid_alive", "probe"]
 
@@ -45,11 +45,6 @@ class DaemonAlreadyRunning(RuntimeError):
             f"a lyth daemon is already running for this data directory ({who}, {path}); "
             "stop it with `lyth stop`, or use another --data directory"
         )
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie."""
-    return pid > 0 and _pid_alive(pid)
 
 
 def _read_pid(path: Path) -> int | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lythonic.compose._provenance_store import ForwardingStore, ProvenanceStore
+from lythonic.compose.provenance import ForwardingStore, ProvenanceStore
 
 __all__ = ["EngineRecorder"]
 

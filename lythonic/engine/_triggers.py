@@ -10,26 +10,27 @@ DAGs and record its revision, runs in flight keep the one they started with.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
-from lythonic.compose.trigger import (
+from lythonic.compose.schedule import (
+    DagRunRequest,
     TriggerActivationResult,
     TriggerConfigError,
     TriggerManager,
     TriggerSpec,
     TriggerStore,
+    run_with_runner,
 )
 from lythonic.logs import get_logger
 
 if TYPE_CHECKING:
-    from lythonic.compose._clock import Clock
-    from lythonic.compose._provenance_store import ProvenanceStore
-    from lythonic.compose._scheduler import Tick, TickOutcome
-    from lythonic.compose.dag_runner import DagRunResult
-    from lythonic.compose.namespace import Dag
+    from lythonic.compose.provenance import ProvenanceStore
+    from lythonic.compose.run import DagRunResult
+    from lythonic.compose.schedule import Clock, Tick, TickOutcome
     from lythonic.declarative import LoadedConfig
 
 __all__ = [
@@ -103,6 +104,8 @@ class ConfigTriggers(TriggerManager):
             clock=clock,
             misfire_grace=misfire_grace,
             config_revision=snapshot.revision,
+            run_dag=self._run_config_dag,
+            around_tick=self._log_tick,
         )
         self.snapshot = snapshot
         self._own = config_trigger_specs(snapshot)
@@ -145,7 +148,9 @@ class ConfigTriggers(TriggerManager):
 
     # -- runs ---------------------------------------------------------------
 
-    async def _run_tick(self, tick: Tick) -> TickOutcome:
+    async def _log_tick(
+        self, tick: Tick, run_tick: Callable[[Tick], Awaitable[TickOutcome]]
+    ) -> TickOutcome:
         name = tick.spec.name
         revision = self.config_revision
         started = time.perf_counter()
@@ -159,7 +164,7 @@ class ConfigTriggers(TriggerManager):
             # One INFO line per run (its end): a burst of 1,000 ticks logs 1,000
             # lines, and each costs about 30 us on the event loop.
             log.debug("run starting", **where)
-            outcome = await super()._run_tick(tick)
+            outcome = await run_tick(tick)
             level = "info" if outcome.status in ("completed", "no_data") else "warning"
             getattr(log, level)(
                 "run finished",
@@ -170,32 +175,17 @@ class ConfigTriggers(TriggerManager):
             )
         return outcome
 
-    async def _run_dag(
-        self,
-        dag: Dag,
-        dag_nsref: str,
-        payload: dict[str, Any],
-        *,
-        trigger: str,
-        run_id: str | None = None,
-        scheduled_at: datetime | None = None,
-    ) -> DagRunResult:
-        snapshot = self.snapshot
-        if trigger not in self._own:
-            return await super()._run_dag(
-                dag,
-                dag_nsref,
-                payload,
-                trigger=trigger,
-                run_id=run_id,
-                scheduled_at=scheduled_at,
-            )
-        return await snapshot.run(
-            dag_nsref,
-            payload,
-            provenance=self.provenance,
-            run_id=run_id,
-            scheduled_at=scheduled_at,
+    async def _run_config_dag(self, request: DagRunRequest) -> DagRunResult:
+        """Runs of ``triggers:`` entries go through the snapshot (its inputs, limits
+        and revision); a namespace entry's trigger runs as the manager would."""
+        if request.trigger not in self._own:
+            return await run_with_runner(request)
+        return await self.snapshot.run(
+            request.dag_nsref,
+            request.payload,
+            provenance=request.provenance,
+            run_id=request.run_id,
+            scheduled_at=request.scheduled_at,
         )
 
 

@@ -17,14 +17,13 @@ import pytest
 from pydantic import BaseModel
 
 from lythonic.compose import Method
+from lythonic.compose.cache._cached import _pushback_check, _pushback_set
 from lythonic.compose.cached import (
     DAYS_TO_SECONDS,
     CacheProhibitDirectCall,
     CacheRefreshPushback,
     CacheRefreshSuppressed,
     CacheTableConflict,
-    _pushback_check,
-    _pushback_set,
     generate_cache_table_ddl,
     invalidate,
     mount_cached_node,
@@ -267,7 +266,7 @@ def test_pushback_suppresses_refreshes_then_raises_past_max_ttl(tmp_path: Path):
 def test_every_cache_write_happens_inside_a_transaction(tmp_path: Path):
     """Storing, pushing back, expiring and invalidating never write in autocommit:
     each write statement runs between BEGIN IMMEDIATE and COMMIT, like every store."""
-    from lythonic.compose._cache_store import thread_connection
+    from lythonic.compose.cache._store import thread_connection
 
     clock = Clock()
     node = _mount(fetch, tmp_path, clock, nsref="api.market:fetch", min_ttl=1, max_ttl=3)

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from lythonic.compose import _provenance_writer
 from lythonic.compose.dag_provenance import (
     SCHEMA_VERSION,
     DagProvenance,
@@ -26,6 +25,7 @@ from lythonic.compose.dag_provenance import (
 )
 from lythonic.compose.dag_runner import DagRunner
 from lythonic.compose.namespace import Dag
+from lythonic.compose.provenance import _writer as _provenance_writer
 
 
 class Clock:
@@ -474,7 +474,7 @@ def test_sweep_judges_owners_by_heartbeat_pid_and_start_time(tmp_path: Path):
     _fake_owner(path, "remote-stale", host="elsewhere", pid=1, beat=now - 120, proc_start=None)
     here = socket.gethostname()
     _fake_owner(path, "me-other-start", host=here, pid=os.getpid(), beat=now, proc_start="1")
-    from lythonic.compose._provenance_owners import proc_start
+    from lythonic._process import proc_start
 
     _fake_owner(
         path,

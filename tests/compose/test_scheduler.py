@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lythonic.compose._clock import SystemClock
-from lythonic.compose._scheduler import Scheduler, Tick, TickOutcome, tick_run_id
+from lythonic.compose.schedule._clock import SystemClock
+from lythonic.compose.schedule._scheduler import Scheduler, Tick, TickOutcome, tick_run_id
 from lythonic.compose.trigger import TriggerSpec, TriggerStore
 from lythonic.testing import FakeClock
 
@@ -579,7 +579,7 @@ async def test_fake_clock_refuses_to_go_back() -> None:
 
 async def test_fake_clock_reports_a_task_that_never_sleeps_again() -> None:
     """A watched task busy forever makes advance fail with a message instead of hanging."""
-    from lythonic.compose._clock import spawn_watched
+    from lythonic.compose.schedule._clock import spawn_watched
 
     clock = FakeClock(T0, settle_timeout=0.05)
     gate = asyncio.Event()
@@ -593,7 +593,7 @@ async def test_fake_clock_reports_a_task_that_never_sleeps_again() -> None:
 async def test_fake_clock_follows_runs_started_from_done_callbacks() -> None:
     """advance waits for every run of a chain in which each run's done callback starts the next
     (as queued catch-up ticks do), even when a run ends between two of the clock's checks."""
-    from lythonic.compose._clock import spawn_watched
+    from lythonic.compose.schedule._clock import spawn_watched
 
     clock = FakeClock(T0)
     ran: list[int] = []

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lythonic.compose._trigger_store import SCHEMA_VERSION, TickClaim, TickResult
 from lythonic.compose.dag_provenance import initiated_by
 from lythonic.compose.namespace import TriggerConfig
+from lythonic.compose.schedule._store import SCHEMA_VERSION, TickClaim, TickResult
 from lythonic.compose.trigger import (
     TriggerConfigError,
     TriggerSpec,

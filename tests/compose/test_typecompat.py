@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, NewType, Optional, TypeVar, Union
 import pytest
 from pydantic import BaseModel
 
-from lythonic.compose._typecompat import fan_in_element, format_type, is_any, is_compatible
+from lythonic.compose.nodes._typecompat import fan_in_element, format_type, is_any, is_compatible
 
 
 class Base(BaseModel):

@@ -73,7 +73,7 @@ async def test_reads_go_to_the_inner_store(tmp_path: Path) -> None:
 
 def test_backpressure_of_the_inner_store_reaches_the_runner() -> None:
     """A congested inner store is reported as congested through the wrapper."""
-    from lythonic.compose._provenance_store import NullProvenance
+    from lythonic.compose.provenance._store import NullProvenance
 
     class Busy(NullProvenance):
         def congested(self) -> bool:

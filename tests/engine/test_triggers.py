@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lythonic.compose._provenance_store import initiated_by
 from lythonic.compose.dag_provenance import SCHEDULER, DagProvenance
+from lythonic.compose.provenance._store import initiated_by
 from lythonic.compose.trigger import TriggerStore
 from lythonic.engine import ConfigTriggers, EngineRecorder
 from lythonic.testing import FakeClock

@@ -80,7 +80,7 @@ def test_every_store_is_checked_when_it_opens(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Provenance, trigger and cache stores all go through the check (refused here)."""
-    from lythonic.compose._cache_store import thread_connection
+    from lythonic.compose.cache._store import thread_connection
     from lythonic.compose.dag_provenance import DagProvenance
     from lythonic.compose.trigger import TriggerStore
 

@@ -1,0 +1,93 @@
+"""Run history: the store contract the runner writes through (``ProvenanceStore``),
+the read side (``RunHistory``), the SQLite store (``DagProvenance``), the
+records read back, and the errors a reader raises.
+
+Below ``run/``: it knows nothing of DAGs or runners. A new store (PostgreSQL)
+lives here beside ``_sqlite.py`` and implements both contracts.
+"""
+
+from lythonic.compose.provenance._errors import (
+    DagDefinitionChanged,
+    RunNotFound,
+    RunNotRestartable,
+    RunRecoveryError,
+    UnknownStep,
+)
+from lythonic.compose.provenance._history import (
+    RunHistory,
+)
+from lythonic.compose.provenance._models import (
+    DagRun,
+    EdgeTraversal,
+    IoPayload,
+    NodeExecution,
+    to_datetime,
+)
+from lythonic.compose.provenance._schema import (
+    SCHEMA_VERSION,
+    ProvenanceSchemaError,
+    connect,
+    ensure_schema,
+)
+from lythonic.compose.provenance._sqlite import (
+    DagProvenance,
+)
+from lythonic.compose.provenance._statuses import (
+    FINISHED,
+    NODE_STATUSES,
+    RUN_STATUSES,
+    NodeStatus,
+    RunStatus,
+)
+from lythonic.compose.provenance._store import (
+    SCHEDULER,
+    ForwardingStore,
+    NullProvenance,
+    ProvenanceStore,
+    initiated_by,
+    run_initiator,
+)
+from lythonic.compose.provenance._values import (
+    decode_value,
+    json_default,
+    safe_json_dumps,
+)
+from lythonic.compose.provenance._writer import (
+    BatchWriter,
+    ProvenanceWriteError,
+)
+
+__all__ = [
+    "FINISHED",
+    "NODE_STATUSES",
+    "RUN_STATUSES",
+    "SCHEDULER",
+    "SCHEMA_VERSION",
+    "BatchWriter",
+    "DagDefinitionChanged",
+    "DagProvenance",
+    "DagRun",
+    "EdgeTraversal",
+    "ForwardingStore",
+    "IoPayload",
+    "NodeExecution",
+    "NodeStatus",
+    "NullProvenance",
+    "ProvenanceSchemaError",
+    "ProvenanceStore",
+    "ProvenanceWriteError",
+    "RunHistory",
+    "RunNotFound",
+    "RunNotRestartable",
+    "RunRecoveryError",
+    "RunStatus",
+    "UnknownStep",
+    "connect",
+    "decode_value",
+    "ensure_schema",
+    "initiated_by",
+    "json_default",
+    "run_initiator",
+    "safe_json_dumps",
+    "to_datetime",
+]

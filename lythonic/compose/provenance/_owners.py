@@ -1,0 +1,130 @@
+"""Which process owns which run: owner identity, liveness, sweeping, pruning.
+
+A store writes its ``Owner`` row (pid, host, process start time, heartbeat)
+to ``run_owners`` and stamps its runs with the owner id. ``sweep`` runs on
+the write connection and marks ``interrupted`` the runs whose owner is gone;
+``prune_some`` deletes one chunk of old runs with their descendants.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from lythonic._process import pid_alive, proc_start
+
+__all__ = ["Owner", "new_owner", "owner_alive", "prune_some", "sweep"]
+
+PRUNE_ROOTS_PER_TRANSACTION = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The process a store belongs to, as written to ``run_owners``."""
+
+    owner_id: str
+    pid: int
+    hostname: str
+    proc_start: str | None
+    started_at: float
+
+
+def new_owner(now: float | None = None) -> Owner:
+    """A fresh identity for this process's store."""
+    pid = os.getpid()
+    started = time.time() if now is None else now
+    return Owner(uuid.uuid4().hex, pid, socket.gethostname(), proc_start(pid), started)
+
+
+def owner_alive(
+    pid: int,
+    owner_host: str,
+    started: str | None,
+    heartbeat_at: float,
+    host: str,
+    now: float,
+    stale_after: float,
+) -> bool:
+    """On this host: the pid runs and started when recorded. Elsewhere: a fresh heartbeat."""
+    if owner_host == host:
+        if not pid_alive(pid):
+            return False
+        if started is not None:
+            current = proc_start(pid)
+            if current is not None:
+                return current == started  # same pid and start time: the same process
+    return now - heartbeat_at < stale_after
+
+
+def sweep(conn: Any, me: str, active: Collection[str], now: float, stale_after: float) -> list[str]:
+    """Mark runs left ``running`` by a gone owner ``interrupted``; their ids."""
+    host = socket.gethostname()
+    rows = conn.execute(
+        "SELECT r.run_id, r.owner_id, o.owner_id, o.pid, o.hostname, o.proc_start, "
+        "o.heartbeat_at FROM dag_runs r LEFT JOIN run_owners o ON o.owner_id = r.owner_id "
+        "WHERE r.status = 'running'"
+    ).fetchall()
+    verdicts: dict[str, bool] = {}
+    swept: list[tuple[str, str]] = []
+    for run_id, run_owner, owner, pid, owner_host, started, beat in rows:
+        if run_owner == me:
+            if run_id in active:
+                continue
+            why = "its runner in this process stopped without ending it"
+        elif owner is None:
+            why = "no live process owns it (no heartbeat was ever recorded)"
+        else:
+            if owner not in verdicts:
+                verdicts[owner] = owner_alive(
+                    pid, owner_host, started, beat, host, now, stale_after
+                )
+            if verdicts[owner]:
+                continue
+            why = f"the process that ran it (pid {pid} on {owner_host}) is gone"
+        swept.append((run_id, why))
+    for run_id, why in swept:
+        conn.execute(
+            "UPDATE dag_runs SET status = 'interrupted', finished_at = ?, error = ? "
+            "WHERE run_id = ? AND status = 'running'",
+            (now, f"interrupted: {why}", run_id),
+        )
+        conn.execute(
+            "UPDATE node_executions SET status = 'interrupted', finished_at = ? "
+            "WHERE run_id = ? AND status = 'running'",
+            (now, run_id),
+        )
+    # Owners that are gone and own nothing running any more.
+    conn.execute(
+        "DELETE FROM run_owners WHERE owner_id != ? AND heartbeat_at < ? AND owner_id "
+        "NOT IN (SELECT owner_id FROM dag_runs WHERE status = 'running' AND owner_id IS NOT NULL)",
+        (me, now - stale_after),
+    )
+    return [run_id for run_id, _ in swept]
+
+
+def prune_some(conn: Any, cutoff: float) -> int:
+    """Delete up to ``PRUNE_ROOTS_PER_TRANSACTION`` finished top-level runs started
+    before ``cutoff``, with their descendants; the number of runs deleted."""
+    for table in ("prune_roots", "prune_ids"):
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (run_id TEXT PRIMARY KEY)")
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute(
+        "INSERT INTO prune_roots SELECT run_id FROM dag_runs WHERE parent_run_id IS NULL "
+        "AND started_at < ? AND status != 'running' LIMIT ?",
+        (cutoff, PRUNE_ROOTS_PER_TRANSACTION),
+    )
+    # LIMIT would cut a recursive query short: roots first, then their descendants.
+    conn.execute(
+        "INSERT OR IGNORE INTO prune_ids WITH RECURSIVE tree(run_id) AS ("
+        " SELECT run_id FROM prune_roots"
+        " UNION ALL SELECT d.run_id FROM dag_runs d JOIN tree t ON d.parent_run_id = t.run_id"
+        ") SELECT run_id FROM tree"
+    )
+    for table in ("node_executions", "edge_traversals", "dag_runs"):
+        conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
+    return int(conn.execute("SELECT changes()").fetchone()[0])

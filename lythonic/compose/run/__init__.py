@@ -1,0 +1,109 @@
+"""Running a DAG: its compiled plan, the run loop with retries, timeouts and
+composites, executors for sync steps (threads, processes), and restart/replay
+as recovery plans the runner executes.
+
+Below ``graph/``: the runner sees a DAG through ``nodes.DagShape`` only. A new
+executor subclasses ``Executor`` (``_executor.py``) and lives here.
+"""
+
+from lythonic.compose.run._errors import (
+    ChildPaused,
+    DagPause,
+    NodeInputError,
+    NodeTimeout,
+    SubDagFailed,
+    short_error,
+    user_traceback,
+)
+from lythonic.compose.run._execution import (
+    dag_hash,
+    execute_run,
+)
+from lythonic.compose.run._executor import (
+    Executor,
+    LocalExecutor,
+    ThreadStats,
+    default_executor,
+)
+from lythonic.compose.run._ids import (
+    new_run_id,
+)
+from lythonic.compose.run._isolation import (
+    ProcessIsolation,
+    RemoteTraceback,
+    StepProcessError,
+    default_isolation,
+)
+from lythonic.compose.run._outcome import (
+    Outcome,
+    RunSettings,
+)
+from lythonic.compose.run._plan import (
+    ASYNC,
+    CALL,
+    INLINE,
+    MAP,
+    MAP_SWITCH,
+    PLAIN,
+    SWITCH,
+    THREAD,
+    DagPlan,
+    NodePlan,
+    call_mode,
+    plan_for,
+)
+from lythonic.compose.run._recovery import (
+    RESTARTABLE,
+    Recovery,
+    plan_replay,
+    plan_restart,
+    reusable_outputs,
+)
+from lythonic.compose.run._runner import (
+    DagRunner,
+    DagRunResult,
+    to_result,
+)
+
+__all__ = [
+    "ASYNC",
+    "CALL",
+    "INLINE",
+    "MAP",
+    "MAP_SWITCH",
+    "PLAIN",
+    "RESTARTABLE",
+    "SWITCH",
+    "THREAD",
+    "ChildPaused",
+    "DagPause",
+    "DagPlan",
+    "DagRunResult",
+    "DagRunner",
+    "Executor",
+    "LocalExecutor",
+    "NodeInputError",
+    "NodePlan",
+    "NodeTimeout",
+    "Outcome",
+    "ProcessIsolation",
+    "Recovery",
+    "RemoteTraceback",
+    "RunSettings",
+    "StepProcessError",
+    "SubDagFailed",
+    "ThreadStats",
+    "call_mode",
+    "dag_hash",
+    "default_executor",
+    "default_isolation",
+    "execute_run",
+    "new_run_id",
+    "plan_for",
+    "plan_replay",
+    "plan_restart",
+    "reusable_outputs",
+    "short_error",
+    "to_result",
+    "user_traceback",
+]

@@ -1,0 +1,239 @@
+"""``DagRunner.restart`` and ``DagRunner.replay``: runs again from what was recorded.
+
+Both read the run back from the runner's provenance store and decode the
+recorded values into the types the node functions declare (a pydantic model
+comes back as that model, a tuple as a tuple). A node's recorded output is
+reused only when every node upstream of it is reused too, so whatever is
+re-run takes everything downstream of it along.
+
+- ``restart(run_id)`` continues a paused, failed, interrupted or cancelled run
+  under the same run id; nodes that completed keep their outputs.
+- ``replay(run_id, rerun_nodes)`` starts a new run that reuses the recorded
+  outputs except those of ``rerun_nodes`` and of everything downstream of
+  them; reused nodes are recorded as ``skipped``.
+
+Both refuse when the DAG's definition hash differs from the one recorded with
+the run, unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import TYPE_CHECKING, Any
+
+from lythonic._codec import coerce, decode, has_unrecorded
+from lythonic._events import event
+from lythonic.compose.nodes._wiring import node_params, output_type
+from lythonic.compose.provenance import (
+    DagDefinitionChanged,
+    RunNotFound,
+    RunNotRestartable,
+    UnknownStep,
+)
+from lythonic.compose.run._execution import dag_hash
+from lythonic.compose.run._ids import new_run_id
+from lythonic.compose.run._plan import PLAIN, DagPlan, plan_for
+
+if TYPE_CHECKING:
+    from lythonic.compose.nodes import DagShape
+
+__all__ = ["RESTARTABLE", "Recovery", "plan_replay", "plan_restart", "reusable_outputs"]
+
+log = logging.getLogger("lythonic.compose.dag_runner")
+
+RESTARTABLE = ("paused", "failed", "interrupted", "cancelled")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a restart or replay runs: the runner executes it like any other run."""
+
+    run_id: str
+    dag_nsref: str
+    inputs: dict[str, dict[str, Any]]
+    prefilled: dict[str, Any]
+    resumed: bool
+    config_revision: str | None
+    initiator: str | None
+
+
+async def plan_restart(store: Any, dag: DagShape, run_id: str, *, force: bool = False) -> Recovery:
+    """How to continue run ``run_id`` under its own id; see the module docstring."""
+    run, rows = await _load(store, run_id)
+    status = run["status"]
+    if status not in RESTARTABLE:
+        hint = (
+            "; if its process died, mark it interrupted first (`lyth runs sweep`, or "
+            "provenance.sweep_interrupted())"
+            if status == "running"
+            else ""
+        )
+        raise RunNotRestartable(
+            f"Run '{run_id}' has status '{status}', expected one of "
+            f"{', '.join(repr(s) for s in RESTARTABLE)}{hint}"
+        )
+    plan = plan_for(dag)
+    _check_definition(run, plan, force, "restart")
+    return Recovery(
+        run_id=run_id,
+        dag_nsref=run["dag_nsref"],
+        inputs=_decode_inputs(run, plan),
+        prefilled=reusable_outputs(plan, rows, ()),
+        resumed=True,
+        config_revision=run.get("config_revision"),
+        initiator=run.get("initiated_by"),
+    )
+
+
+async def plan_replay(
+    store: Any, dag: DagShape, run_id: str, rerun_nodes: Iterable[str], *, force: bool = False
+) -> Recovery:
+    """A new run reusing run ``run_id``'s outputs; see the module docstring."""
+    run, rows = await _load(store, run_id)
+    plan = plan_for(dag)
+    rerun = set(rerun_nodes)
+    labels = [np.label for np in plan.nodes]
+    unknown = sorted(rerun.difference(labels))
+    if unknown:
+        close = get_close_matches(unknown[0], labels, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; its steps are {', '.join(labels)}"
+        raise UnknownStep(
+            f"replay of run '{run_id}': no step {', '.join(map(repr, unknown))} in this DAG{hint}"
+        )
+    _check_definition(run, plan, force, "replay")
+    return Recovery(
+        run_id=new_run_id(),
+        dag_nsref=run["dag_nsref"],
+        inputs=_decode_inputs(run, plan),
+        prefilled=reusable_outputs(plan, rows, rerun),
+        resumed=False,
+        config_revision=run.get("config_revision"),
+        initiator=None,
+    )
+
+
+async def _load(store: Any, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def read() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        get_run = getattr(store, "get_run", None)  # a store may keep no history
+        run = get_run(run_id) if get_run is not None else None
+        return run, (store.get_node_executions(run_id) if run is not None else [])
+
+    # Reads wait for the store's writer and touch the disk: keep them off the loop.
+    run, rows = await asyncio.to_thread(read)
+    if run is None:
+        where = (
+            "this runner records nothing (NullProvenance); give it a DagProvenance"
+            if not getattr(store, "enabled", True)
+            else f"no such run in {store!r}"
+        )
+        raise RunNotFound(f"Run '{run_id}' not found: {where}")
+    return run, rows
+
+
+def _check_definition(run: dict[str, Any], plan: DagPlan, force: bool, what: str) -> None:
+    recorded = run.get("dag_hash")
+    if not recorded:
+        log.warning(
+            "Run %s has no recorded DAG definition (written by an older lythonic); "
+            "cannot check that this DAG is the same",
+            run["run_id"],
+            extra=event("dag_definition_unknown", run_id=run["run_id"]),
+        )
+        return
+    current = dag_hash(plan)
+    if current == recorded:
+        return
+    if force:
+        log.warning(
+            "%s of run %s with a changed DAG (recorded %s, now %s), as forced",
+            what,
+            run["run_id"],
+            recorded,
+            current,
+            extra=event(
+                "dag_definition_changed",
+                run_id=run["run_id"],
+                action=what,
+                recorded=recorded,
+                current=current,
+            ),
+        )
+        return
+    raise DagDefinitionChanged(
+        f"cannot {what} run '{run['run_id']}': it ran DAG definition {recorded}, but this "
+        f"runner's DAG is {current} (nodes, edges or options changed). Restore the DAG it "
+        f"ran, or pass force=True to {what} with this one"
+    )
+
+
+def _decode_inputs(run: dict[str, Any], plan: DagPlan) -> dict[str, dict[str, Any]]:
+    """The run's inputs, each typed as the parameter it feeds."""
+    raw = decode(run.get("source_inputs_json")) or {}
+    if not isinstance(raw, dict):
+        return {}
+    by_label = {np.label: np for np in plan.nodes}
+    inputs: dict[str, dict[str, Any]] = {}
+    for label, kwargs in raw.items():
+        if not isinstance(kwargs, dict):
+            continue
+        np = by_label.get(label)
+        params = (
+            {p.name: p.annotation for p in node_params(np.ns_node)}
+            if np is not None and np.kind == PLAIN
+            else {}
+        )
+        typed = {}
+        for name, value in kwargs.items():
+            if has_unrecorded(value):
+                raise RunNotRestartable(
+                    f"Run '{run['run_id']}': input {label}.{name} could not be recorded "
+                    f"({value!r}), so the run cannot be run again from its record"
+                )
+            typed[name] = coerce(value, params.get(name))
+        inputs[label] = typed
+    return inputs
+
+
+def reusable_outputs(
+    plan: DagPlan, rows: list[dict[str, Any]], rerun: Iterable[str]
+) -> dict[str, Any]:
+    """Recorded outputs to reuse, typed as the nodes declare them.
+
+    A node's output is reused when it completed (or was reused itself), it is
+    not in ``rerun``, its value was recordable, and every upstream node's
+    output is reused too.
+    """
+    skip = set(rerun)
+    by_label = {r["node_label"]: r for r in rows}
+    nodes = plan.nodes
+    reused: dict[str, Any] = {}
+    for i in plan.order:
+        np = nodes[i]
+        row = by_label.get(np.label)
+        if row is None or row["status"] not in ("completed", "skipped") or np.label in skip:
+            continue
+        if not all(nodes[u].label in reused for u in np.upstream):
+            continue
+        try:
+            value = decode(row["output_json"], output_type(np.node))
+        except Exception as e:  # text that is not ours (written through the raw API)
+            log.warning(
+                "Node '%s': recorded output unreadable (%s); re-running it",
+                np.label,
+                e,
+                extra=event("recorded_output_unreadable", node=np.label, error=str(e)),
+            )
+            continue
+        if has_unrecorded(value):
+            log.info(
+                "Node '%s': its output was not recordable; re-running it",
+                np.label,
+                extra=event("recorded_output_placeholder", node=np.label),
+            )
+            continue
+        reused[np.label] = value
+    return reused

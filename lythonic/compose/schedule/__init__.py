@@ -1,0 +1,74 @@
+"""Triggers: the injectable clock, a trigger's parsed spec, the trigger store
+(SQLite), the scheduler that claims and runs ticks, and the manager that
+activates a namespace's configured triggers. Above ``graph/`` and ``run/``.
+"""
+
+from lythonic.compose.schedule._clock import (
+    Clock,
+    FakeClock,
+    SystemClock,
+    spawn_watched,
+)
+from lythonic.compose.schedule._manager import (
+    CONFIGURED,
+    AroundTick,
+    DagRunRequest,
+    RunDag,
+    TriggerActivationResult,
+    TriggerManager,
+    TriggerNotActiveError,
+    run_with_runner,
+)
+from lythonic.compose.schedule._scheduler import (
+    Scheduler,
+    Tick,
+    TickOutcome,
+    tick_run_id,
+)
+from lythonic.compose.schedule._spec import (
+    CATCHUP_POLICIES,
+    DEFAULT_CATCHUP_CAP,
+    OVERLAP_POLICIES,
+    Catchup,
+    Overlap,
+    TriggerConfigError,
+    TriggerSpec,
+)
+from lythonic.compose.schedule._store import (
+    SCHEMA_VERSION,
+    TickClaim,
+    TickResult,
+    TriggerStore,
+    TriggerStoreError,
+)
+
+__all__ = [
+    "CATCHUP_POLICIES",
+    "CONFIGURED",
+    "DEFAULT_CATCHUP_CAP",
+    "OVERLAP_POLICIES",
+    "SCHEMA_VERSION",
+    "AroundTick",
+    "Catchup",
+    "Clock",
+    "DagRunRequest",
+    "FakeClock",
+    "Overlap",
+    "RunDag",
+    "Scheduler",
+    "SystemClock",
+    "Tick",
+    "TickClaim",
+    "TickOutcome",
+    "TickResult",
+    "TriggerActivationResult",
+    "TriggerConfigError",
+    "TriggerManager",
+    "TriggerNotActiveError",
+    "TriggerSpec",
+    "TriggerStore",
+    "TriggerStoreError",
+    "run_with_runner",
+    "spawn_watched",
+    "tick_run_id",
+]
