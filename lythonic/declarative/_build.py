@@ -21,7 +21,7 @@ from typing import Any
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
 from lythonic.compose.nodes import Method, call_mode, is_dag_factory
 from lythonic.compose.run import INLINE
-from lythonic.declarative._build_edges import add_edges
+from lythonic.declarative._build_edges import EdgeSite, add_edges
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean, one_line
 from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
 from lythonic.declarative._model import (
@@ -36,9 +36,6 @@ from lythonic.declarative._model import (
 from lythonic.declarative._yaml import Path, SourceMap
 
 __all__ = ["Builder", "EdgeSite"]
-
-EdgeSite = tuple[Path, int]
-"""Where an edge is declared: the edge string's path and the upstream's offset in it."""
 
 
 def placeholder(ref: str) -> Callable[..., Any]:

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from lythonic.compose.namespace import Dag
 from lythonic.declarative._diagnostics import did_you_mean
 from lythonic.declarative._edges import EdgeSyntaxError, parse_edges
 from lythonic.declarative._model import DagSpec
-from lythonic.declarative._yaml import Path
+from lythonic.declarative._yaml import Path, SourceMap
 
-if TYPE_CHECKING:
-    from lythonic.declarative._build import Builder
+__all__ = ["EdgeSite", "EdgeTarget", "add_edges"]
 
-__all__ = ["add_edges"]
+EdgeSite = tuple[Path, int]
+"""Where an edge is declared: the edge string's path and the upstream's offset in it."""
 
 
-def add_edges(b: Builder, name: str, dag: Dag, spec: DagSpec, tainted: set[str]) -> None:
+class EdgeTarget(Protocol):
+    """What adding edges needs of the builder: where to report, what is broken."""
+
+    smap: SourceMap
+    broken: set[str]
+    edge_sites: dict[str, dict[tuple[str, str, str | None], EdgeSite]]
+
+    def diag(self, path: Path, message: str, code: str, **kw: Any) -> None: ...
+
+
+def add_edges(b: EdgeTarget, name: str, dag: Dag, spec: DagSpec, tainted: set[str]) -> None:
     """Parse the edge strings of DAG ``name`` and add them; problems become diagnostics."""
     sites = b.edge_sites.setdefault(name, {})
     for i, text in enumerate(spec.edges):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
@@ -18,9 +18,33 @@ from lythonic.state._fields import FieldInfo
 from lythonic.state._filters import Where, build_where, order_limit_sql
 from lythonic.state._sqlite import execute_sql, quote_ident
 
-if TYPE_CHECKING:
-    from lythonic.state.alt_key import AltKey
-    from lythonic.state.user import UserContext
+
+class AltKeyOps(Protocol):
+    """What a model asks of its alternative key (``lythonic.state.alt_key.AltKey``)."""
+
+    def resolve(
+        self, conn: sqlite3.Connection, *, user_ctx: Any = None, **ak_values: Any
+    ) -> int | None: ...
+
+    def to_ak_dict(
+        self, conn: sqlite3.Connection, record: Any, *, user_ctx: Any = None
+    ) -> dict[str, Any]: ...
+
+    def to_ak_dicts(
+        self, conn: sqlite3.Connection, records: Sequence[Any], *, user_ctx: Any = None
+    ) -> list[dict[str, Any]]: ...
+
+
+# Alternative keys are built by lythonic.state.alt_key, a layer above this one:
+# importing it hands its builder down here (lythonic.state imports it).
+_alt_key_for: Callable[[type[Any]], AltKeyOps | None] | None = None
+
+
+def provide_alt_keys(builder: Callable[[type[Any]], AltKeyOps | None]) -> None:
+    """Install the function that finds a model's alternative key."""
+    global _alt_key_for
+    _alt_key_for = builder
+
 
 __all__ = ["DbModel", "from_multi_model_row"]
 
@@ -257,13 +281,13 @@ class DbModel(BaseModel, Generic[T]):
     # -- alternative keys -----------------------------------------------------
 
     @classmethod
-    def _get_alt_key(cls) -> AltKey | None:
-        from lythonic.state.alt_key import AltKey
-
-        return AltKey.for_model(cls)
+    def _get_alt_key(cls) -> AltKeyOps | None:
+        if _alt_key_for is None:  # cannot happen: importing lythonic.state installs it
+            raise StateError("alternative keys are not available: import lythonic.state")
+        return _alt_key_for(cls)
 
     @classmethod
-    def _ensure_alt_key(cls) -> AltKey:
+    def _ensure_alt_key(cls) -> AltKeyOps:
         ak = cls._get_alt_key()
         if ak is None:
             raise AltKeyError(
@@ -285,9 +309,7 @@ class DbModel(BaseModel, Generic[T]):
         pk = cls.resolve_ak(conn, **ak_values)
         return None if pk is None else cls.load_by_id(conn, pk)
 
-    def to_ak_dict(
-        self, conn: sqlite3.Connection, *, user_ctx: UserContext | None = None
-    ) -> dict[str, Any]:
+    def to_ak_dict(self, conn: sqlite3.Connection, *, user_ctx: Any = None) -> dict[str, Any]:
         """This row's alternative key, FK parts replaced by the referenced rows' keys."""
         return type(self)._ensure_alt_key().to_ak_dict(conn, self, user_ctx=user_ctx)
 
@@ -297,7 +319,7 @@ class DbModel(BaseModel, Generic[T]):
         conn: sqlite3.Connection,
         records: Sequence[DbModel[Any]],
         *,
-        user_ctx: UserContext | None = None,
+        user_ctx: Any = None,
     ) -> list[dict[str, Any]]:
         return cls._ensure_alt_key().to_ak_dicts(conn, records, user_ctx=user_ctx)
 

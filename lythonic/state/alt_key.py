@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from lythonic.state._errors import AltKeyError, UserScopeError
+from lythonic.state._model import DbModel, provide_alt_keys
 from lythonic.state._sqlite import execute_sql, quote_ident
+from lythonic.state.user import _user_id_of
 
 if TYPE_CHECKING:
     from lythonic.state._fields import FieldInfo
-    from lythonic.state._model import DbModel
     from lythonic.state.user import UserContext
 
 __all__ = ["AltKey", "AltKeyField", "JoinStep"]
@@ -58,8 +59,6 @@ class JoinStep(NamedTuple):
 
 
 def _all_models() -> Iterator[type[DbModel[Any]]]:
-    from lythonic.state._model import DbModel
-
     seen: set[type] = set()
     stack: list[type[DbModel[Any]]] = [DbModel]
     while stack:
@@ -89,8 +88,6 @@ def _scope_user_id(user_ctx: UserContext | None, scoped: list[str]) -> int | Non
     """The user id to filter user-owned tables by, checking a context was given for them."""
     if not scoped:
         return None
-    from lythonic.state.user import _user_id_of
-
     if user_ctx is None:
         raise UserScopeError(
             f"alternative key lookup reads user-owned table(s) {', '.join(scoped)}: pass user_ctx="
@@ -355,3 +352,6 @@ class AltKey:
             return ref._local_ak_columns[0]
         fk = next(f.foreign_key for f in ref.fields if f.foreign_key)
         return self._single_leaf_name(fk[0])
+
+
+provide_alt_keys(AltKey.for_model)
