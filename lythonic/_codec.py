@@ -45,6 +45,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lythonic._events import event
+from lythonic._public import publish
 
 __all__ = ["TAG", "Unrecorded", "coerce", "decode", "encode", "has_unrecorded"]
 
@@ -432,3 +433,6 @@ def has_unrecorded(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return any(has_unrecorded(x, depth + 1) for x in value)
     return False
+
+
+publish("lythonic.compose.dag_provenance", Unrecorded)

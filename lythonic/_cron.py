@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from lythonic._public import publish
+
 __all__ = ["CronError", "CronSchedule", "resolve_timezone"]
 
 _MACROS = {
@@ -266,3 +268,6 @@ class CronSchedule:
             if len(kept) >= n or start <= lo:
                 return list(kept)
             span *= 2
+
+
+publish("lythonic.compose.trigger", CronSchedule)

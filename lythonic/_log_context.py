@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
+from lythonic._public import publish
+
 __all__ = [
     "NodeRunContext",
     "NodeRunLogFilter",
@@ -90,3 +92,15 @@ def install_node_run_log_filter(handler: logging.Handler | None = None) -> NodeR
     log_filter = NodeRunLogFilter()
     (handler if handler is not None else logging.getLogger()).addFilter(log_filter)
     return log_filter
+
+
+publish(
+    "lythonic.compose.log_context",
+    NodeRunContext,
+    get_node_run_context,
+    set_node_run_context,
+    reset_node_run_context,
+    node_run_context,
+    NodeRunLogFilter,
+    install_node_run_log_filter,
+)

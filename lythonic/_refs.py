@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from lythonic._public import publish
+
 
 def get_module(name: str) -> ModuleType:
     """Return the module ``name``, importing it when it is not loaded yet."""
@@ -210,3 +212,6 @@ class ModuleRef:
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return _str_schema(cls)
+
+
+publish("lythonic", NsRef, GlobalRef, ModuleRef, get_module)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+from lythonic._public import publish
+
 TOk = TypeVar("TOk")
 TErr = TypeVar("TErr")
 
@@ -57,3 +59,6 @@ class Result(Generic[TOk, TErr]):
 
     def __repr__(self) -> str:
         return f"Ok({self._ok!r})" if self._ok is not None else f"Err({self._err!r})"
+
+
+publish("lythonic", Result)

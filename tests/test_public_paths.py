@@ -7,8 +7,13 @@ name, when ``__all__`` misses one, or when it is not in ruff's (RUF022) order.
 from __future__ import annotations
 
 import importlib
+import inspect
+import pickle
 
 import pytest
+
+from lythonic import GlobalRef
+from lythonic.compose.namespace import Dag, DagContext, DagEdge
 
 # Per path: the names of API.md §1 plus the ones we added since. A path's
 # ``__all__`` must hold all of them (it may hold more: new public names).
@@ -181,3 +186,32 @@ def test_all_is_sorted_and_every_entry_resolves(path: str) -> None:
     assert len(names) == len(set(names)), f"{path}: duplicates in __all__"
     assert [n for n in names if not hasattr(module, n)] == []
     assert names == sorted(names, key=_ruff_order), f"{path}: __all__ is not sorted"
+
+
+def test_public_classes_and_functions_report_their_public_path() -> None:
+    """A name defined in a private module reports the path users import it from
+    (as upstream, which defined it there): GlobalRef, reprs and pickles name it."""
+    seen: set[int] = set()
+    wrong = []
+    for path, names in PUBLIC.items():
+        module = importlib.import_module(path)
+        for name in names:
+            obj = getattr(module, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            home = importlib.import_module(obj.__module__)
+            if any(p.startswith("_") for p in obj.__module__.split(".")) or (
+                getattr(home, obj.__qualname__, None) is not obj
+            ):
+                wrong.append(f"{path}.{name}: {obj.__module__}")
+    assert wrong == []
+    assert GlobalRef(GlobalRef).scope == ["lythonic"]
+    assert str(GlobalRef(Dag)) == "lythonic.compose.namespace:Dag"
+
+
+def test_a_published_model_still_resolves_its_annotations_late() -> None:
+    """Deferred pydantic models build on first use in the module that defines them."""
+    ctx = DagContext(dag_nsref="pipeline:daily", node_label="fetch", run_id="r1")
+    assert ctx.attempt == 1 and DagEdge(upstream="a", downstream="b").param is None
+    assert pickle.loads(pickle.dumps(DagEdge(upstream="a", downstream="b"))).upstream == "a"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Union, get_args, get
 
 from pydantic.fields import FieldInfo as PydanticFieldInfo
 
+from lythonic._public import publish
 from lythonic.state._errors import ModelDefinitionError
 from lythonic.state._sqlite import quote_ident, sql_literal
 from lythonic.types import KnownType
@@ -132,3 +133,6 @@ class FieldInfo(NamedTuple):
 
     def set_value(self, o: BaseModel, v: Any) -> None:
         setattr(o, self.name, self.from_sql_value(v))
+
+
+publish("lythonic.state", FieldInfo)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
+from lythonic._public import publish
 from lythonic.state._errors import FilterError
 from lythonic.state._fields import FieldInfo
 from lythonic.state._sqlite import quote_ident
@@ -186,3 +187,6 @@ def order_limit_sql(
             sql += " OFFSET ?"
             args.append(offset)
     return sql, args
+
+
+publish("lythonic.state", FilterOp)

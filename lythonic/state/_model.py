@@ -12,6 +12,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
 
+from lythonic._public import publish
 from lythonic.state._ddl import create_table_ddl
 from lythonic.state._errors import AltKeyError, FilterError, ModelDefinitionError, StateError
 from lythonic.state._fields import FieldInfo
@@ -333,3 +334,6 @@ def from_multi_model_row(
         fields = model._fields()
         yield model._from_row(row[start : start + len(fields)], fields)
         start += len(fields)
+
+
+publish("lythonic.state", DbModel, from_multi_model_row)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lythonic._public import publish
 from lythonic.state._errors import AltKeyError, ModelDefinitionError, SchemaMismatchError
 from lythonic.state._migrate import ColumnAdd, plan_table
 from lythonic.state._model import DbModel
@@ -174,3 +175,6 @@ class DbFile:
 
 class DbConfig(BaseModel):
     db_path: Path
+
+
+publish("lythonic.state", Schema, DbFile, DbConfig)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.state._connect import BUSY_TIMEOUT_S, enable_wal
 
 __all__ = [
@@ -125,3 +126,6 @@ def open_sqlite_db(
         yield conn
     finally:
         conn.close()
+
+
+publish("lythonic.state", open_sqlite_db, execute_sql, to_sql_datetime, add_missing_column)

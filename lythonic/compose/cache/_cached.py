@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from lythonic._codec import decode, encode
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic._refs import GlobalRef
 from lythonic.compose.cache._store import (
     CacheTable,
@@ -436,3 +437,15 @@ def register_cached_callable(
     node = ns.register(ref.get_instance(), nsref=str(config.nsref), config=config)
     mount_cached_node(node, db_path, clock=clock)
     return node
+
+
+publish(
+    "lythonic.compose.cached",
+    CacheProhibitDirectCall,
+    CacheRefreshPushback,
+    CacheRefreshSuppressed,
+    table_name_from_path,
+    generate_cache_table_ddl,
+    mount_cached_node,
+    invalidate,
+)

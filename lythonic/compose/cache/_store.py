@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic._public import publish
 from lythonic.state._connect import connect_store
 from lythonic.types import KNOWN_TYPES
 
@@ -205,3 +206,6 @@ class CacheTable:
     def pushback_set(self, db_path: Path, prefix: str, until: float) -> None:
         with _Write(thread_connection(db_path)) as conn:
             pushback_set(conn, prefix, until)
+
+
+publish("lythonic.compose.cached", CacheTableConflict)

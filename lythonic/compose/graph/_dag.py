@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lythonic._public import publish
 from lythonic._refs import GlobalRef, NsRef
 from lythonic.compose.graph._namespace import Namespace
 from lythonic.compose.nodes import (
@@ -393,3 +394,5 @@ def _check_param(node: DagNode, param: str) -> None:
 
 
 Namespace.dag_type = Dag  # get_as_dag builds this kind
+
+publish("lythonic.compose.namespace", Dag)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lythonic._public import publish
 from lythonic._refs import GlobalRef, NsRef
 from lythonic.compose.graph._fragments import fragment_members
 from lythonic.compose.graph._mount import mount_stores
@@ -316,3 +317,6 @@ def _align_config(config: NsNodeConfig | None, key: str | NsRef) -> NsNodeConfig
             f"nsref {str(key)!r} contradicts config.nsref {str(config.nsref)!r}; pass only one"
         )
     return config.model_copy(update={"nsref": NsRef(str(key))})
+
+
+publish("lythonic.compose.namespace", Namespace)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lythonic._public import publish
 from lythonic.compose.nodes._dag_node import DagNode
 from lythonic.compose.nodes._introspect import Method
 from lythonic.compose.nodes._ns_node import NamespaceNode
@@ -182,3 +183,13 @@ def describe_node(node: DagNode) -> dict[str, Any]:
         if value is not None:
             data[option] = value
     return data
+
+
+publish(
+    "lythonic.compose.namespace",
+    CompositeDagNode,
+    MapNode,
+    CallNode,
+    SwitchNode,
+    MapSwitchNode,
+)

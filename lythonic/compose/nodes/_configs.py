@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lythonic._public import publish
 from lythonic._refs import GlobalRef, NsRef
 
 __all__ = [
@@ -165,3 +166,6 @@ def auto_fill_trigger_names(config: NsNodeConfig) -> None:
     for i, trigger in enumerate(config.triggers):
         if trigger.name is None:
             trigger.name = f"{leaf}_{trigger.type}" + (f"_{i}" if several else "")
+
+
+publish("lythonic.compose.namespace", TriggerConfig, NsNodeConfig, NsCacheConfig, NsFragmentConfig)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from lythonic._public import publish
 from lythonic._refs import NsRef
 from lythonic.compose.nodes._markers import is_inline
 
@@ -105,3 +106,6 @@ class DagContext(BaseModel):
             return fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+publish("lythonic.compose.namespace", DagPath, DagContext)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lythonic._public import publish
 from lythonic._refs import NsRef
 from lythonic.compose.nodes._markers import ISOLATIONS, Isolation
 from lythonic.compose.nodes._ns_node import NamespaceNode, Registry
@@ -235,3 +236,6 @@ class DagShape(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Nodes and edges as plain data."""
+
+
+publish("lythonic.compose.namespace", DagEdge, DagNode, DagPort)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
+from lythonic._public import publish
 from lythonic._refs import GlobalRef
 
 __all__ = ["Method", "MethodDict", "MethodInterface", "ParamInfo", "resolve_hints"]
@@ -218,3 +219,6 @@ class MethodDict(Generic[T], dict[str, T]):
 
     def wrap(self, o: Callable[..., Any]) -> T:
         return self.add(o)
+
+
+publish("lythonic.compose", ParamInfo, MethodInterface, Method, MethodDict)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lythonic._events import event
+from lythonic._public import publish
 
 __all__ = [
     "ISSUE_CODES",
@@ -83,3 +84,6 @@ def raise_for_issues(issues: list[DagIssue]) -> None:
             )
     if errors:
         raise DagValidationError(errors)
+
+
+publish("lythonic.compose.namespace", DagIssue, DagValidationError)

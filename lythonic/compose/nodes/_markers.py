@@ -6,6 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from lythonic._public import publish
+
 __all__ = [
     "ASYNC",
     "INLINE",
@@ -97,3 +99,14 @@ def call_mode(fn: Any, original: Any = None) -> int:
     if is_inline(fn) or (original is not None and is_inline(original)):
         return INLINE
     return THREAD
+
+
+publish(
+    "lythonic.compose.namespace",
+    inline,
+    dag_factory,
+    mountable,
+    mount_required,
+    nsnode,
+    require_cache,
+)

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from lythonic._public import publish
 from lythonic._refs import NsRef
 from lythonic.compose.nodes._configs import NsNodeConfig
 from lythonic.compose.nodes._context import DagContext
@@ -114,3 +115,6 @@ def _first_param_context_type(fn: Callable[..., Any]) -> type[DagContext] | None
 
 class NamespaceFragment:
     """Base class for a group of ``@nsnode`` methods registered under one prefix."""
+
+
+publish("lythonic.compose.namespace", NamespaceNode, NamespaceFragment)

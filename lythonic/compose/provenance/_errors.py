@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lythonic._public import publish
+
 __all__ = [
     "DagDefinitionChanged",
     "RunNotFound",
@@ -29,3 +31,6 @@ class UnknownStep(RunRecoveryError):
 
 class DagDefinitionChanged(RunRecoveryError):
     """The DAG differs from the one the run was recorded with."""
+
+
+publish("lythonic.compose.dag_provenance", RunNotFound, RunNotRestartable, DagDefinitionChanged)

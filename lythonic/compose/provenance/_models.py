@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
+from lythonic._public import publish
+
 __all__ = ["DagRun", "EdgeTraversal", "IoPayload", "NodeExecution", "to_datetime"]
 
 
@@ -99,3 +101,6 @@ class DagRun(BaseModel):
             if (n.started_at is not None and n.started_at > dt)
             or (n.finished_at is not None and n.finished_at > dt)
         ]
+
+
+publish("lythonic.compose.dag_provenance", EdgeTraversal, IoPayload, NodeExecution, DagRun)

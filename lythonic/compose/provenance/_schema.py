@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from lythonic._public import publish
 from lythonic.state._connect import connect_store, schema_version, set_schema_version
 
 __all__ = ["SCHEMA_VERSION", "ProvenanceSchemaError", "connect", "ensure_schema"]
@@ -142,3 +143,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
     for ddl in _INDEXES:
         conn.execute(ddl)
     set_schema_version(conn, COMPONENT, SCHEMA_VERSION)
+
+
+publish("lythonic.compose.dag_provenance", ProvenanceSchemaError)

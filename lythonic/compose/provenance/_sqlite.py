@@ -23,6 +23,7 @@ from typing import Any
 
 from lythonic._codec import encode
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.compose.provenance._batch import (
     N_DONE,
     N_FAIL,
@@ -379,3 +380,5 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+publish("lythonic.compose.dag_provenance", DagProvenance)

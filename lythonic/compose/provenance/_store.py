@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
+from lythonic._public import publish
+
 __all__ = [
     "SCHEDULER",
     "ForwardingStore",
@@ -315,3 +317,6 @@ class ForwardingStore(ProvenanceStore):
         if name == "inner":  # not set yet (e.g. while copying): no recursion
             raise AttributeError(name)
         return getattr(self.inner, name)
+
+
+publish("lythonic.compose.dag_provenance", NullProvenance, initiated_by, ProvenanceStore)

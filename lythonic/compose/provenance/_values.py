@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from lythonic._codec import decode
 from lythonic._events import event
+from lythonic._public import publish
 
 __all__ = ["decode_value", "json_default", "safe_json_dumps"]
 
@@ -49,3 +50,6 @@ def decode_value(text: str | None, annotation: Any = None) -> Any:
     (1, 2)
     """
     return decode(text, annotation)
+
+
+publish("lythonic.compose.dag_provenance", json_default, safe_json_dumps, decode_value)

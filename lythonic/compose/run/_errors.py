@@ -9,6 +9,7 @@ import threading
 import types
 
 import lythonic
+from lythonic._public import publish
 
 __all__ = [
     "ChildPaused",
@@ -72,3 +73,6 @@ def user_traceback(tb: types.TracebackType | None) -> types.TracebackType | None
     for frame in reversed(frames):
         trimmed = types.TracebackType(trimmed, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
     return trimmed
+
+
+publish("lythonic.compose.dag_runner", DagPause, NodeInputError, NodeTimeout, SubDagFailed)

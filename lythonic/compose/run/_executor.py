@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lythonic._public import publish
 from lythonic.compose.run._step_threads import StepThreads, ThreadStats
 
 __all__ = ["Executor", "LocalExecutor", "ThreadStats", "default_executor"]
@@ -98,3 +99,6 @@ def default_executor() -> LocalExecutor:
     if _default is None:
         _default = LocalExecutor()
     return _default
+
+
+publish("lythonic.compose.executor", Executor, LocalExecutor)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.compose.provenance import NullProvenance, ProvenanceStore, run_initiator
 from lythonic.compose.run._execution import execute_run
 from lythonic.compose.run._executor import Executor, default_executor
@@ -244,3 +245,6 @@ def to_result(outcome: Outcome) -> DagRunResult:
         failed_node=outcome.failed_node,
         error=outcome.error,
     )
+
+
+publish("lythonic.compose.dag_runner", DagRunResult, DagRunner)

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from lythonic._public import publish
+
 __all__ = ["Clock", "FakeClock", "SystemClock", "spawn_watched"]
 
 T = TypeVar("T")
@@ -94,6 +96,7 @@ class FakeClock:
     except short waits for work handed to threads.
 
     >>> import asyncio
+    >>> from datetime import UTC, datetime
     >>> clock = FakeClock(datetime(2024, 1, 1, tzinfo=UTC))
     >>> async def main():
     ...     woke = []
@@ -230,3 +233,6 @@ class FakeClock:
                     f"FakeClock: {len(busy)} task(s) woken at {self._now.isoformat()} did not "
                     f"sleep again within {self.settle_timeout}s: {busy!r}"
                 )
+
+
+publish("lythonic.testing", FakeClock)

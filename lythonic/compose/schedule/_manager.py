@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.compose.provenance._store import (
     SCHEDULER,
     NullProvenance,
@@ -361,3 +362,6 @@ async def _call_poll_fn(spec: TriggerSpec) -> Any:
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+publish("lythonic.compose.trigger", TriggerManager, TriggerActivationResult)

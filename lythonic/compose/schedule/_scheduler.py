@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.compose.schedule._clock import Clock, SystemClock, spawn_watched
 from lythonic.compose.schedule._spec import TriggerSpec
 from lythonic.compose.schedule._store import TickClaim, TickResult, TriggerStore
@@ -53,6 +54,7 @@ _INSTANT = timedelta(microseconds=1)
 def tick_run_id(name: str, scheduled_at: datetime) -> str:
     """The run id of a trigger's tick: ``"name@20241027T003000Z"`` (UTC).
 
+    >>> from datetime import UTC, datetime
     >>> tick_run_id("nightly", datetime(2024, 10, 27, 0, 30, tzinfo=UTC))
     'nightly@20241027T003000Z'
     """
@@ -548,3 +550,6 @@ def _log_failure(fut: asyncio.Future[Any]) -> None:
             fut.exception(),
             extra=event("trigger_store_write_failed", error=str(fut.exception())),
         )
+
+
+publish("lythonic.compose.trigger", tick_run_id)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from lythonic._cron import CronError, CronSchedule
+from lythonic._public import publish
 from lythonic._refs import GlobalRef
 
 if TYPE_CHECKING:
@@ -142,3 +143,6 @@ class TriggerSpec:
             except (TypeError, ValueError):
                 data["payload_note"] = "payload is not JSON; kept in the config only"
         return json.dumps(data, sort_keys=True)
+
+
+publish("lythonic.compose.trigger", TriggerSpec)

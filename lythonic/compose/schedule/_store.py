@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lythonic._events import event
+from lythonic._public import publish
 from lythonic.compose.provenance._store import run_initiator
 from lythonic.compose.schedule._clock import Clock, SystemClock
 from lythonic.compose.schedule._spec import TriggerSpec
@@ -588,3 +589,6 @@ class TriggerStore:
             asyncio.get_running_loop().call_soon(self._submit)
         else:
             self._writing = False
+
+
+publish("lythonic.compose.trigger", TriggerStore)

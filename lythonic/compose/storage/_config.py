@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from lythonic._public import publish
 from lythonic.logs import log_to_file, parse_level
 
 __all__ = ["EngineConfig", "LogConfig", "StorageConfig", "resolve_file"]
@@ -97,3 +98,6 @@ class EngineConfig(BaseModel):
 
     storage: StorageConfig = Field(default_factory=StorageConfig)
     namespace: list[dict[str, Any]] = Field(default_factory=list)
+
+
+publish("lythonic.compose.engine", LogConfig, StorageConfig, EngineConfig, resolve_file)
