@@ -23,7 +23,6 @@ from weakref import WeakKeyDictionary
 from lythonic.state._errors import AltKeyError, UserScopeError
 from lythonic.state._model import DbModel, provide_alt_keys
 from lythonic.state._sqlite import execute_sql, quote_ident
-from lythonic.state.user import _user_id_of
 
 if TYPE_CHECKING:
     from lythonic.state._fields import FieldInfo
@@ -88,6 +87,8 @@ def _scope_user_id(user_ctx: UserContext | None, scoped: list[str]) -> int | Non
     """The user id to filter user-owned tables by, checking a context was given for them."""
     if not scoped:
         return None
+    from lythonic.state.user import _user_id_of  # user models load when first needed
+
     if user_ctx is None:
         raise UserScopeError(
             f"alternative key lookup reads user-owned table(s) {', '.join(scoped)}: pass user_ctx="

@@ -20,14 +20,9 @@ from lythonic.compose.nodes import (
     MapSwitchNode,
     NamespaceNode,
     SwitchNode,
-    accepts_any_kwarg,
-    check_dag,
     check_label,
-    cycle_error,
     describe_node,
     is_dag_factory,
-    kahn_order,
-    node_params,
     raise_for_issues,
 )
 
@@ -266,6 +261,8 @@ class Dag(DagShape):
 
         Raises ``DagValidationError`` naming the cycle rather than dropping nodes.
         """
+        from lythonic.compose.nodes import cycle_error, kahn_order  # validation loads on use
+
         order = kahn_order(self)
         if len(order) != len(self.nodes):
             raise cycle_error(self, {n.label for n in order})
@@ -276,6 +273,8 @@ class Dag(DagShape):
 
         ``inputs`` maps node labels to the parameter names supplied at run time.
         """
+        from lythonic.compose.nodes import check_dag  # validation loads on use
+
         return check_dag(self, inputs)
 
     def validate(self, inputs: Mapping[str, Iterable[str]] | None = None) -> None:
@@ -299,6 +298,8 @@ class Dag(DagShape):
         ``kwargs[source_label]`` given as a dict becomes that source's inputs;
         otherwise each source takes the kwargs named like its parameters.
         """
+        from lythonic.compose.nodes import node_params  # wiring loads on use
+
         inputs: dict[str, dict[str, Any]] = {}
         for node in self.sources():
             given = kwargs.get(node.label)
@@ -380,6 +381,8 @@ def _check_param(node: DagNode, param: str) -> None:
             f"'{node.label}' is a {node.kind} node; it takes its single upstream whole, "
             f"so an edge cannot target a parameter '{param}'"
         )
+    from lythonic.compose.nodes import accepts_any_kwarg, node_params
+
     params = node_params(node.ns_node)
     if any(p.name == param for p in params) or accepts_any_kwarg(node.ns_node):
         return

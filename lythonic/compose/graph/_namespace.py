@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lythonic._public import publish
 from lythonic._refs import GlobalRef, NsRef
-from lythonic.compose.graph._fragments import fragment_members
-from lythonic.compose.graph._mount import mount_stores
 from lythonic.compose.nodes import (
     CONFIG_TYPES,
     DagShape,
@@ -80,6 +78,8 @@ class Namespace:
     def mount(self, storage: Any) -> None:
         """Wire provenance (``storage.dags_db``), caches (``storage.cache_db``) and logging."""
         self._storage = storage
+        from lythonic.compose.graph._mount import mount_stores  # stores load on first mount
+
         self._provenance = mount_stores(self._nodes.values(), storage, self._provenance)
 
     # -- registration ------------------------------------------------------
@@ -255,6 +255,8 @@ class Namespace:
 
     def register_fragment(self, entry: dict[str, Any]) -> None:
         """Register every method a ``type: fragment`` entry's class or module contributes."""
+        from lythonic.compose.graph._fragments import fragment_members
+
         for member in fragment_members(entry):
             if member.is_factory:
                 dag = member.fn()

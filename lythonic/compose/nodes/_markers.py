@@ -17,6 +17,8 @@ __all__ = [
     "call_mode",
     "dag_factory",
     "inline",
+    "is_dag_factory",
+    "is_inline",
     "mount_required",
     "mountable",
     "nsnode",

@@ -32,7 +32,18 @@ if TYPE_CHECKING:
     from lythonic.compose.nodes._dag_node import DagShape as Dag
     from lythonic.compose.nodes._ns_node import NamespaceNode
 
-__all__ = ["Binding", "NodeWiring", "Param", "node_params", "output_type", "wire_node"]
+__all__ = [
+    "Binding",
+    "NodeWiring",
+    "Param",
+    "accepts_any_kwarg",
+    "element_type",
+    "node_params",
+    "output_type",
+    "signature_text",
+    "sub_dag_input",
+    "wire_node",
+]
 
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 

@@ -4,65 +4,114 @@ as recovery plans the runner executes.
 
 Below ``graph/``: the runner sees a DAG through ``nodes.DagShape`` only. A new
 executor subclasses ``Executor`` (``_executor.py``) and lives here.
+
+Names load on first use (``lythonic._lazy``): importing the package, or one
+of its modules, loads only what is asked for.
 """
 
-from lythonic.compose.run._errors import (
-    ChildPaused,
-    DagPause,
-    NodeInputError,
-    NodeTimeout,
-    SubDagFailed,
-    short_error,
-    user_traceback,
-)
-from lythonic.compose.run._execution import (
-    dag_hash,
-    execute_run,
-)
-from lythonic.compose.run._executor import (
-    Executor,
-    LocalExecutor,
-    ThreadStats,
-    default_executor,
-)
-from lythonic.compose.run._ids import (
-    new_run_id,
-)
-from lythonic.compose.run._isolation import (
-    ProcessIsolation,
-    RemoteTraceback,
-    StepProcessError,
-    default_isolation,
-)
-from lythonic.compose.run._outcome import (
-    Outcome,
-    RunSettings,
-)
-from lythonic.compose.run._plan import (
-    ASYNC,
-    CALL,
-    INLINE,
-    MAP,
-    MAP_SWITCH,
-    PLAIN,
-    SWITCH,
-    THREAD,
-    DagPlan,
-    NodePlan,
-    call_mode,
-    plan_for,
-)
-from lythonic.compose.run._recovery import (
-    RESTARTABLE,
-    Recovery,
-    plan_replay,
-    plan_restart,
-    reusable_outputs,
-)
-from lythonic.compose.run._runner import (
-    DagRunner,
-    DagRunResult,
-    to_result,
+from typing import TYPE_CHECKING
+
+from lythonic._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from lythonic.compose.run._errors import (
+        ChildPaused,
+        DagPause,
+        NodeInputError,
+        NodeTimeout,
+        SubDagFailed,
+        short_error,
+        user_traceback,
+    )
+    from lythonic.compose.run._execution import (
+        dag_hash,
+        execute_run,
+    )
+    from lythonic.compose.run._executor import (
+        Executor,
+        LocalExecutor,
+        ThreadStats,
+        default_executor,
+    )
+    from lythonic.compose.run._ids import (
+        new_run_id,
+    )
+    from lythonic.compose.run._isolation import (
+        ProcessIsolation,
+        RemoteTraceback,
+        StepProcessError,
+        default_isolation,
+    )
+    from lythonic.compose.run._outcome import (
+        Outcome,
+        RunSettings,
+    )
+    from lythonic.compose.run._plan import (
+        ASYNC,
+        CALL,
+        INLINE,
+        MAP,
+        MAP_SWITCH,
+        PLAIN,
+        SWITCH,
+        THREAD,
+        DagPlan,
+        NodePlan,
+        call_mode,
+        plan_for,
+    )
+    from lythonic.compose.run._recovery import (
+        RESTARTABLE,
+        Recovery,
+        plan_replay,
+        plan_restart,
+        reusable_outputs,
+    )
+    from lythonic.compose.run._runner import (
+        DagRunner,
+        DagRunResult,
+        to_result,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "_errors": [
+            "ChildPaused",
+            "DagPause",
+            "NodeInputError",
+            "NodeTimeout",
+            "SubDagFailed",
+            "short_error",
+            "user_traceback",
+        ],
+        "_ids": ["new_run_id"],
+        "_outcome": ["Outcome", "RunSettings"],
+        "_executor": ["Executor", "LocalExecutor", "ThreadStats", "default_executor"],
+        "_isolation": [
+            "ProcessIsolation",
+            "RemoteTraceback",
+            "StepProcessError",
+            "default_isolation",
+        ],
+        "_plan": [
+            "ASYNC",
+            "CALL",
+            "INLINE",
+            "MAP",
+            "MAP_SWITCH",
+            "PLAIN",
+            "SWITCH",
+            "THREAD",
+            "DagPlan",
+            "NodePlan",
+            "call_mode",
+            "plan_for",
+        ],
+        "_execution": ["dag_hash", "execute_run"],
+        "_recovery": ["RESTARTABLE", "Recovery", "plan_replay", "plan_restart", "reusable_outputs"],
+        "_runner": ["DagRunResult", "DagRunner", "to_result"],
+    },
 )
 
 __all__ = [

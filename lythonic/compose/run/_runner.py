@@ -25,10 +25,10 @@ from lythonic.compose.run._execution import execute_run
 from lythonic.compose.run._executor import Executor, default_executor
 from lythonic.compose.run._ids import new_run_id
 from lythonic.compose.run._outcome import Outcome, RunSettings
-from lythonic.compose.run._recovery import Recovery, plan_replay, plan_restart
 
 if TYPE_CHECKING:
     from lythonic.compose.nodes import DagShape as Dag
+    from lythonic.compose.run._recovery import Recovery
 
 __all__ = ["DagRunResult", "DagRunner", "to_result"]
 
@@ -207,9 +207,10 @@ class DagRunner:
         are not recorded, they may hold secrets); ``force`` runs even when the
         DAG's definition changed since the run was recorded.
         """
-        return await self._recover(
-            await plan_restart(self.provenance, self.dag, run_id, force=force), context
-        )
+        from lythonic.compose.run._recovery import plan_restart  # loads on first restart
+
+        recovery = await plan_restart(self.provenance, self.dag, run_id, force=force)
+        return await self._recover(recovery, context)
 
     async def replay(
         self,
@@ -221,6 +222,8 @@ class DagRunner:
     ) -> DagRunResult:
         """A new run reusing an earlier run's outputs, except ``rerun_nodes`` and
         everything downstream of them."""
+        from lythonic.compose.run._recovery import plan_replay  # loads on first replay
+
         recovery = await plan_replay(self.provenance, self.dag, run_id, rerun_nodes, force=force)
         return await self._recover(recovery, context)
 

@@ -1,0 +1,38 @@
+"""Packages whose names load on first use (PEP 562).
+
+A layer package (``lythonic.compose.run``) re-exports what its modules define,
+but importing it, or one of its modules, should not load all of them: the
+runner must not pay for the process executor, a reader of run history not for
+the writer thread. ``lazy_exports`` gives such a package its ``__getattr__``
+and ``__dir__``; the package lists its names once per module, and repeats them
+under ``TYPE_CHECKING`` for type checkers and the import-layer test.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["lazy_exports"]
+
+
+def lazy_exports(
+    package: str, modules: Mapping[str, Sequence[str]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package``: ``modules`` maps each
+    submodule (``"_runner"``) to the names it provides."""
+    where = {name: f"{package}.{module}" for module, names in modules.items() for name in names}
+
+    def __getattr__(name: str) -> Any:
+        module = where.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        vars(importlib.import_module(package))[name] = value  # later lookups skip this
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(where)
+
+    return __getattr__, __dir__
