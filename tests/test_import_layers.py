@@ -217,3 +217,20 @@ def test_no_folder_holds_more_than_twenty_modules() -> None:
         if count > MAX_MODULES_PER_FOLDER:
             crowded[str(folder.relative_to(PACKAGE.parent))] = count
     assert crowded == {}
+
+
+def test_every_name_a_layer_package_exports_loads() -> None:
+    """Layer packages load names on first use: each one in ``__all__`` resolves to
+    the object its module defines, and ``dir()`` lists it."""
+    import importlib
+
+    for layer in COMPOSE_LAYERS:
+        if layer == "lythonic.compose.lyth":
+            continue
+        package = importlib.import_module(layer)
+        for name in package.__all__:
+            value = getattr(package, name)
+            home = getattr(value, "__module__", None)
+            assert name in dir(package), f"{layer}.{name}"
+            if isinstance(home, str) and home.startswith(layer + "."):
+                assert getattr(importlib.import_module(home), name) is value

@@ -10,7 +10,7 @@ import pytest
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.engine import StorageConfig
 from lythonic.compose.namespace import Dag, Namespace, NsCacheConfig
-from tests.compose.test_engine_config import root_logger  # noqa: F401 -- a shared fixture
+from tests.compose.storage.test_engine_config import root_logger  # noqa: F401 -- a shared fixture
 
 counter = {"n": 0}
 

@@ -209,7 +209,7 @@ def test_copy_describe_and_hash() -> None:
     assert twin.definition_hash() == dag.definition_hash()
     assert dag.describe()["nodes"]["a"] == {
         "kind": "node",
-        "ref": "tests.compose.test_dag:a",
+        "ref": "tests.compose.graph.test_dag:a",
         "retries": 2,
     }
     twin.node(c)

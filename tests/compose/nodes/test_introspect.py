@@ -96,11 +96,11 @@ def test_simple_type_validation() -> None:
 def test_method_from_callable_and_from_gref() -> None:
     """A Method knows its GlobalRef, name and args; a GlobalRef is resolved eagerly."""
     m = Method(fetch)
-    assert str(m.gref) == "tests.compose.test_introspect:fetch"
+    assert str(m.gref) == "tests.compose.nodes.test_introspect:fetch"
     assert (m.name, [a.name for a in m.args]) == ("fetch", ["ticker", "day", "limit"])
     assert m.args_by_name["limit"].default == 10
     assert m(ticker="X", day=date(2024, 1, 1))["limit"] == 10
-    by_ref = Method(GlobalRef("tests.compose.test_introspect:sample"))
+    by_ref = Method(GlobalRef("tests.compose.nodes.test_introspect:sample"))
     assert (
         by_ref.o is sample
         and by_ref.return_annotation is bool

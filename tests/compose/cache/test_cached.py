@@ -403,7 +403,7 @@ async def test_registered_dag_resolves_to_the_cached_callable(tmp_path: Path):
     ns = Namespace()
     register_cached_callable(
         ns,
-        gref="tests.compose.test_cached:guarded",
+        gref="tests.compose.cache.test_cached:guarded",
         nsref="market:fetch",
         min_ttl=1.0,
         max_ttl=2.0,

@@ -18,11 +18,11 @@ import pytest
 
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.dag_runner import DagRunner
-from tests.compose.durability_steps import two_steps
+from tests.compose.run.durability_steps import two_steps
 
 SLOW_BATCHES = 5.0  # seconds the writer would otherwise wait for more records
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _rows(path: Path, run_id: str) -> tuple[str | None, dict[str, str]]:
@@ -72,7 +72,7 @@ def _run_script(body: str) -> str:
         "from pathlib import Path\n"
         "from lythonic.compose.dag_provenance import DagProvenance\n"
         "from lythonic.compose.dag_runner import DagRunner\n"
-        "from tests.compose.durability_steps import two_steps\n"
+        "from tests.compose.run.durability_steps import two_steps\n"
         "dag = two_steps()\n"
         f"store = DagProvenance(Path(sys.argv[1]), flush_interval={SLOW_BATCHES})\n"
         "runner = DagRunner(dag, provenance=store)\n"

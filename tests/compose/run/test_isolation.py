@@ -13,7 +13,7 @@ import pytest
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.dag_runner import DagRunner
 from lythonic.compose.namespace import Dag, DagValidationError, inline
-from tests.compose import isolation_steps as steps
+from tests.compose.run import isolation_steps as steps
 
 
 def _alive(pid: int) -> bool:
