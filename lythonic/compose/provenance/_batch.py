@@ -14,26 +14,20 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-__all__ = [
-    "CALL",
-    "FLUSH",
-    "N_DONE",
-    "N_FAIL",
-    "N_PAUSE",
-    "N_SKIP",
-    "N_START",
-    "R_BEGIN",
-    "R_END",
-    "R_RESUME",
-    "R_STATUS",
-    "Merge",
-    "execute_rows",
-]
-
-# Record kinds: the first item of every queued tuple.
-R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, CALL, FLUSH = range(
-    11
+from lythonic.compose.provenance._records import (
+    N_DONE,
+    N_FAIL,
+    N_PAUSE,
+    N_SKIP,
+    N_START,
+    R_BEGIN,
+    R_END,
+    R_RESUME,
+    R_STATUS,
 )
+
+__all__ = ["NODE_COLS", "RUN_COLS", "Merge", "execute_rows"]
+
 
 _ROWS_PER_STATEMENT = 256
 

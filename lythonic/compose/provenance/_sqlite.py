@@ -24,17 +24,7 @@ from typing import Any
 from lythonic._codec import encode
 from lythonic._events import event
 from lythonic._public import publish
-from lythonic.compose.provenance._batch import (
-    N_DONE,
-    N_FAIL,
-    N_PAUSE,
-    N_SKIP,
-    N_START,
-    R_BEGIN,
-    R_END,
-    R_RESUME,
-    R_STATUS,
-)
+from lythonic.compose.provenance import _records as records
 from lythonic.compose.provenance._owners import Owner, new_owner, prune_some, sweep
 from lythonic.compose.provenance._reads import ProvenanceReads
 from lythonic.compose.provenance._schema import connect, ensure_schema
@@ -170,11 +160,10 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     ) -> None:
         self._active.add(run_id)
         if resumed:
-            self._put((R_RESUME, run_id, dag_hash, config_revision))
+            self._put(records.run_resumed(run_id, dag_hash, config_revision))
             return
         self._put(
-            (
-                R_BEGIN,
+            records.run_begun(
                 run_id,
                 dag_nsref,
                 parent_run_id,
@@ -197,33 +186,26 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         attempt: int = 1,
     ) -> None:
         self._put(
-            (
-                N_START,
-                run_id,
-                label,
-                encode(inputs),
-                int(is_source),
-                int(is_sink),
-                attempt,
-                self._clock(),
+            records.node_started(
+                run_id, label, encode(inputs), is_source, is_sink, attempt, self._clock()
             )
         )
 
     def node_completed(
         self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]]
     ) -> None:
-        self._put((N_DONE, run_id, label, encode(output), self._clock(), tuple(edges)))
+        self._put(records.node_done(run_id, label, encode(output), self._clock(), edges))
 
     def node_failed(self, run_id: str, label: str, error: str, *, attempt: int = 1) -> None:
-        self._put((N_FAIL, run_id, label, error, attempt, self._clock()))
+        self._put(records.node_failed(run_id, label, error, attempt, self._clock()))
 
     def node_paused(self, run_id: str, label: str) -> None:
-        self._put((N_PAUSE, run_id, label, self._clock()))
+        self._put(records.node_paused(run_id, label, self._clock()))
 
     def node_skipped(
         self, run_id: str, label: str, output: Any, edges: Sequence[tuple[str, str]] = ()
     ) -> None:
-        self._put((N_SKIP, run_id, label, encode(output), self._clock(), tuple(edges)))
+        self._put(records.node_skipped(run_id, label, encode(output), self._clock(), edges))
 
     def end_run(
         self,
@@ -234,7 +216,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     ) -> None:
         self._active.discard(run_id)
         sink_json = encode(sink_outputs) if sink_outputs else None
-        self._put((R_END, run_id, status, sink_json, error, self._clock()))
+        self._put(records.run_ended(run_id, status, sink_json, error, self._clock()))
 
     # -- upstream's write API (values arrive as JSON text) ---------------------
 
@@ -257,12 +239,12 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         """Set a run's status, leaving ``finished_at`` alone."""
         if status != "running":
             self._active.discard(run_id)
-        self._put((R_STATUS, run_id, status))
+        self._put(records.run_status(run_id, status))
 
     def finish_run(self, run_id: str, status: str, sink_outputs_json: str | None = None) -> None:
         """Set a run's final status, ``finished_at`` and sink outputs."""
         self._active.discard(run_id)
-        self._put((R_END, run_id, status, sink_outputs_json, None, self._clock()))
+        self._put(records.run_ended(run_id, status, sink_outputs_json, None, self._clock()))
 
     def record_node_start(
         self,
@@ -274,42 +256,35 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     ) -> None:
         """A node starts with inputs ``input_json`` (replaces an earlier row)."""
         self._put(
-            (
-                N_START,
-                run_id,
-                node_label,
-                input_json,
-                int(is_source),
-                int(is_sink),
-                1,
-                self._clock(),
+            records.node_started(
+                run_id, node_label, input_json, is_source, is_sink, 1, self._clock()
             )
         )
 
     def record_node_complete(self, run_id: str, node_label: str, output_json: str) -> None:
         """A node completed with ``output_json``."""
-        self._put((N_DONE, run_id, node_label, output_json, self._clock(), ()))
+        self._put(records.node_done(run_id, node_label, output_json, self._clock(), ()))
 
     def record_node_failed(self, run_id: str, node_label: str, error: str) -> None:
         """A node failed with ``error``."""
-        self._put((N_FAIL, run_id, node_label, error, 1, self._clock()))
+        self._put(records.node_failed(run_id, node_label, error, 1, self._clock()))
 
     def record_node_skipped(self, run_id: str, node_label: str, output_json: str) -> None:
         """A node's output ``output_json`` was copied from an earlier run."""
-        self._put((N_SKIP, run_id, node_label, output_json, self._clock(), ()))
+        self._put(records.node_skipped(run_id, node_label, output_json, self._clock(), ()))
 
     def complete_node_with_edges(
         self, run_id: str, node_label: str, output_json: str, edges: list[tuple[str, str]]
     ) -> None:
         """A node completed and its value crossed ``edges`` (upstream, downstream)."""
-        self._put((N_DONE, run_id, node_label, output_json, self._clock(), tuple(edges)))
+        self._put(records.node_done(run_id, node_label, output_json, self._clock(), edges))
 
     def fail_node_and_finish_run(self, run_id: str, node_label: str, error: str) -> None:
         """A node failed, and with it the run."""
         self._active.discard(run_id)
         now = self._clock()
-        self._put((N_FAIL, run_id, node_label, error, 1, now))
-        self._put((R_END, run_id, "failed", None, None, now))
+        self._put(records.node_failed(run_id, node_label, error, 1, now))
+        self._put(records.run_ended(run_id, "failed", None, None, now))
 
     # -- maintenance ------------------------------------------------------------
 
