@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lythonic.compose.provenance import ForwardingStore, ProvenanceStore
+from lythonic.compose.provenance import ForwardingStore, ProvenanceStore, RunStatus
 
 __all__ = ["EngineRecorder"]
 
@@ -37,7 +37,7 @@ class EngineRecorder(ForwardingStore):
     def end_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         sink_outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:

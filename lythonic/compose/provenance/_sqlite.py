@@ -28,6 +28,7 @@ from lythonic.compose.provenance import _records as records
 from lythonic.compose.provenance._owners import Owner, new_owner, prune_some, sweep
 from lythonic.compose.provenance._reads import ProvenanceReads
 from lythonic.compose.provenance._schema import connect, ensure_schema
+from lythonic.compose.provenance._statuses import RunStatus
 from lythonic.compose.provenance._store import ProvenanceStore, run_initiator
 from lythonic.compose.provenance._writer import BatchWriter
 
@@ -210,7 +211,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     def end_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         sink_outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from lythonic._public import publish
+from lythonic.compose.provenance._statuses import RunStatus
 
 __all__ = [
     "SCHEDULER",
@@ -121,7 +122,7 @@ class ProvenanceStore(ABC):
     def end_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         sink_outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
@@ -166,7 +167,7 @@ class NullProvenance(ProvenanceStore):
     def end_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         sink_outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
@@ -301,7 +302,7 @@ class ForwardingStore(ProvenanceStore):
     def end_run(
         self,
         run_id: str,
-        status: str,
+        status: RunStatus,
         sink_outputs: Mapping[str, Any] | None = None,
         error: str | None = None,
     ) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from lythonic._events import event
 from lythonic._public import publish
-from lythonic.compose.provenance import NullProvenance, ProvenanceStore, run_initiator
+from lythonic.compose.provenance import NullProvenance, ProvenanceStore, RunStatus, run_initiator
 from lythonic.compose.run._execution import execute_run
 from lythonic.compose.run._executor import Executor, default_executor
 from lythonic.compose.run._ids import new_run_id
@@ -46,7 +46,7 @@ class DagRunResult(BaseModel):
     """
 
     run_id: str
-    status: str
+    status: RunStatus
     outputs: dict[str, Any]
     failed_node: str | None = None
     error: str | None = None

@@ -711,3 +711,18 @@ def test_ending_a_run_closes_rows_left_running(store: DagProvenance):
         store.flush()
         rows = {n["node_label"]: n["status"] for n in store.get_node_executions(run_id)}
         assert rows == {"done": "completed", "open": "cancelled"}, status
+
+
+def test_the_sqlite_store_implements_both_contracts(tmp_path: Path) -> None:
+    """What a PostgreSQL store must also provide: the write side the runner calls and
+    the read side restart, replay, the CLI and the daemon use (checked by mypy too)."""
+    from lythonic.compose.dag_provenance import ProvenanceStore, RunHistory
+
+    store = DagProvenance(tmp_path / "runs.db")
+    try:
+        history: RunHistory = store
+        writer: ProvenanceStore = store
+        assert isinstance(history, RunHistory) and isinstance(writer, ProvenanceStore)
+        assert isinstance(NullProvenance(), RunHistory)  # an empty history: nothing recorded
+    finally:
+        store.close()
