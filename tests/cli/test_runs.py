@@ -201,9 +201,18 @@ def test_show_of_a_failed_map_puts_the_users_error_first(lyth: Invoke, tmp_path:
     assert "in step 'check' of child run" in rest and f"(each[{odd}]), attempt 1" in rest
     assert 'raise ValueError(f"element {i} is odd")' in rest
     assert "lythonic/compose" not in shown and "concurrent/futures" not in shown
-    assert "  each  ×5: 3 completed, 2 failed" in shown
+    # Elements run side by side: once one fails, those still running are cancelled,
+    # so how many got to finish varies; each is counted once, the failed ones listed.
+    counts_line = next(line for line in shown.splitlines() if line.startswith("  each  ×5: "))
+    counts = {
+        status: int(n)
+        for n, status in (part.split() for part in counts_line.split(": ", 1)[1].split(", "))
+    }
+    assert sum(counts.values()) == 5 and set(counts) <= {"completed", "failed", "cancelled"}
     failed_lines = [line for line in shown.splitlines() if line.startswith("    failed")]
-    assert sorted(line.split()[2] for line in failed_lines) == ["each[1]", "each[3]"]
+    failed = sorted(line.split()[2] for line in failed_lines)
+    assert len(failed) == counts["failed"] and f"each[{odd}]" in failed
+    assert set(failed) <= {"each[1]", "each[3]"}
     table_row = next(line for line in shown.splitlines() if line.startswith("each "))
     assert f"SubDagFailed: Sub-DAG [each[{odd}]] failed" in table_row
     assert "lythonic.compose" not in table_row

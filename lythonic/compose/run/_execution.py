@@ -41,7 +41,16 @@ from lythonic.compose.run._errors import (
     user_traceback,
 )
 from lythonic.compose.run._outcome import Outcome, RunSettings
-from lythonic.compose.run._plan import ASYNC, INLINE, PLAIN, DagPlan, NodePlan, call_mode, plan_for
+from lythonic.compose.run._plan import (
+    ASYNC,
+    INLINE,
+    PLAIN,
+    THREAD,
+    DagPlan,
+    NodePlan,
+    call_mode,
+    plan_for,
+)
 from lythonic.compose.run._stepping import Ready, drive
 
 if TYPE_CHECKING:
@@ -94,6 +103,7 @@ class _Run(CompositeRuns):
         self.failed: tuple[str, str] | None = None
         self.paused = False
         self.attempts: dict[str, int] = {}  # the attempt a retried node is on
+        self.segments: dict[asyncio.Future[Any], _Segment] = {}  # chain steps in one hop
 
     # -- the scheduling loop ----------------------------------------------
 
@@ -217,6 +227,11 @@ class _Run(CompositeRuns):
                 fut = done.popleft()
                 watched.discard(fut)
                 i = in_flight.pop(fut)
+                if self.segments:
+                    segment = self.segments.pop(fut, None)
+                    if segment is not None:
+                        self._segment_done(fut, segment, ready, remaining)
+                        continue
                 if fut.cancelled():
                     if not self.stopping:
                         self._node_error(nodes[i], asyncio.CancelledError("node was cancelled"))
@@ -245,6 +260,10 @@ class _Run(CompositeRuns):
         self.outputs[np.index] = value
         if self.prov is not None:
             self.prov.node_completed(self.run_id, np.label, value, np.out_edges)
+        self._advance(np, ready, remaining)
+
+    def _advance(self, np: NodePlan, ready: deque[int], remaining: list[int]) -> None:
+        """``np`` completed: its downstream nodes whose inputs are all there are ready."""
         for d in np.downstream:
             remaining[d] -= 1
             if remaining[d] == 0:
@@ -302,6 +321,92 @@ class _Run(CompositeRuns):
     def _cancel_in_flight(self) -> None:
         for fut in self.in_flight:
             fut.cancel()
+            segment = self.segments.get(fut)
+            if segment is not None:
+                segment.cancelled = True  # its worker starts no further step
+
+    # -- chains of sync steps in one worker hop ---------------------------------
+
+    def _segment(
+        self, np: NodePlan, fn: Any, ctx_type: Any, ctx_param: str
+    ) -> list[tuple[NodePlan, Any, Any, str]] | None:
+        """``np`` and the chain steps after it that may run in the same worker call:
+        sync functions on threads, without timeout or retries, each fed only by the
+        one before it (``NodePlan.chain_next``). None when ``np`` stands alone."""
+        steps = [(np, fn, ctx_type, ctx_param)]
+        nxt = np.chain_next
+        nodes = self.plan.nodes
+        while nxt is not None:
+            step = nodes[nxt]
+            f, mode, ct, cp = self._resolve(step)
+            if mode != THREAD:
+                break
+            steps.append((step, f, ct, cp))
+            nxt = step.chain_next
+        return steps if len(steps) > 1 else None
+
+    def _run_segment(self, segment: _Segment) -> int:
+        """In a worker: run the segment's steps in order, recording each as it goes;
+        how many completed. A failure is kept in ``segment.error``; a run that stops
+        (a failure elsewhere, cancellation, a pause) starts no further step."""
+        prov, outputs, settings = self.prov, self.outputs, self.settings
+        run_id, dag_nsref = self.run_id, self.dag_nsref
+        for k, (np, fn, ctx_type, ctx_param) in enumerate(segment.steps):
+            try:
+                if k == 0:
+                    kwargs = segment.kwargs
+                else:
+                    if segment.cancelled or self.stopping or settings.pause_requested:
+                        return k
+                    kwargs = self._kwargs(np)
+                    if prov is not None:
+                        prov.node_started(
+                            run_id,
+                            np.label,
+                            kwargs,
+                            is_source=np.is_source,
+                            is_sink=np.is_sink,
+                            attempt=1,
+                        )
+                    _current.set(NodeRunContext(run_id, np.label, dag_nsref, 1))
+                    if ctx_type is not None:
+                        kwargs = {ctx_param: self._dag_context(ctx_type, np, 1), **kwargs}
+                value = fn(**kwargs)
+            except BaseException as exc:  # the step's failure (SystemExit included)
+                segment.error = exc
+                return k
+            outputs[np.index] = value
+            if prov is not None and not segment.cancelled:
+                prov.node_completed(run_id, np.label, value, np.out_edges)
+        return len(segment.steps)
+
+    def _segment_done(
+        self,
+        fut: asyncio.Future[Any],
+        segment: _Segment,
+        ready: deque[int],
+        remaining: list[int],
+    ) -> None:
+        """On the loop: account for the steps a segment completed (their outputs and
+        records are in place), then its failure, if any."""
+        steps = segment.steps
+        if fut.cancelled():
+            if not self.stopping:
+                self._node_error(steps[0][0], asyncio.CancelledError("node was cancelled"))
+            return
+        error = fut.exception()
+        if error is not None:  # the executor's own failure: the first step did not run
+            self._node_error(steps[0][0], error)
+            return
+        completed: int = fut.result()
+        for j in range(completed):
+            np = steps[j][0]
+            if j + 1 < completed:
+                remaining[steps[j + 1][0].index] -= 1  # consumed by the segment itself
+            else:
+                self._advance(np, ready, remaining)
+        if segment.error is not None:
+            self._node_error(steps[completed][0], segment.error)
 
     # -- starting a node ----------------------------------------------------
 
@@ -326,7 +431,15 @@ class _Run(CompositeRuns):
             return drive(fn(**kwargs), ctx)
         if mode == INLINE:
             return True, ctx.run(fn, **kwargs)
-        return False, self._executor(np).submit(fn, kwargs, context=ctx)
+        executor = self._executor(np)
+        if np.chain_next is not None and executor.in_process:
+            steps = self._segment(np, fn, ctx_type, ctx_param)
+            if steps is not None:
+                segment = _Segment(steps, kwargs)
+                fut = executor.submit(self._run_segment, {"segment": segment}, context=ctx)
+                self.segments[fut] = segment
+                return False, fut
+        return False, executor.submit(fn, kwargs, context=ctx)
 
     def _executor(self, np: NodePlan) -> Executor:
         if np.isolation == "process":
@@ -468,6 +581,18 @@ class _Run(CompositeRuns):
                     f"(attempt {attempt} of {np.retries + 1})"
                 ) from e
             raise
+
+
+class _Segment:
+    """Steps of a chain that run in one worker call (``_Run._run_segment``)."""
+
+    __slots__ = ("cancelled", "error", "kwargs", "steps")
+
+    def __init__(self, steps: list[tuple[NodePlan, Any, Any, str]], kwargs: dict[str, Any]) -> None:
+        self.steps = steps
+        self.kwargs = kwargs  # the first step's arguments, computed on the loop
+        self.cancelled = False
+        self.error: BaseException | None = None
 
 
 def _missing_input_message(np: NodePlan, name: str) -> str:

@@ -15,7 +15,7 @@ import contextvars
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from lythonic._public import publish
 from lythonic.compose.run._step_threads import StepThreads, ThreadStats
@@ -33,6 +33,11 @@ class Executor(ABC):
     ``context`` carries the node's contextvars (run id, node label): run the
     function inside it where the process allows.
     """
+
+    in_process: ClassVar[bool] = True
+    """Calls run in this process: the runner may hand over a chain of sync steps as
+    one call (one hop instead of one per step). An executor that ships calls
+    elsewhere (another process, a cluster) sets it False."""
 
     @abstractmethod
     def submit(

@@ -204,6 +204,8 @@ class ProcessIsolation(Executor):
     ``kill_grace``: seconds between SIGTERM and SIGKILL when a call is given up on.
     """
 
+    in_process = False  # each call goes to a child process of its own
+
     def __init__(self, *, kill_grace: float = 0.5) -> None:
         self.kill_grace = kill_grace
 

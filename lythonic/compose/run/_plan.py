@@ -50,6 +50,7 @@ class NodePlan:
 
     __slots__ = (
         "bindings",
+        "chain_next",
         "downstream",
         "error",
         "fn_cache",
@@ -82,6 +83,9 @@ class NodePlan:
         self.bindings: tuple[tuple[str, tuple[int, ...], bool], ...] = ()
         self.downstream: tuple[int, ...] = ()
         self.upstream: tuple[int, ...] = ()
+        # The node after this one in a linear chain (its only consumer, fed by it
+        # alone), when both may run in one worker hop; see _execution's segments.
+        self.chain_next: int | None = None
         self.n_upstream = 0
         self.is_source = self.is_sink = False
         self.out_edges: tuple[tuple[str, str], ...] = ()
@@ -97,6 +101,18 @@ class NodePlan:
         params = node_params(node.ns_node) if self.kind == PLAIN else []
         self.param_names = frozenset(p.name for p in params)
         self.required = tuple(p.name for p in params if p.required)
+
+
+def _chainable(np: NodePlan) -> bool:
+    """A plain step with no timeout or retries on a thread: it may share a worker hop
+    with its neighbours in a chain (its call mode is checked when the run resolves it)."""
+    return (
+        np.kind == PLAIN
+        and np.error is None
+        and not np.retries
+        and np.timeout is None
+        and np.isolation == "thread"
+    )
 
 
 def _first(*values: Any) -> Any:
@@ -185,6 +201,10 @@ def _compile(dag: Dag) -> DagPlan:
     for np in plan.nodes:
         if np.error is not None:
             plan.errors.append((np.label, np.error))
+        if len(np.downstream) == 1 and _chainable(np):
+            nxt = plan.nodes[np.downstream[0]]
+            if nxt.upstream == (np.index,) and _chainable(nxt):
+                np.chain_next = nxt.index
     plan.sources = [i for i in plan.order if plan.nodes[i].is_source]
     plan.sinks = [i for i in range(len(plan.nodes)) if plan.nodes[i].is_sink]
     return plan

@@ -140,6 +140,7 @@ class StepThreads:
         self._queue: collections.deque[_Call] = collections.deque()
         self._threads = 0
         self._idle = 0
+        self._wakeups = 0  # idle threads notified that have not woken yet
         self._running = 0  # calls being executed, abandoned ones included
         self._abandoned: dict[_Call, str] = {}
         self._abandoned_total = 0
@@ -170,7 +171,8 @@ class StepThreads:
             if self._closed:
                 raise RuntimeError("the step thread pool is closed")
             self._queue.append(call)
-            if self._idle:
+            if self._idle > self._wakeups:  # an idle thread nobody has woken yet
+                self._wakeups += 1
                 self._cond.notify()
             else:
                 self._grow()
@@ -204,7 +206,7 @@ class StepThreads:
     def _grow(self) -> None:
         """Start a thread when work waits and the live threads allow one (lock held)."""
         live = self._threads - len(self._abandoned)
-        if not self._queue or self._idle or live >= self.size:
+        if not self._queue or self._idle > self._wakeups or live >= self.size:
             return
         if self._threads >= self.limit:
             if not self._exhausted_logged:
@@ -272,6 +274,8 @@ class StepThreads:
                     self._idle += 1
                     cond.wait()
                     self._idle -= 1
+                    if self._wakeups:
+                        self._wakeups -= 1
                 call.state = 1
                 self._running += 1
             call.started = time.monotonic()

@@ -135,3 +135,18 @@ def test_one_default_executor_per_process() -> None:
     """Runners given no executor share one pool of the default size."""
     assert default_executor() is default_executor()
     assert default_executor().stats().size >= 5
+
+
+async def test_calls_submitted_together_run_together_when_one_thread_is_idle() -> None:
+    """Two calls queued back to back while one thread idles: the second does not wait
+    for the first (the idle thread is spoken for once it is woken)."""
+    executor = LocalExecutor(max_workers=4)
+    try:
+        await executor.submit(lambda: None, {}, context=contextvars.copy_context())
+        both = threading.Barrier(2, timeout=10)
+        futs = [
+            executor.submit(both.wait, {}, context=contextvars.copy_context()) for _ in range(2)
+        ]
+        assert sorted(await asyncio.gather(*futs)) == [0, 1]
+    finally:
+        executor.close()
