@@ -58,6 +58,38 @@ async def total(values: list[int]) -> int:
     return sum(values)
 
 
+def sync_inc(x: int) -> int:
+    return x + 1
+
+
+def sync_square(x: int) -> int:
+    return x * x
+
+
+def sync_source(x: int) -> int:
+    return x
+
+
+def sync_nap(x: int) -> int:
+    time.sleep(0.01)
+    return x
+
+
+def sync_count(values: list[int]) -> int:
+    return len(values)
+
+
+def _inline(fn):
+    from lythonic.compose.namespace import inline
+
+    def wrapped(x: int) -> int:
+        return fn(x)
+
+    wrapped.__name__ = wrapped.__qualname__ = f"{fn.__name__}_inline"
+    wrapped.__annotations__ = dict(fn.__annotations__)
+    return inline(wrapped)
+
+
 def _node(dag, fn, label):  # upstream's Dag.node dedupes by function, so go via a namespace
     from lythonic.compose.namespace import Namespace
 
@@ -90,14 +122,37 @@ def build_fan():
     return dag, {"src": {"x": 2}}
 
 
-def build_map(items: int):
+def build_map(items: int, first=inc, second=square):
     from lythonic.compose.namespace import Dag
 
     sub = Dag()
-    _node(sub, inc, "inc") >> _node(sub, square, "square")
+    _node(sub, first, "inc") >> _node(sub, second, "square")
     dag = Dag()
     _node(dag, make_items, "make") >> dag.map(sub, label="each") >> _node(dag, total, "total")
     return dag, {"make": {"n": items}}
+
+
+def build_naps():
+    """1 source -> 1,000 sync steps that each sleep 10 ms -> 1 sink."""
+    from lythonic.compose.namespace import Dag
+
+    dag = Dag()
+    src = _node(dag, sync_source, "src")
+    sink = _node(dag, sync_count, "sink")
+    for i in range(FAN):
+        mid = _node(dag, sync_nap, f"nap{i}")
+        src >> mid
+        mid >> sink
+    return dag, {"src": {"x": 1}}
+
+
+def plain_pool_naps() -> None:
+    """The same 1,000 naps on a plain ThreadPoolExecutor as large as our default pool."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4)) as pool:
+        assert len(list(pool.map(sync_nap, range(FAN)))) == FAN
 
 
 async def _run(dag, inputs, provenance=None):
@@ -161,6 +216,30 @@ def main(name: str) -> dict:
     elif name == "W5":
         dag, inputs = build_chain(sync_step, CHAIN)
         secs = _timed(lambda: _run(dag, inputs), 5)
+    elif name == "W5-inline":
+        dag, inputs = build_chain(_inline(sync_step), CHAIN)
+        secs = _timed(lambda: _run(dag, inputs), 5)
+    elif name == "W6":
+        dag, inputs = build_map(MAP_ITEMS, sync_inc, sync_square)
+        units = MAP_ITEMS
+        secs = _timed(lambda: _run(dag, inputs), 3)
+    elif name == "W6-inline":
+        dag, inputs = build_map(MAP_ITEMS, _inline(sync_inc), _inline(sync_square))
+        units = MAP_ITEMS
+        secs = _timed(lambda: _run(dag, inputs), 3)
+    elif name == "W7":
+        dag, inputs = build_chain(sync_step, CHAIN)
+        with tempfile.TemporaryDirectory() as tmp:
+            secs = _timed(lambda: _run(dag, inputs, _provenance(tmp)), 3)
+    elif name == "W8":
+        dag, inputs = build_naps()
+        units = FAN
+        secs = _timed(lambda: _run(dag, inputs), 2)
+    elif name == "plain-pool-naps":
+        units = FAN
+        t0 = time.perf_counter()
+        plain_pool_naps()
+        secs = time.perf_counter() - t0
     elif name == "W4-chain":
         dag, inputs = build_chain(step, CHAIN)
         with tempfile.TemporaryDirectory() as tmp:

@@ -11,10 +11,13 @@ under ``TYPE_CHECKING`` for type checkers and the import-layer test.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_module"]
 
 
 def lazy_exports(
@@ -36,3 +39,20 @@ def lazy_exports(
         return sorted(where)
 
     return __getattr__, __dir__
+
+
+def lazy_module(name: str) -> ModuleType:
+    """Module ``name``, executed on first attribute access (``importlib.util.LazyLoader``):
+    ``lyth --help`` registers every command without loading what the commands use."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module named {name!r}")
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

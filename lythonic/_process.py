@@ -12,7 +12,6 @@ it while still starting up.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -32,6 +31,8 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
     A Ctrl-C propagates as ``KeyboardInterrupt`` after the coroutine's tasks were
     cancelled (a run records itself as cancelled on the way).
     """
+    import asyncio  # not at import: leaving the process must not need it
+
     loop = asyncio.new_event_loop()
     try:
         asyncio.set_event_loop(loop)

@@ -10,14 +10,20 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lythonic.cli import commands
+from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
 from lythonic.cli._console import Console, setup_cli_logging
-from lythonic.declarative import LythSettings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from lythonic.cli import commands
+    from lythonic.declarative import LythSettings
+else:  # loaded when a command runs: `lyth --help` stays light
+    commands = lazy_module("lythonic.cli.commands")
+
 
 __all__ = ["graph_cmd", "run_cmd", "schema_cmd", "validate_cmd"]
 
@@ -49,6 +55,8 @@ DataOption = Annotated[
 
 
 def _settings(**overrides: object) -> LythSettings:
+    from lythonic.declarative import SettingsError, load_settings
+
     try:
         settings = load_settings(**overrides)
     except SettingsError as e:

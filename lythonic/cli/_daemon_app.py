@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lythonic.cli import _daemon_cmds
+from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
 from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
+
+if TYPE_CHECKING:
+    from lythonic.cli import _daemon_cmds
+else:  # loaded when a command runs: `lyth --help` stays light
+    _daemon_cmds = lazy_module("lythonic.cli._daemon_cmds")
+
 
 __all__ = ["JsonOption", "start_cmd", "status_cmd", "stop_cmd"]
 

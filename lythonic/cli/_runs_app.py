@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lythonic.cli import _runs_cmds
+from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
 from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
 from lythonic.cli._console import setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
+
+if TYPE_CHECKING:
+    from lythonic.cli import _runs_cmds
+else:  # loaded when a command runs: `lyth --help` stays light
+    _runs_cmds = lazy_module("lythonic.cli._runs_cmds")
+
 
 __all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd", "sweep_cmd"]
 

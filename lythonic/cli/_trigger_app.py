@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lythonic.cli import _trigger_cmds, commands
+from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
 from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
 from lythonic.cli._console import Console, setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
+
+if TYPE_CHECKING:
+    from lythonic.cli import _trigger_cmds, commands
+else:  # loaded when a command runs: `lyth --help` stays light
+    _trigger_cmds = lazy_module("lythonic.cli._trigger_cmds")
+    commands = lazy_module("lythonic.cli.commands")
+
 
 __all__ = ["disable_cmd", "enable_cmd", "fire_cmd", "trigger_app"]
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import lythonic
@@ -48,3 +49,36 @@ def test_help_reads_as_usual_for_every_command() -> None:
         assert "{" not in usage and "}" not in usage, (command, usage)
     usage = runner.invoke(app, ["restart", "--help"], env={"COLUMNS": "120"}).output
     assert "Usage: lyth restart [OPTIONS] RUN_ID" in usage
+
+
+_HEAVY = ("lythonic.engine", "lythonic.declarative", "lythonic.compose", "sqlite3", "structlog")
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (["--help"], _HEAVY + ("pydantic",)),
+        (["--version"], _HEAVY + ("pydantic",)),
+        (["run", "--help"], _HEAVY),  # typer parses a command's options with pydantic
+    ],
+)
+def test_help_and_version_load_no_engine_store_or_models(
+    args: list[str], heavy: tuple[str, ...]
+) -> None:
+    """`lyth --help` lists every command without loading what the commands use: no
+    engine, no lyth.yaml loader, no compose layer, no pydantic, no SQLite."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['lyth', *{args!r}]\n"
+        "from lythonic.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"heavy = {heavy!r}\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
