@@ -57,8 +57,8 @@ _HEAVY = ("lythonic.engine", "lythonic.declarative", "lythonic.compose", "sqlite
 @pytest.mark.parametrize(
     ("args", "heavy"),
     [
-        (["--help"], _HEAVY + ("pydantic",)),
-        (["--version"], _HEAVY + ("pydantic",)),
+        (["--help"], (*_HEAVY, "pydantic")),
+        (["--version"], (*_HEAVY, "pydantic")),
         (["run", "--help"], _HEAVY),  # typer parses a command's options with pydantic
     ],
 )
