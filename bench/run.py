@@ -1,25 +1,31 @@
-"""Side-by-side benchmark: lythonic (this checkout) vs plain asyncio vs upstream
-``lythonic==0.0.28`` from PyPI.
+"""Side-by-side benchmark: lythonic (this checkout) vs plain asyncio, plain
+thread pools, Apache Hamilton and upstream ``lythonic==0.0.28`` from PyPI.
 
     make bench            # or: .venv/bin/python bench/run.py [WORKLOAD ...]
 
-The upstream package is installed once into ``bench/.upstream-venv``. Every
-workload runs in a fresh process per implementation (peak RSS stays
-per-workload). Times are medians; see ``workloads.py`` for what each does.
+Upstream and Hamilton are installed once, each into its own venv
+(``bench/.upstream-venv``, ``bench/.hamilton-venv``). Every workload runs in
+a fresh process per implementation (peak RSS stays per-workload). Times are
+medians; see ``workloads.py`` and ``hamilton_workloads.py`` for what each does.
+The second table holds the targets for plain ``def`` steps and start-up.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 UPSTREAM_VENV = HERE / ".upstream-venv"
 UPSTREAM_VERSION = "0.0.28"
+HAMILTON_VENV = HERE / ".hamilton-venv"
+HAMILTON_VERSION = "1.90.0"
 
 WORKLOADS = {
     "W1": "chain of 1,000 async nodes (us/node)",
@@ -34,16 +40,130 @@ BASELINE = {"W1": "plain-chain", "W2": "plain-chain", "W5": "plain-threads"}
 UPSTREAM_SKIP = {"W4-map-100k"}  # upstream needs minutes and gigabytes for it
 
 
-def _upstream_python() -> Path:
-    python = UPSTREAM_VENV / "bin" / "python"
+def _venv_python(where: Path, requirement: str) -> Path:
+    python = where / "bin" / "python"
     if not python.exists():
-        print(f"installing lythonic=={UPSTREAM_VERSION} into {UPSTREAM_VENV} ...", file=sys.stderr)
-        venv.create(UPSTREAM_VENV, with_pip=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", f"lythonic=={UPSTREAM_VERSION}"],
-            check=True,
-        )
+        print(f"installing {requirement} into {where} ...", file=sys.stderr)
+        venv.create(where, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", requirement], check=True)
     return python
+
+
+def _upstream_python() -> Path:
+    return _venv_python(UPSTREAM_VENV, f"lythonic=={UPSTREAM_VERSION}")
+
+
+def _hamilton(workload: str) -> dict | None:
+    python = _venv_python(HAMILTON_VENV, f"apache-hamilton=={HAMILTON_VERSION}")
+    proc = subprocess.run(
+        [str(python), str(HERE / "hamilton_workloads.py"), workload],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if proc.returncode != 0:
+        print(f"{workload} (hamilton) failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _paired_ms(ours: Path, upstream: Path, workload: str, rounds: int = 7) -> tuple[float, float]:
+    """Median ms of ``workload`` (an import) for ours and upstream, run alternately."""
+    mine, theirs = [], []
+    for _ in range(rounds):
+        a = _measure(ours, workload, True)
+        b = _measure(upstream, workload, False)
+        if a and b:
+            mine.append(a["ms"])
+            theirs.append(b["ms"])
+    return statistics.median(mine), statistics.median(theirs)
+
+
+def _help_ms(rounds: int = 7) -> float:
+    lyth = Path(sys.executable).parent / "lyth"
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        subprocess.run([str(lyth), "--help"], capture_output=True, check=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def _def_steps(ours: Path, upstream: Path) -> None:
+    """Plain ``def`` steps and start-up, against the targets they are held to."""
+
+    def us(result: dict | None) -> float | None:
+        return result["us_per_unit"] if result else None
+
+    def cell(value: float | None, fmt: str = "10.1f") -> str:
+        return f"{value:{fmt}}" if value is not None else f"{'-':>10}"
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    chain, chain_inline = us(_measure(ours, "W5", True)), us(_measure(ours, "W5-inline", True))
+    chain_ham, chain_up = us(_hamilton("W5")), us(_measure(upstream, "W5", False))
+    mapped, map_inline = us(_measure(ours, "W6", True)), us(_measure(ours, "W6-inline", True))
+    map_ham, map_up = us(_hamilton("W6")), us(_measure(upstream, "W6", False))
+    prov, prov_up = us(_measure(ours, "W7", True)), us(_measure(upstream, "W7", False))
+    naps, pool = _measure(ours, "W8", True), _measure(ours, "plain-pool-naps", True)
+    imp, imp_up = _paired_ms(ours, upstream, "import3")
+    help_ms = _help_ms()
+    print()
+    print(
+        f"{'def steps':<34} {'ours':>10} {'@inline':>10} {'hamilton':>10} {'upstream':>10}  target"
+    )
+    rows = [
+        (
+            "chain of 1,000 (us/node)",
+            chain,
+            chain_inline,
+            chain_ham,
+            chain_up,
+            "< hamilton, <= 2x @inline",
+            chain is not None
+            and chain_inline is not None
+            and (chain_ham is None or chain < chain_ham)
+            and chain <= 2 * chain_inline,
+        ),
+        (
+            "map 10,000 x 2 steps (us/item)*",
+            mapped,
+            map_inline,
+            map_ham,
+            map_up,
+            "<= 2x @inline, <= 25",
+            mapped is not None
+            and map_inline is not None
+            and mapped <= 2 * map_inline
+            and mapped <= 25,
+        ),
+        (
+            "chain of 1,000, provenance (us/node)",
+            prov,
+            None,
+            None,
+            prov_up,
+            "<= 40",
+            prov is not None and prov <= 40,
+        ),
+    ]
+    for name, a, b, c, d, target, ok in rows:
+        print(f"{name:<34} {cell(a)} {cell(b)} {cell(c)} {cell(d)}  {target}: {verdict(ok)}")
+    if naps and pool:
+        ratio = naps["seconds"] / pool["seconds"]
+        print(
+            f"{'1,000 steps sleeping 10 ms (s)':<34} {naps['seconds']:>10.2f} "
+            f"{'pool:':>10} {pool['seconds']:>10.2f} {ratio:>9.2f}x  <= 1.3x a plain "
+            f"ThreadPoolExecutor of our pool's size: {verdict(ratio <= 1.3)}"
+        )
+    print(
+        f"{'import namespace+runner+provenance':<34} {imp:>8.0f}ms {'upstream:':>10} "
+        f"{imp_up:>8.0f}ms  <= upstream, <= 100 ms: {verdict(imp <= imp_up and imp <= 100)}"
+    )
+    print(f"{'lyth --help (wall)':<34} {help_ms:>8.0f}ms  <= 250 ms: {verdict(help_ms <= 250)}")
+    print("* Hamilton maps 1,000 items (its dynamic execution costs ~1 ms per item).")
 
 
 def _measure(python: Path, workload: str, ours: bool) -> dict | None:
@@ -101,6 +221,8 @@ def main(selected: list[str]) -> None:
         "'vs asyncio' = ours / plain asyncio (lower is better); "
         "'vs upstr.' = how many times faster than upstream."
     )
+    if not selected:
+        _def_steps(ours, upstream)
 
 
 if __name__ == "__main__":
