@@ -62,7 +62,7 @@ def _settings(**overrides: object) -> LythSettings:
     except SettingsError as e:
         Console().note(f"lyth: error: {e}")
         raise typer.Exit(commands.EXIT_USAGE) from None
-    from lythonic.state._filesystem import set_network_fs_policy
+    from lythonic._filesystem import set_network_fs_policy
 
     set_network_fs_policy(settings.network_fs)
     return settings

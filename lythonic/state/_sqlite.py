@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lythonic._connect import BUSY_TIMEOUT_S, enable_wal
 from lythonic._events import event
 from lythonic._public import publish
-from lythonic.state._connect import BUSY_TIMEOUT_S, enable_wal
 
 __all__ = [
     "add_missing_column",

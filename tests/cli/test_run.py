@@ -282,7 +282,7 @@ def test_a_data_directory_on_a_network_file_system_is_refused_on_request(
     lyth: Invoke, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """LYTH_NETWORK_FS=refuse: `lyth run` on an NFS data directory exits 1 with one line."""
-    from lythonic.state import _filesystem
+    from lythonic import _filesystem
 
     data = tmp_path / "data"
     mounts = tmp_path / "mountinfo"

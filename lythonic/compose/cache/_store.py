@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lythonic._connect import connect_store
 from lythonic._public import publish
-from lythonic.state._connect import connect_store
 from lythonic.types import KNOWN_TYPES
 
 __all__ = [

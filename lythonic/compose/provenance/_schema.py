@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from lythonic._connect import connect_store, schema_version, set_schema_version
 from lythonic._public import publish
-from lythonic.state._connect import connect_store, schema_version, set_schema_version
 
 __all__ = ["SCHEMA_VERSION", "ProvenanceSchemaError", "connect", "ensure_schema"]
 
@@ -99,7 +99,7 @@ _ADDED_COLUMNS = [
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A provenance connection: the stores' recipe (``lythonic.state._connect``)."""
+    """A provenance connection: the stores' recipe (``lythonic._connect``)."""
     return connect_store(path)
 
 

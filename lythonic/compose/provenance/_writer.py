@@ -39,12 +39,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lythonic._connect import is_busy
 from lythonic._events import event
 from lythonic.compose.provenance._batch import Merge, execute_rows
 from lythonic.compose.provenance._owners import Owner
 from lythonic.compose.provenance._records import CALL, FLUSH
 from lythonic.compose.provenance._schema import connect
-from lythonic.state._connect import is_busy
 
 __all__ = ["BatchWriter", "ProvenanceWriteError"]
 

@@ -21,13 +21,12 @@ from pydantic import BaseModel
 from lythonic._events import event
 from lythonic._public import publish
 from lythonic.compose.provenance import NullProvenance, ProvenanceStore, RunStatus, run_initiator
-from lythonic.compose.run._execution import execute_run
-from lythonic.compose.run._executor import Executor, default_executor
 from lythonic.compose.run._ids import new_run_id
-from lythonic.compose.run._outcome import Outcome, RunSettings
 
 if TYPE_CHECKING:
     from lythonic.compose.nodes import DagShape as Dag
+    from lythonic.compose.run._executor import Executor
+    from lythonic.compose.run._outcome import Outcome, RunSettings
     from lythonic.compose.run._recovery import Recovery
 
 __all__ = ["DagRunResult", "DagRunner", "to_result"]
@@ -76,7 +75,12 @@ class DagRunner:
         self.dag = dag
         self.provenance = provenance if provenance is not None else NullProvenance()
         self.max_concurrency = max_concurrency
-        self.executor = executor if executor is not None else default_executor()
+        if executor is None:
+            # The run machinery loads with the first runner, not with this module.
+            from lythonic.compose.run._executor import default_executor
+
+            executor = default_executor()
+        self.executor = executor
         self._active: list[RunSettings] = []  # the runs in progress on this runner
         self._pause_requested = False
 
@@ -93,6 +97,8 @@ class DagRunner:
         config_revision: str | None,
         initiator: str | None,
     ) -> RunSettings:
+        from lythonic.compose.run._outcome import RunSettings
+
         settings = RunSettings(
             provenance=self.provenance,
             executor=self.executor,
@@ -144,6 +150,8 @@ class DagRunner:
     ) -> Outcome:
         self._active.append(settings)
         try:
+            from lythonic.compose.run._execution import execute_run
+
             outcome = await execute_run(settings, self.dag, run_id, dag_nsref, inputs, **options)
         except asyncio.CancelledError:
             await self._on_record(run_id, shielded=True)
@@ -164,6 +172,8 @@ class DagRunner:
                     run_id,
                     extra=event("run_failure_not_recorded", run_id=run_id),
                 )
+            from lythonic.compose.run._outcome import Outcome
+
             outcome = Outcome(run_id, "failed", {}, error=error)
         finally:
             self._active.remove(settings)

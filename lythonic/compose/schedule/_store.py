@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lythonic._connect import connect_store, schema_version, set_schema_version
 from lythonic._events import event
 from lythonic._public import publish
 from lythonic.compose.provenance._store import run_initiator
 from lythonic.compose.schedule._clock import Clock, SystemClock
 from lythonic.compose.schedule._spec import TriggerSpec
 from lythonic.state import add_missing_column
-from lythonic.state._connect import connect_store, schema_version, set_schema_version
 
 if TYPE_CHECKING:
     from lythonic.compose.nodes._configs import TriggerConfig

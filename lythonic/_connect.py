@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from lythonic._events import event
-from lythonic.state._filesystem import check_store_directory
+from lythonic._filesystem import check_store_directory
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -63,7 +63,7 @@ def connect_store(
     """Open ``path`` with the recipe of the module docstring.
 
     A file on a network file system is warned about or refused first
-    (``lythonic.state._filesystem``).
+    (``lythonic._filesystem``).
     """
     check_store_directory(path)
     conn = sqlite3.connect(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lythonic.state import _filesystem
-from lythonic.state._filesystem import (
+from lythonic import _filesystem
+from lythonic._filesystem import (
     NetworkFilesystemError,
     check_store_directory,
     network_filesystem,
