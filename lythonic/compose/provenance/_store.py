@@ -56,6 +56,11 @@ class ProvenanceStore(ABC):
     interrupted). Once ``end_run`` is recorded, no node of that run is
     ``running``: a store closes such rows itself.
 
+    Calls come from the event loop, and ``node_started``/``node_completed`` also
+    from worker threads: the steps of a chain that run in one worker call (a
+    segment) are recorded as they run. A store must accept them from any
+    thread, in order per run, without blocking for long.
+
     A store that keeps history also provides what restart, replay and the
     engine read and maintain (``DagProvenance`` does; they are not abstract
     here so that wrappers can forward them with ``__getattr__``):
