@@ -9,6 +9,8 @@ parent's settings (store, executor, pause requests) and namespace.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -141,29 +143,103 @@ class CompositeRuns:
         return _flatten(await self._fan_out(np, children(), len(value)))
 
     async def _fan_out(self, np: NodePlan, children: Any, count: int) -> list[Any]:
-        """Run child runs with the map's concurrency bound; a failure cancels the rest."""
+        """Run child runs with the map's concurrency bound; a failure cancels the rest.
+
+        A child whose plan is one chain of sync steps (``chain_start``) needs no
+        Task: such children go to the executor in batches, one worker call running
+        several elements' chains back to back. The batch size adapts to how long an
+        element takes (about 2 ms of work per call, one element when they are slow),
+        so slow elements keep running side by side.
+        """
         limit = np.node.concurrency or DEFAULT_MAP_CONCURRENCY  # type: ignore[attr-defined]
         results: list[Any] = [MISSING] * count
         pending: dict[asyncio.Future[Any], tuple[int, str]] = {}
+        batches: dict[asyncio.Future[Any], list[_Member]] = {}
+        batch: list[_Member] = []
+        executor = self.settings.executor
+        chains = executor.in_process
+        timing = _Timing()
+        in_flight = 0
+
+        def submit() -> None:
+            nonlocal batch
+            items, batch = batch, []
+            fut = executor.submit(
+                _run_batch, {"items": items, "timing": timing}, context=contextvars.copy_context()
+            )
+            batches[fut] = items
+
+        async def collect() -> None:
+            nonlocal in_flight
+            done, _ = await asyncio.wait([*pending, *batches], return_when=asyncio.FIRST_COMPLETED)
+            failure: BaseException | None = None
+            for fut in done:
+                if fut in pending:
+                    i, key = pending.pop(fut)
+                    in_flight -= 1
+                    try:
+                        results[i] = _child_value(fut.result(), key)
+                    except BaseException as exc:
+                        failure = failure or exc
+                    continue
+                items = batches.pop(fut)
+                in_flight -= len(items)
+                if fut.exception() is not None:  # the executor failed: nothing ran
+                    for item in items:
+                        item.child.chain_cancelled()
+                    failure = failure or fut.exception()
+                    continue
+                for item in items:  # every element is concluded before any failure counts
+                    outcome = item.child.chain_finish(item.segment, item.segment.completed)
+                    try:
+                        results[item.index] = _child_value(outcome, item.key)
+                    except BaseException as exc:
+                        failure = failure or exc
+            if failure is not None:
+                raise failure
+
         try:
             for i, child in enumerate(children):
                 key = child.dag_nsref.rsplit("/", 1)[1]
-                finished, result = drive(child.execute())
-                if finished:
-                    results[i] = _child_value(result, key)
-                    if i % YIELD_EVERY == YIELD_EVERY - 1:
-                        await self._breathe()  # see YIELD_EVERY
-                    continue
-                pending[result] = (i, key)
-                while len(pending) >= limit:
-                    await self._collect(pending, results, asyncio.FIRST_COMPLETED)
-            while pending:
-                await self._collect(pending, results, asyncio.FIRST_COMPLETED)
+                started = child.chain_start() if chains else None
+                if started is not None:
+                    ctx, segment = started
+                    batch.append(_Member(i, key, child, ctx, segment))
+                    in_flight += 1
+                    if len(batch) >= timing.batch_size():
+                        submit()
+                else:
+                    finished, result = drive(child.execute())
+                    if finished:
+                        results[i] = _child_value(result, key)
+                        if i % YIELD_EVERY == YIELD_EVERY - 1:
+                            await self._breathe()  # see YIELD_EVERY
+                        continue
+                    pending[result] = (i, key)
+                    in_flight += 1
+                while in_flight >= limit:
+                    if batch:
+                        submit()
+                    await collect()
+                if (batch or batches) and i % YIELD_EVERY == YIELD_EVERY - 1:
+                    await self._breathe()  # the store may need to catch up
+            if batch:
+                submit()
+            while pending or batches:
+                await collect()
         except BaseException:
             for fut in pending:
                 fut.cancel()
+            for items in [*batches.values(), batch]:
+                for item in items:
+                    item.segment.cancelled = True
+            for fut in batches:
+                fut.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+            for items in [*batches.values(), batch]:
+                for item in items:
+                    item.child.chain_cancelled()
             raise
         return results
 
@@ -175,6 +251,53 @@ class CompositeRuns:
         for fut in done:
             i, key = pending.pop(fut)
             results[i] = _child_value(fut.result(), key)
+
+
+class _Member:
+    """One map element that runs as a chain segment inside a batch."""
+
+    __slots__ = ("child", "ctx", "index", "key", "segment")
+
+    def __init__(self, index: int, key: str, child: Any, ctx: contextvars.Context, segment: Any):
+        self.index = index
+        self.key = key
+        self.child = child
+        self.ctx = ctx
+        self.segment = segment
+
+
+class _Timing:
+    """How long batched elements took, to size the next batches (about 2 ms each)."""
+
+    __slots__ = ("count", "seconds")
+
+    TARGET = 0.002  # seconds of work per worker call
+    MAX_BATCH = 64
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.count = 0
+
+    def batch_size(self) -> int:
+        if not self.count:
+            return 1  # nothing known yet: one element per call, as slow ones need
+        per_element = self.seconds / self.count
+        return max(1, min(self.MAX_BATCH, int(self.TARGET / max(per_element, 1e-9))))
+
+
+def _run_batch(items: list[_Member], timing: _Timing) -> None:
+    """In a worker: run each element's chain in its own context, back to back."""
+    started = time.perf_counter()
+    done = 0
+    for item in items:
+        segment = item.segment
+        if segment.cancelled:
+            segment.completed = 0
+            continue
+        segment.completed = item.ctx.run(item.child._run_segment, segment)
+        done += 1
+    timing.seconds += time.perf_counter() - started
+    timing.count += done
 
 
 def _child_value(outcome: Outcome, key: str) -> Any:

@@ -107,10 +107,9 @@ class _Run(CompositeRuns):
 
     # -- the scheduling loop ----------------------------------------------
 
-    async def execute(self) -> Outcome:
-        prov = self.prov
-        if prov is not None:
-            prov.begin_run(
+    def _begin(self) -> None:
+        if self.prov is not None:
+            self.prov.begin_run(
                 self.run_id,
                 self.dag_nsref,
                 self.inputs,
@@ -120,6 +119,10 @@ class _Run(CompositeRuns):
                 config_revision=self.settings.config_revision,
                 resumed=self.resumed,
             )
+
+    async def execute(self) -> Outcome:
+        prov = self.prov
+        self._begin()
         plan = self.plan
         if plan.errors:
             label, message = plan.errors[0]
@@ -145,14 +148,18 @@ class _Run(CompositeRuns):
             if prov is not None:
                 prov.end_run(self.run_id, "cancelled", None, "interrupted by the user")
             raise
+        return self._conclude()
+
+    def _conclude(self) -> Outcome:
+        """The run's steps are done (or it stopped): record and return how it ended."""
         if self.failed is not None:
             label, error = self.failed
             return self._finish_failed(label, error, None)
-        outputs = self.outputs
+        plan, outputs = self.plan, self.outputs
         sinks = {plan.nodes[i].label: outputs[i] for i in plan.sinks if outputs[i] is not MISSING}
         status: RunStatus = "paused" if self.paused else "completed"
-        if prov is not None:
-            prov.end_run(self.run_id, status, sinks)
+        if self.prov is not None:
+            self.prov.end_run(self.run_id, status, sinks)
         return Outcome(self.run_id, status, sinks)
 
     def _finish_failed(self, label: str, error: str, traceback_text: str | None) -> Outcome:
@@ -398,7 +405,12 @@ class _Run(CompositeRuns):
         if error is not None:  # the executor's own failure: the first step did not run
             self._node_error(steps[0][0], error)
             return
-        completed: int = fut.result()
+        self._segment_result(segment, fut.result(), ready, remaining)
+
+    def _segment_result(
+        self, segment: _Segment, completed: int, ready: deque[int], remaining: list[int]
+    ) -> None:
+        steps = segment.steps
         for j in range(completed):
             np = steps[j][0]
             if j + 1 < completed:
@@ -407,6 +419,63 @@ class _Run(CompositeRuns):
                 self._advance(np, ready, remaining)
         if segment.error is not None:
             self._node_error(steps[completed][0], segment.error)
+
+    # -- a whole run as one segment (map elements, see CompositeRuns) -----------
+
+    def chain_start(self) -> tuple[contextvars.Context, _Segment] | None:
+        """When this run's plan is one chain of sync steps that may share a hop, get
+        it ready to run as one segment: the run is recorded as started and its first
+        step's arguments and context are prepared. None (and nothing recorded) when
+        it must go the ordinary way (``execute``)."""
+        plan = self.plan
+        if plan.errors or len(plan.sources) != 1 or self.prefilled or self.resumed:
+            return None
+        nodes = plan.nodes
+        self.outputs = [MISSING] * len(nodes)
+        first = nodes[plan.sources[0]]
+        if first.kind != PLAIN or first.retries or first.timeout is not None:
+            return None
+        if first.isolation != "thread" or (first.chain_next is None and len(nodes) > 1):
+            return None
+        try:
+            fn, mode, ctx_type, ctx_param = self._resolve(first)
+            if mode != THREAD:
+                return None
+            steps = self._segment(first, fn, ctx_type, ctx_param) or [
+                (first, fn, ctx_type, ctx_param)
+            ]
+            if len(steps) != len(nodes):
+                return None
+            kwargs = self._kwargs(first)
+            shown = kwargs
+            if ctx_type is not None:
+                kwargs = {ctx_param: self._dag_context(ctx_type, first, 1), **kwargs}
+        except Exception:
+            return None  # the ordinary way reports it as the run's failure
+        self._begin()
+        if self.prov is not None:
+            self.prov.node_started(
+                self.run_id,
+                first.label,
+                shown,
+                is_source=first.is_source,
+                is_sink=first.is_sink,
+                attempt=1,
+            )
+        ctx = contextvars.copy_context()
+        ctx.run(_set_node_context, NodeRunContext(self.run_id, first.label, self.dag_nsref, 1))
+        return ctx, _Segment(steps, kwargs)
+
+    def chain_finish(self, segment: _Segment, completed: int) -> Outcome:
+        """On the loop, after ``chain_start``'s segment ran: how the run ended."""
+        nodes = self.plan.nodes
+        self._segment_result(segment, completed, deque(), [np.n_upstream for np in nodes])
+        return self._conclude()
+
+    def chain_cancelled(self) -> None:
+        """``chain_start``'s segment will not run to its end: the run is cancelled."""
+        if self.prov is not None:
+            self.prov.end_run(self.run_id, "cancelled", None, "cancelled")
 
     # -- starting a node ----------------------------------------------------
 
@@ -586,12 +655,13 @@ class _Run(CompositeRuns):
 class _Segment:
     """Steps of a chain that run in one worker call (``_Run._run_segment``)."""
 
-    __slots__ = ("cancelled", "error", "kwargs", "steps")
+    __slots__ = ("cancelled", "completed", "error", "kwargs", "steps")
 
     def __init__(self, steps: list[tuple[NodePlan, Any, Any, str]], kwargs: dict[str, Any]) -> None:
         self.steps = steps
         self.kwargs = kwargs  # the first step's arguments, computed on the loop
         self.cancelled = False
+        self.completed = 0  # steps done, when run in a batch (``_run_batch``)
         self.error: BaseException | None = None
 
 
