@@ -234,3 +234,23 @@ def test_every_name_a_layer_package_exports_loads() -> None:
             assert name in dir(package), f"{layer}.{name}"
             if isinstance(home, str) and home.startswith(layer + "."):
                 assert getattr(importlib.import_module(home), name) is value
+
+
+def test_importing_the_dag_api_loads_no_store_scheduler_or_cli() -> None:
+    """`import lythonic.compose.namespace, lythonic.compose.dag_runner` pays for no
+    store, scheduler, loader or CLI until something uses them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import lythonic.compose.namespace, lythonic.compose.dag_runner\n"
+        "heavy = ('lythonic.compose.schedule', 'lythonic.compose.cache', 'lythonic.cli',"
+        " 'lythonic.engine', 'lythonic.declarative', 'lythonic.state', 'sqlite3',"
+        " 'lythonic.compose.provenance._sqlite', 'lythonic.compose.provenance._writer')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lythonic._public import publish
 
@@ -23,6 +23,8 @@ def to_datetime(epoch: float | None) -> datetime | None:
 class EdgeTraversal(BaseModel):
     """A value crossed the edge to ``downstream_label`` (attached to the upstream node)."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at import
+
     downstream_label: str
     traversed_at: datetime
 
@@ -34,6 +36,8 @@ class IoPayload(BaseModel):
     ``load_io(..., max_bytes=N)`` a larger text is left out (None) and only
     its size is set. Decode a text with ``dag_provenance.decode_value``.
     """
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at import
 
     input_json: str | None = None
     output_json: str | None = None
@@ -48,6 +52,8 @@ class NodeExecution(BaseModel):
     1). ``sub_dags`` holds the child runs of map/call/switch nodes, keyed like
     ``"chunks[0]"``; it is None for plain nodes.
     """
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at import
 
     node_label: str
     status: str
@@ -69,6 +75,8 @@ class DagRun(BaseModel):
     ``config_revision`` the revision of the config that built it, ``error``
     the run's one-line failure message.
     """
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at import
 
     run_id: str
     dag_nsref: str

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from lythonic._events import event
 from lythonic._public import publish
@@ -43,6 +43,8 @@ class DagRunResult(BaseModel):
     the values of sink nodes that produced one (partial unless completed);
     ``failed_node`` and ``error`` (a one-line message) say what failed.
     """
+
+    model_config = ConfigDict(defer_build=True)  # built on the first result
 
     run_id: str
     status: RunStatus
