@@ -167,7 +167,9 @@ class LoadedConfig:
     def inputs(self, name: str) -> dict[str, dict[str, Any]]:
         """The ``inputs`` the file declares for DAG ``name`` (a copy)."""
         spec = self.spec.dags.get(name)
-        return copy.deepcopy({k: dict(v) for k, v in spec.inputs.items()}) if spec else {}
+        if spec is None or not spec.inputs:
+            return {}
+        return copy.deepcopy({k: dict(v) for k, v in spec.inputs.items()})
 
     def mount_caches(self) -> None:
         """Give the ``type: cache`` namespace entries their cache store (``storage.cache_db``)."""

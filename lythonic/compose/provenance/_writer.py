@@ -108,8 +108,12 @@ class BatchWriter:
         thread = self._thread
         if thread is None or not thread.is_alive():
             self._start()
-        self._urgent.set()
-        self._wake.set()
+        # Setting an Event takes its lock even when it is already set; in a burst of
+        # runs finishing together most of these find it set.
+        if not self._urgent.is_set():
+            self._urgent.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def _start(self) -> None:
         with self._start_lock:
