@@ -314,6 +314,18 @@ class _Run(CompositeRuns):
         self.stopping = True
         self._cancel_in_flight()
 
+    def _record_start(self, np: NodePlan, kwargs: Mapping[str, Any], attempt: int) -> None:
+        """Record that an attempt of ``np`` starts with ``kwargs`` (any thread)."""
+        if self.prov is not None:
+            self.prov.node_started(
+                self.run_id,
+                np.label,
+                kwargs,
+                is_source=np.is_source,
+                is_sink=np.is_sink,
+                attempt=attempt,
+            )
+
     def _event(self, name: str, node: str, **fields: Any) -> dict[str, Any]:
         """A log record's ``extra``: event ``name`` about step ``node`` of this run."""
         return event(
@@ -366,15 +378,7 @@ class _Run(CompositeRuns):
                     if segment.cancelled or self.stopping or settings.pause_requested:
                         return k
                     kwargs = self._kwargs(np)
-                    if prov is not None:
-                        prov.node_started(
-                            run_id,
-                            np.label,
-                            kwargs,
-                            is_source=np.is_source,
-                            is_sink=np.is_sink,
-                            attempt=1,
-                        )
+                    self._record_start(np, kwargs, 1)
                     _current.set(NodeRunContext(run_id, np.label, dag_nsref, 1))
                     if ctx_type is not None:
                         kwargs = {ctx_param: self._dag_context(ctx_type, np, 1), **kwargs}
@@ -453,15 +457,7 @@ class _Run(CompositeRuns):
         except Exception:
             return None  # the ordinary way reports it as the run's failure
         self._begin()
-        if self.prov is not None:
-            self.prov.node_started(
-                self.run_id,
-                first.label,
-                shown,
-                is_source=first.is_source,
-                is_sink=first.is_sink,
-                attempt=1,
-            )
+        self._record_start(first, shown, 1)
         ctx = contextvars.copy_context()
         ctx.run(_set_node_context, NodeRunContext(self.run_id, first.label, self.dag_nsref, 1))
         return ctx, _Segment(steps, kwargs)
@@ -484,10 +480,7 @@ class _Run(CompositeRuns):
             return self._start_composite(np)
         fn, mode, ctx_type, ctx_param = self._resolve(np)
         kwargs = self._kwargs(np)
-        if self.prov is not None:
-            self.prov.node_started(
-                self.run_id, np.label, kwargs, is_source=np.is_source, is_sink=np.is_sink, attempt=1
-            )
+        self._record_start(np, kwargs, 1)
         ctx = contextvars.copy_context()
         ctx.run(_set_node_context, NodeRunContext(self.run_id, np.label, self.dag_nsref, 1))
         if ctx_type is not None:
@@ -587,14 +580,7 @@ class _Run(CompositeRuns):
                     kwargs = {**kwargs, ctx_param: self._dag_context(ctx_type, np, attempt)}
                 if self.prov is not None:
                     shown = {k: v for k, v in kwargs.items() if not ctx_param or k != ctx_param}
-                    self.prov.node_started(
-                        self.run_id,
-                        np.label,
-                        shown,
-                        is_source=np.is_source,
-                        is_sink=np.is_sink,
-                        attempt=attempt,
-                    )
+                    self._record_start(np, shown, attempt)
             if mode == ASYNC:
                 return fn(**kwargs)
             if mode == INLINE:
