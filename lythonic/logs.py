@@ -213,6 +213,9 @@ def _set_levels(level: str | int, loggers: Mapping[str, str | int] | None) -> No
 def _configure_structlog() -> None:
     structlog.configure(
         processors=[
+            # First: an event below its logger's level costs a level check, not the
+            # chain (the daemon logs a DEBUG line per tick; at INFO it must be free).
+            structlog.stdlib.filter_by_level,
             *_shared_processors(stdlib_records=False),
             structlog.stdlib.PositionalArgumentsFormatter(),
             structlog.processors.StackInfoRenderer(),

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from lythonic.compose.namespace import Dag
 from lythonic.logs import configure_logging, get_logger
@@ -142,3 +143,28 @@ def test_engine_events_have_a_constant_name_and_fields() -> None:
         "boom",
     )
     assert "x" not in line and "lythonic_event" not in line
+
+
+def test_an_event_below_the_level_runs_no_processor() -> None:
+    """At INFO a DEBUG event stops at the level check: none of the chain (context,
+    timestamp, run context, rendering) runs for it, so a DEBUG line per daemon tick
+    costs nothing when it is not shown; an event at the level still goes through."""
+    seen: list[str] = []
+
+    class Probe:
+        def __call__(self, logger: object, method: str, event_dict: dict) -> dict:
+            seen.append(method)
+            return event_dict
+
+    out = io.StringIO()
+    configure_logging(level="INFO", fmt="json", stream=out)
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[processors[0], Probe(), *processors[1:]])
+    try:
+        log = get_logger("lythonic.engine")
+        log.debug("run starting", trigger="t")
+        log.info("run finished", trigger="t")
+    finally:
+        structlog.configure(processors=processors)
+    assert seen == ["info"]
+    assert [e["event"] for e in lines(out)] == ["run finished"]
