@@ -14,6 +14,7 @@ like one during a command.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,31 @@ def _application() -> typer.Typer:
     from lythonic.cli._app import app
 
     return app
+
+
+# What a command (not --help, --version or completion) goes on to use; loaded
+# with Ctrl-C held, like the typer application (see _load_application).
+_COMMAND_MODULES = (
+    "lythonic._process",
+    "lythonic.cli.commands",
+    "lythonic.cli._daemon_cmds",
+    "lythonic.cli._runs_cmds",
+    "lythonic.cli._trigger_cmds",
+)
+_LIGHT_FLAGS = frozenset({"--help", "-h", "--version", "--show-completion", "--install-completion"})
+
+
+def _runs_a_command(argv: list[str]) -> bool:
+    """Whether this invocation runs a command (and needs what commands use) rather than
+    printing help, the version or completions."""
+    completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+    return len(argv) > 1 and not completing and not _LIGHT_FLAGS.intersection(argv[1:])
+
+
+def _load_command_modules() -> None:
+    for name in _COMMAND_MODULES:
+        __import__(name)  # as an import statement does (audited, like every other import)
+        getattr(sys.modules[name], "__name__")  # noqa: B009 -- runs a lazily loaded module now
 
 
 def __getattr__(name: str) -> Any:
@@ -74,7 +100,8 @@ def _load_application() -> typer.Typer:
     the way out) or come out of a library as another error (pydantic reports a
     SchemaError, Python 3.11 wraps one from ``__set_name__`` in a RuntimeError).
     So a Ctrl-C while loading is only noted, and raised once loading is done:
-    that takes well under a second.
+    that takes well under a second. A command also gets the modules it goes on
+    to use loaded here (``--help`` and ``--version`` do not need them).
     """
     import signal
 
@@ -87,6 +114,8 @@ def _load_application() -> typer.Typer:
         return _application()
     try:
         app = _application()
+        if _runs_a_command(sys.argv):
+            _load_command_modules()
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if pressed:

@@ -210,6 +210,8 @@ def test_interrupt_while_starting_exits_130_without_a_traceback(
     [
         "asyncio.queues",  # inside `import asyncio` while lyth loads its commands
         "typer._adapters",  # inside typer's parsing, which imports it on first use
+        "lythonic._process",  # what leaving the process needs
+        "lythonic.declarative._load",  # what the command goes on to use (loaded lazily)
     ],
 )
 def test_interrupt_inside_an_import_exits_130_with_one_line(tmp_path: Path, module: str) -> None:
