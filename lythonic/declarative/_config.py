@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,14 @@ class StoragePaths:
             )
             for key in self.escapes
         ]
+
+
+@functools.cache
+def _dag_runner() -> type[DagRunner]:
+    """``DagRunner``, loaded with the first run (loading a config does not need it)."""
+    from lythonic.compose.dag_runner import DagRunner
+
+    return DagRunner
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -182,12 +191,10 @@ class LoadedConfig:
 
     def runner(self, name: str, provenance: Any = None, **options: Any) -> DagRunner:
         """A ``DagRunner`` for DAG ``name`` with the file's ``max_concurrency``."""
-        from lythonic.compose.dag_runner import DagRunner
-
         spec = self.spec.dags.get(name)
         if spec is not None and spec.max_concurrency is not None:
             options.setdefault("max_concurrency", spec.max_concurrency)
-        return DagRunner(self.get_dag(name), provenance=provenance, **options)
+        return _dag_runner()(self.get_dag(name), provenance=provenance, **options)
 
     async def run(
         self,

@@ -2,9 +2,13 @@
 
 Callers (the event loop, mostly) append small tuples to a queue and return at
 once; the values in them are already encoded, so nothing a caller does later
-changes the record. The writer thread wakes when records arrive, waits a
-short while so more can gather, then applies everything queued in one
-``BEGIN IMMEDIATE`` transaction:
+changes the record. The writer thread wakes when records arrive, waits up
+to ``interval`` (200 ms) so more can gather, or less when a caller waits for
+a flush, then applies everything queued in one ``BEGIN IMMEDIATE``
+transaction. A coroutine's flush hurries the writer only once the event loop
+has run the callbacks ready at that moment: when a burst of runs starts
+together, the writer (which needs the GIL for its Python work) waits until
+they have all started instead of slowing each of them down.
 
 - records for the same row are merged first (a node that started and
   finished within one batch is written once, already finished);
@@ -68,7 +72,7 @@ class BatchWriter:
         active: set[str],
         *,
         clock: Callable[[], float] = time.time,
-        interval: float = 0.05,
+        interval: float = 0.2,
         heartbeat_interval: float = 5.0,
         max_pending: int = 50_000,
     ) -> None:
@@ -86,6 +90,7 @@ class BatchWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._heartbeat_at: float | None = None
+        self._hurry_pending = False
 
     # -- the callers' side ------------------------------------------------
 
@@ -102,12 +107,26 @@ class BatchWriter:
             # Far ahead of the disk: wait for the writer, so memory stays bounded.
             self.flush()
 
-    def _signal(self, rec: tuple[Any, ...]) -> None:
-        """Queue a marker the writer must see soon (a flush or a call)."""
+    def _signal(self, rec: tuple[Any, ...], loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Queue a marker the writer must see soon (a flush or a call).
+
+        With ``loop`` (a coroutine waits for the marker), the writer is hurried
+        once the loop has run the callbacks that are ready now: when a burst of
+        runs starts together, the writer's work (which needs the GIL) comes after
+        the runs have started, not between them, and one batch takes them all.
+        """
         self.queue.append(rec)
         thread = self._thread
         if thread is None or not thread.is_alive():
             self._start()
+        if loop is None:
+            self._hurry()
+        elif not self._hurry_pending:
+            self._hurry_pending = True
+            loop.call_soon(self._hurry)
+
+    def _hurry(self) -> None:
+        self._hurry_pending = False
         # Setting an Event takes its lock even when it is already set; in a burst of
         # runs finishing together most of these find it set.
         if not self._urgent.is_set():
@@ -147,7 +166,7 @@ class BatchWriter:
             return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        self._signal((FLUSH, (loop, fut)))
+        self._signal((FLUSH, (loop, fut)), loop)
         await fut
 
     def call(self, fn: Callable[[Any], Any]) -> Any:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,6 +35,27 @@ __all__ = ["DagRunResult", "DagRunner", "to_result"]
 log = logging.getLogger("lythonic.compose.dag_runner")
 
 _CANCEL_FLUSH_WAIT = 5.0  # seconds a cancelled run waits for its final rows
+
+
+class _Machinery:
+    """The run machinery, loaded with the first runner rather than with this module
+    (importing ``lythonic.compose.dag_runner`` stays light); kept here after that,
+    as an ``import`` inside a method costs about a microsecond at every call."""
+
+    def __init__(self) -> None:
+        from lythonic.compose.run._execution import execute_run
+        from lythonic.compose.run._executor import default_executor
+        from lythonic.compose.run._outcome import Outcome, RunSettings
+
+        self.execute_run = execute_run
+        self.default_executor = default_executor
+        self.Outcome = Outcome
+        self.RunSettings = RunSettings
+
+
+@functools.cache
+def _machinery() -> _Machinery:
+    return _Machinery()
 
 
 class DagRunResult(BaseModel):
@@ -77,12 +99,8 @@ class DagRunner:
         self.dag = dag
         self.provenance = provenance if provenance is not None else NullProvenance()
         self.max_concurrency = max_concurrency
-        if executor is None:
-            # The run machinery loads with the first runner, not with this module.
-            from lythonic.compose.run._executor import default_executor
-
-            executor = default_executor()
-        self.executor = executor
+        self._run = _machinery()
+        self.executor = executor if executor is not None else self._run.default_executor()
         self._active: list[RunSettings] = []  # the runs in progress on this runner
         self._pause_requested = False
 
@@ -99,9 +117,7 @@ class DagRunner:
         config_revision: str | None,
         initiator: str | None,
     ) -> RunSettings:
-        from lythonic.compose.run._outcome import RunSettings
-
-        settings = RunSettings(
+        settings = self._run.RunSettings(
             provenance=self.provenance,
             executor=self.executor,
             max_concurrency=self.max_concurrency,
@@ -152,9 +168,9 @@ class DagRunner:
     ) -> Outcome:
         self._active.append(settings)
         try:
-            from lythonic.compose.run._execution import execute_run
-
-            outcome = await execute_run(settings, self.dag, run_id, dag_nsref, inputs, **options)
+            outcome = await self._run.execute_run(
+                settings, self.dag, run_id, dag_nsref, inputs, **options
+            )
         except asyncio.CancelledError:
             await self._on_record(run_id, shielded=True)
             raise
@@ -174,9 +190,7 @@ class DagRunner:
                     run_id,
                     extra=event("run_failure_not_recorded", run_id=run_id),
                 )
-            from lythonic.compose.run._outcome import Outcome
-
-            outcome = Outcome(run_id, "failed", {}, error=error)
+            outcome = self._run.Outcome(run_id, "failed", {}, error=error)
         finally:
             self._active.remove(settings)
         await self._on_record(run_id)

@@ -40,6 +40,7 @@ from lythonic.compose.provenance._store import (
     NullProvenance,
     ProvenanceStore,
     initiated_by,
+    run_initiator,
 )
 from lythonic.compose.schedule._clock import Clock
 from lythonic.compose.schedule._scheduler import Scheduler, Tick, TickOutcome
@@ -308,7 +309,8 @@ class TriggerManager:
             dag = self.namespace.get_as_dag(spec.dag_nsref)
         except KeyError as exc:  # the namespace changed under a running scheduler
             return TickOutcome("error", error=str(exc).strip("'\""), checked=True)
-        with initiated_by(SCHEDULER):
+        token = run_initiator.set(SCHEDULER)  # as ``initiated_by``, a microsecond cheaper
+        try:
             result = await self._run_dag(
                 dag,
                 spec.dag_nsref,
@@ -317,6 +319,8 @@ class TriggerManager:
                 run_id=tick.run_id,
                 scheduled_at=tick.scheduled_at,
             )
+        finally:
+            run_initiator.reset(token)
         return TickOutcome(
             result.status,
             run_id=result.run_id,

@@ -457,26 +457,49 @@ class TriggerStore:
             )
             active.update(r[0] for r in cur.fetchall())
         now = self._now()
-        out: list[str] = []
-        for c in claims:
-            if c.trigger_name not in active:
-                out.append("inactive")
-                continue
-            cur.execute(
-                "INSERT OR IGNORE INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-                "payload_json, status, scheduled_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    c.event_id,
-                    c.trigger_name,
-                    now,
-                    c.run_id,
-                    _json_or_none(c.payload),
-                    c.status,
-                    c.scheduled_at,
-                    None if c.status in UNFINISHED else now,
-                ),
+        rows = [
+            (
+                c.event_id,
+                c.trigger_name,
+                now,
+                c.run_id,
+                _json_or_none(c.payload),
+                c.status,
+                c.scheduled_at,
+                None if c.status in UNFINISHED else now,
             )
-            out.append("claimed" if cur.rowcount == 1 else "taken")
+            for c in claims
+            if c.trigger_name in active
+        ]
+        # One statement for the burst; a tick already claimed (the unique index on
+        # trigger and time) is ignored, so the rows that hold our fresh event ids
+        # are exactly the claims that took.
+        before = cur.connection.total_changes
+        cur.executemany(
+            "INSERT OR IGNORE INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
+            "payload_json, status, scheduled_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        ids = [r[0] for r in rows]
+        if cur.connection.total_changes - before == len(rows):
+            ours = set(ids)  # every row went in (the usual case): nothing to look up
+        else:
+            ours = set()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                cur.execute(
+                    f"SELECT event_id FROM trigger_events WHERE event_id IN ({marks})", chunk
+                )
+                ours.update(r[0] for r in cur.fetchall())
+        out = [
+            "inactive"
+            if c.trigger_name not in active
+            else "claimed"
+            if c.event_id in ours
+            else "taken"
+            for c in claims
+        ]
         cur.executemany(
             "UPDATE trigger_activations SET next_run_at = ? WHERE name = ?",
             [(t, n) for n, t in next_runs.items()],
