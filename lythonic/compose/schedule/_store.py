@@ -500,10 +500,7 @@ class TriggerStore:
             else "taken"
             for c in claims
         ]
-        cur.executemany(
-            "UPDATE trigger_activations SET next_run_at = ? WHERE name = ?",
-            [(t, n) for n, t in next_runs.items()],
-        )
+        self.set_next_runs(cur, next_runs)
         return out
 
     def start_event(self, cur: sqlite3.Cursor, event_id: str) -> None:
@@ -546,11 +543,22 @@ class TriggerStore:
             self.finish_event(cur, result)
 
     def set_next_runs(self, cur: sqlite3.Cursor, next_runs: dict[str, float | None]) -> None:
-        """Write ``next_run_at`` for each trigger."""
-        cur.executemany(
-            "UPDATE trigger_activations SET next_run_at = ? WHERE name = ?",
-            [(t, n) for n, t in next_runs.items()],
-        )
+        """Write ``next_run_at`` for each trigger.
+
+        One statement per distinct time (triggers that fired together mostly
+        share their next time), up to 500 names each.
+        """
+        by_time: dict[float | None, list[str]] = {}
+        for name, t in next_runs.items():
+            by_time.setdefault(t, []).append(name)
+        for t, names in by_time.items():
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                cur.execute(
+                    f"UPDATE trigger_activations SET next_run_at = ? WHERE name IN ({marks})",
+                    [t, *chunk],
+                )
 
     # -- async access for the scheduler ----------------------------------------
 

@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lythonic.compose.schedule._clock import SystemClock
-from lythonic.compose.schedule._scheduler import Scheduler, Tick, TickOutcome, tick_run_id
+from lythonic.compose.schedule._scheduler import (
+    Scheduler,
+    Tick,
+    TickOutcome,
+    _EventIds,
+    tick_run_id,
+)
 from lythonic.compose.trigger import TriggerSpec, TriggerStore
 from lythonic.testing import FakeClock
 
@@ -611,3 +617,19 @@ async def test_fake_clock_follows_runs_started_from_done_callbacks() -> None:
     start(1)
     await clock.advance(seconds=1)
     assert ran == list(range(1, 5001))
+
+
+def test_event_ids_are_unique_time_ordered_uuids() -> None:
+    """Tick event ids: valid version-7 UUIDs, all different across refills of the
+    random buffer, later ones sorting after earlier ones."""
+    import time
+    import uuid
+
+    new_id = _EventIds()
+    ids = [new_id() for _ in range(600)]  # more than one buffer of 256
+    assert len(set(ids)) == 600
+    for text in ids:
+        u = uuid.UUID(text)
+        assert (u.version, u.variant, str(u)) == (7, uuid.RFC_4122, text)
+    time.sleep(0.002)
+    assert new_id() > max(ids)

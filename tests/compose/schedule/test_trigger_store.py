@@ -210,6 +210,26 @@ def test_a_tick_is_claimed_once_across_connections(tmp_path: Path, clock: FakeCl
         b.close()
 
 
+def test_a_batch_of_claims_tells_taken_ticks_from_new_ones(store: TriggerStore) -> None:
+    """One claim call with ticks already claimed among new ones: each gets its own outcome,
+    and each trigger its next run time (some sharing one)."""
+    for name in ("a", "b", "c"):
+        store.activate(poll(name), "p:d")
+    tick = T0 + timedelta(hours=1)
+    with store._write() as cur:
+        assert store.claim_ticks(cur, [claim("b", tick, event_id="first-b")], {}) == ["claimed"]
+    with store._write() as cur:
+        got = store.claim_ticks(
+            cur,
+            [claim("a", tick, event_id="ea"), claim("b", tick, event_id="eb"), claim("c", tick)],
+            {"a": 9.0, "b": 9.0, "c": 11.0},
+        )
+    assert got == ["claimed", "taken", "claimed"]
+    assert [e["event_id"] for e in store.get_events("b")] == ["first-b"]
+    nexts = {n: store.get_activation(n)["next_run_at"] for n in ("a", "b", "c")}  # type: ignore[index]
+    assert nexts == {"a": 9.0, "b": 9.0, "c": 11.0}
+
+
 def test_tick_cursor_is_latest_tick_or_activation(store: TriggerStore) -> None:
     """The schedule continues from the latest claimed tick, or from the activation time."""
     store.activate(poll("t"), "p:d")
