@@ -265,10 +265,12 @@ class Builder:
         if isinstance(node, str | RefNodeSpec):
             ref = node if isinstance(node, str) else node.ref
             inline = isinstance(node, RefNodeSpec) and node.inline
+            options["remote"] = defaults.remote
             if isinstance(node, RefNodeSpec):
                 self._check_call_options(node, path)
                 if node.isolation is not None:
                     options["isolation"] = node.isolation
+                options["remote"] = _first(node.remote, defaults.remote)
             built = self._ref_step(dag, label, ref, inline, options, path)
         elif isinstance(node, NsrefNodeSpec):
             built = self._nsref_step(dag, label, node.nsref, options, path)
@@ -338,6 +340,13 @@ class Builder:
                 self.diag(
                     (*path, "isolation"),
                     f"'{ref}' is a DAG; isolation applies to functions (set it on its steps)",
+                    "step",
+                )
+                raise _Reported()
+            if options.pop("remote", None) is not None and self.smap.has((*path, "remote")):
+                self.diag(
+                    (*path, "remote"),
+                    f"'{ref}' is a DAG; remote applies to functions (set it on its steps)",
                     "step",
                 )
                 raise _Reported()

@@ -97,6 +97,13 @@ class RefNodeSpec(_NodeOptions):
         "killed when its timeout fires or its run is cancelled; arguments and result cross "
         "by pickle, about 50 ms per call).",
     )
+    remote: bool | None = Field(
+        default=None,
+        description="`false` keeps this sync function in the driver process when runs go to "
+        "a Dask cluster (`LYTH_EXECUTOR=dask`): for steps that need local files, sockets or "
+        "values that cannot be pickled. Defaults to the DAG's `defaults.remote`, else true. "
+        "Which cluster is set only by trusted settings (`LYTH_DASK_ADDRESS`), never here.",
+    )
 
 
 class NsrefNodeSpec(_NodeOptions):
@@ -211,6 +218,11 @@ class DagDefaults(RetryOptions):
 
     concurrency: Count | None = Field(
         default=None, description="Most elements in flight at once, for every `map` step."
+    )
+    remote: bool | None = Field(
+        default=None,
+        description="`false`: every function step of the DAG stays in the driver process "
+        "when runs go to a Dask cluster, unless a step sets `remote` itself.",
     )
 
 

@@ -77,6 +77,7 @@ class Dag(DagShape):
         retry_backoff: float | None = None,
         timeout: float | None = None,
         isolation: Isolation | None = None,
+        remote: bool | None = None,
     ) -> DagNode:
         """Add a step: a callable, a ``NamespaceNode``, a ``Dag`` or a ``@dag_factory``.
 
@@ -86,7 +87,8 @@ class Dag(DagShape):
         (doubling); ``timeout`` bounds each attempt, in seconds.
         ``isolation="process"`` runs a sync function in a child process of its
         own, killed when its timeout fires or its run is cancelled (arguments
-        and result cross by pickle).
+        and result cross by pickle). ``remote=False`` keeps a sync function in
+        this process when the executor sends calls to a cluster (``DaskExecutor``).
         """
         if is_dag_factory(source):
             label = label if label is not None else source.__name__  # type: ignore[union-attr]
@@ -103,10 +105,16 @@ class Dag(DagShape):
                 ns_node = self._ns_node_for(source)
                 label = label if label is not None else ns_node.method.name
             node = DagNode(ns_node=ns_node, label=check_label(label), dag=self)
-        if isolation is not None and type(node) is not DagNode:
-            raise ValueError(f"isolation applies to function steps, not to the DAG '{label}'")
+        if (isolation is not None or remote is not None) and type(node) is not DagNode:
+            what = "isolation" if isolation is not None else "remote"
+            raise ValueError(f"{what} applies to function steps, not to the DAG '{label}'")
         _set_options(
-            node, retries=retries, retry_backoff=retry_backoff, timeout=timeout, isolation=isolation
+            node,
+            retries=retries,
+            retry_backoff=retry_backoff,
+            timeout=timeout,
+            isolation=isolation,
+            remote=remote,
         )
         return self._add_node(node)
 
@@ -373,6 +381,8 @@ def _set_options(node: DagNode, **options: Any) -> None:
     node.timeout = options["timeout"]
     if options.get("isolation") is not None:
         node.isolation = options["isolation"]
+    if options.get("remote") is not None:
+        node.remote = options["remote"]
 
 
 def _check_param(node: DagNode, param: str) -> None:

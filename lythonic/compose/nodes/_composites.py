@@ -178,7 +178,7 @@ def describe_node(node: DagNode) -> dict[str, Any]:
         data["ref"] = str(method.gref) if method.gref is not None else str(node.ns_node.nsref)
         if method.gref is None:
             data["qualname"] = getattr(method.o, "__qualname__", method.name)
-    for option in ("retries", "retry_backoff", "timeout", "isolation"):
+    for option in ("retries", "retry_backoff", "timeout", "isolation", "remote"):
         value = getattr(node, option, None)
         if value is not None:
             data[option] = value

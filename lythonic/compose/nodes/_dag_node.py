@@ -83,6 +83,7 @@ class DagNode:
         self._retry_backoff: float | None = None
         self._timeout: float | None = None
         self._isolation: Isolation | None = None
+        self._remote: bool | None = None
 
     # Options are properties so that changing one after a run takes effect:
     # the DAG's compiled plan is dropped and rebuilt on the next run.
@@ -158,6 +159,19 @@ class DagNode:
         return DagPort(self, name)
 
     @property
+    def remote(self) -> bool | None:
+        """``False`` keeps a sync step in this process when the runner's executor sends
+        calls elsewhere (a Dask cluster); None or True: it goes where the executor sends."""
+        return self._remote
+
+    @remote.setter
+    def remote(self, value: bool | None) -> None:
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"remote must be true or false, got {value!r}")
+        self._remote = value
+        self.dag.touch()
+
+    @property
     def kind(self) -> str:
         """``node``, ``map``, ``call``, ``switch`` or ``map_switch``."""
         return "node"
@@ -172,6 +186,7 @@ class DagNode:
             self._timeout,
             self._isolation,
         )
+        clone._remote = self._remote
         return clone
 
     def __repr__(self) -> str:

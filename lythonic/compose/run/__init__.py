@@ -14,6 +14,11 @@ from typing import TYPE_CHECKING
 from lythonic._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from lythonic.compose.run._dask import (
+        DaskExecutor,
+        ExecutorLost,
+        WorkerLost,
+    )
     from lythonic.compose.run._errors import (
         ChildPaused,
         DagPause,
@@ -85,6 +90,7 @@ __getattr__, __dir__ = lazy_exports(
             "short_error",
             "user_traceback",
         ],
+        "_dask": ["DaskExecutor", "ExecutorLost", "WorkerLost"],
         "_ids": ["new_run_id"],
         "_outcome": ["Outcome", "RunSettings"],
         "_executor": ["Executor", "LocalExecutor", "ThreadStats", "default_executor"],
@@ -129,7 +135,9 @@ __all__ = [
     "DagPlan",
     "DagRunResult",
     "DagRunner",
+    "DaskExecutor",
     "Executor",
+    "ExecutorLost",
     "LocalExecutor",
     "NodeInputError",
     "NodePlan",
@@ -142,6 +150,7 @@ __all__ = [
     "StepProcessError",
     "SubDagFailed",
     "ThreadStats",
+    "WorkerLost",
     "call_mode",
     "dag_hash",
     "default_executor",

@@ -151,12 +151,16 @@ class CompositeRuns:
         element takes (about 2 ms of work per call, one element when they are slow),
         so slow elements keep running side by side.
         """
-        limit = np.node.concurrency or DEFAULT_MAP_CONCURRENCY  # type: ignore[attr-defined]
+        executor = self.settings.executor
+        limit = (
+            np.node.concurrency  # type: ignore[attr-defined]
+            or executor.map_concurrency()
+            or DEFAULT_MAP_CONCURRENCY
+        )
         results: list[Any] = [MISSING] * count
         pending: dict[asyncio.Future[Any], tuple[int, str]] = {}
         batches: dict[asyncio.Future[Any], list[_Member]] = {}
         batch: list[_Member] = []
-        executor = self.settings.executor
         chains = executor.in_process
         timing = _Timing()
         in_flight = 0

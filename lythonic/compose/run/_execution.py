@@ -40,6 +40,7 @@ from lythonic.compose.run._errors import (
     short_error,
     user_traceback,
 )
+from lythonic.compose.run._executor import default_executor
 from lythonic.compose.run._outcome import Outcome, RunSettings
 from lythonic.compose.run._plan import (
     ASYNC,
@@ -508,7 +509,10 @@ class _Run(CompositeRuns):
             from lythonic.compose.run._isolation import default_isolation
 
             return default_isolation()
-        return self.settings.executor
+        executor = self.settings.executor
+        if not np.remote and not executor.in_process:
+            return default_executor()  # remote: false keeps the step in this process
+        return executor
 
     def _resolve(self, np: NodePlan) -> tuple[Any, int, Any, str]:
         ns_node = np.ns_node

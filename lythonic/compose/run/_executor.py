@@ -56,6 +56,11 @@ class Executor(ABC):
         """Calls running, queued and abandoned, for ``lyth status``; None if not known."""
         return None
 
+    def map_concurrency(self) -> int | None:
+        """Elements a ``map`` keeps in flight by default with this executor (a cluster
+        wants more than one machine's threads, to fill its batches); None: 256."""
+        return None
+
 
 def default_pool_size() -> int:
     """Sync calls the default executor runs at once: ``min(32, CPUs + 4)``, as

@@ -66,6 +66,7 @@ class NodePlan:
         "ns_node",
         "out_edges",
         "param_names",
+        "remote",
         "required",
         "retries",
         "retry_backoff",
@@ -95,6 +96,7 @@ class NodePlan:
         self.retry_backoff: float = _first(node.retry_backoff, config.retry_backoff, 0.5)
         self.timeout: float | None = _first(node.timeout, config.timeout, None)
         self.isolation: str = getattr(node, "isolation", None) or "thread"
+        self.remote: bool = getattr(node, "remote", None) is not False
         self.key = str(node.ns_node.nsref)
         # (callable, mode, context type) of the last resolution, reused while unchanged
         self.fn_cache: tuple[Any, int, Any] | None = None

@@ -1,0 +1,397 @@
+"""``DaskExecutor``: sync steps on a Dask cluster (``pip install lythonic[dask]``).
+
+Calls the runner hands over within one turn of the event loop are grouped
+into batches, one Dask task per batch (a task costs milliseconds; a step
+call often microseconds). Batches are sized to keep every worker thread
+busy, then to about ``task_seconds`` of work each once call times are
+known; at most ``max_tasks`` tasks are out at once (the rest wait here),
+and each result is released from the cluster as soon as it is read. Task
+keys are unique, so no attempt is ever served from Dask's result cache.
+
+Each call crosses as its own pickle (the function by reference where it is
+importable, by value for ``__main__``; arguments; a header naming the run,
+step and attempt), so a call that cannot be pickled fails alone, as does a
+call whose step raises. The worker side is ``lythonic._remote_batch``.
+Provenance stays in the driver: the runner records exactly what a local run
+records. Log records a step emits on a worker come back with its result and
+are logged here with its run and step.
+
+Failures: a worker that dies running a batch fails each call in it with
+``WorkerLost`` (an attempt, retried by the step's ``retries``); Dask's own
+retries are off on a cluster this executor starts. A lost scheduler fails
+the calls in flight with ``ExecutorLost``. A call the runner gave up on (a
+timeout, a cancelled run) is never sent if it has not been yet; a batch whose
+calls were all given up on is cancelled on the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import logging
+import math
+import os
+import pickle
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lythonic._log_context import NodeRunContext, _current
+from lythonic._public import publish
+from lythonic._remote_batch import CallOutcome, run_batch
+from lythonic.compose.nodes._context import DagContext
+from lythonic.compose.run._executor import Executor
+from lythonic.compose.run._isolation import RemoteTraceback, StepProcessError, vars_of
+
+__all__ = ["DaskExecutor", "ExecutorLost", "WorkerLost"]
+
+log = logging.getLogger("lythonic.compose.executor")
+
+
+class WorkerLost(RuntimeError):
+    """The Dask worker running the step died (or left) before it returned."""
+
+
+class ExecutorLost(RuntimeError):
+    """The Dask scheduler went away; the calls it held have no result."""
+
+
+class _Call:
+    __slots__ = ("blob", "context", "fut", "node")
+
+    def __init__(
+        self,
+        blob: bytes,
+        fut: asyncio.Future[Any],
+        context: contextvars.Context,
+        node: NodeRunContext | None,
+    ) -> None:
+        self.blob = blob
+        self.fut = fut
+        self.context = context
+        self.node = node
+
+
+class _Batch:
+    __slots__ = ("calls", "task")
+
+    def __init__(self, calls: list[_Call]) -> None:
+        self.calls = calls
+        self.task: Any = None  # the Dask future, once sent
+
+
+class DaskExecutor(Executor):
+    """Runs sync step calls on a Dask cluster; see the module docstring.
+
+    ``address`` connects to a running scheduler (``tcp://host:8786``); a
+    ``client`` (a ``distributed.Client``) is used as given and not closed;
+    with neither, a ``LocalCluster`` of ``workers`` processes (default: one
+    per CPU) with one thread each and no dashboard is started and owned
+    (``processes=False``: threads of this process, for tests). Close the
+    executor when done (``close()`` or ``with``).
+    """
+
+    in_process = False
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        client: Any = None,
+        workers: int | None = None,
+        processes: bool = True,
+        task_seconds: float = 0.1,
+        max_batch: int = 1024,
+        max_tasks: int | None = None,
+    ) -> None:
+        import dask
+        import distributed
+
+        self._cluster: Any = None
+        self._owns_client = client is None
+        if client is not None:
+            self._client = client
+        elif address:
+            self._client = distributed.Client(address, set_as_default=False)
+        else:
+            # Our own cluster: a task whose worker died fails at once (the step's
+            # retries decide what happens next), not after Dask tried it elsewhere.
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=processes,
+                    dashboard_address=None,
+                    # No dashboard; the scheduler's health endpoint on a free port (its
+                    # default, 8787, is often taken).
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                )
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+        self.address: str = self._client.scheduler.address
+        self.task_seconds = task_seconds
+        self.max_batch = max_batch
+        self._max_tasks = max_tasks
+        self._pending: list[_Call] = []
+        self._queue: deque[_Batch] = deque()
+        self._out: set[_Batch] = set()
+        self._flush_soon = False
+        self._mean: float | None = None  # seconds per call, as measured on the workers
+        self._closed = False
+        self.tasks_sent = 0
+        """Dask tasks sent so far (each a batch of calls)."""
+
+    # -- sizes ------------------------------------------------------------------
+
+    def slots(self) -> int:
+        """Worker threads in the cluster now."""
+        info = self._client.scheduler_info()
+        return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+
+    def map_concurrency(self) -> int:
+        """Elements a map keeps in flight: enough for full batches on every worker."""
+        return max(256, min(8192, 4 * self.slots() * 256))
+
+    def _max_out(self, slots: int) -> int:
+        return self._max_tasks if self._max_tasks is not None else 4 * slots
+
+    def _batch_size(self, n: int, slots: int) -> int:
+        idle = max(0, 2 * slots - len(self._out) - len(self._queue))
+        per = math.ceil(n / idle) if idle else n  # spread over idle threads, else one batch
+        if self._mean is not None and self._mean > 0:
+            per = min(per, max(1, int(self.task_seconds / self._mean)))
+        return max(1, min(per, self.max_batch))
+
+    # -- the runner's side ----------------------------------------------------
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        kwargs: Mapping[str, Any],
+        *,
+        context: contextvars.Context,
+    ) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        if self._closed:
+            fut.set_exception(ExecutorLost("the Dask executor is closed"))
+            return fut
+        node = context.get(_current)
+        # A step's DagContext holds the namespace, which stays in the driver.
+        shipped = {
+            k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
+            for k, v in kwargs.items()
+        }
+        try:
+            blob = _dumps((fn, shipped, vars_of(node) if node is not None else None))
+        except Exception as exc:
+            fut.set_exception(_unpicklable(node, exc))
+            return fut
+        self._pending.append(_Call(blob, fut, context, node))
+        if not self._flush_soon:
+            self._flush_soon = True
+            loop.call_soon(self._flush)
+        return fut
+
+    def _flush(self) -> None:
+        self._flush_soon = False
+        calls = [c for c in self._pending if not c.fut.done()]
+        self._pending = []
+        if calls:
+            slots = self.slots()
+            per = self._batch_size(len(calls), slots)
+            for i in range(0, len(calls), per):
+                self._queue.append(_Batch(calls[i : i + per]))
+        self._send_some()
+
+    def _send_some(self) -> None:
+        if not self._queue:
+            return
+        limit = self._max_out(self.slots())
+        while self._queue and len(self._out) < limit:
+            batch = self._queue.popleft()
+            batch.calls = [c for c in batch.calls if not c.fut.done()]  # given up on: not sent
+            if batch.calls:
+                self._send(batch)
+
+    def _send(self, batch: _Batch) -> None:
+        loop = asyncio.get_running_loop()
+        data = pickle.dumps([c.blob for c in batch.calls], protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            task = self._client.submit(
+                run_batch, data, key=f"lythonic-{uuid.uuid4().hex}", pure=False, retries=0
+            )
+        except Exception as exc:
+            self._fail(batch, ExecutorLost(f"the Dask scheduler at {self.address}: {exc}"))
+            return
+        batch.task = task
+        self._out.add(batch)
+        self.tasks_sent += 1
+        for call in batch.calls:
+            call.fut.add_done_callback(functools.partial(self._given_up, batch))
+        task.add_done_callback(lambda t: self._collect(loop, batch, t))
+
+    def _collect(self, loop: asyncio.AbstractEventLoop, batch: _Batch, task: Any) -> None:
+        """On a Dask callback thread: fetch the batch's outcomes, hand them to the loop."""
+        result: list[CallOutcome] | BaseException
+        try:
+            result = pickle.loads(task.result())
+        except BaseException as exc:
+            result = self._why(exc)
+        finally:
+            task.release()
+        # A closed loop: nobody waits for these calls any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._settle, batch, result)
+
+    def _why(self, exc: BaseException) -> BaseException:
+        from distributed.scheduler import KilledWorker
+
+        if isinstance(exc, KilledWorker):
+            return WorkerLost(f"the Dask worker running the step died ({exc})")
+        if (
+            isinstance(exc, asyncio.CancelledError | TimeoutError)
+            or "cancel" in type(exc).__name__.lower()
+        ):
+            return ExecutorLost(
+                f"the Dask scheduler at {self.address} dropped the step's task ({exc or 'lost'})"
+            )
+        return ExecutorLost(f"the Dask cluster at {self.address} failed the step's task: {exc}")
+
+    def _settle(self, batch: _Batch, result: list[CallOutcome] | BaseException) -> None:
+        self._out.discard(batch)
+        if isinstance(result, BaseException):
+            self._fail(batch, result)
+        else:
+            total = 0.0
+            for call, (ok, payload, seconds, records) in zip(batch.calls, result, strict=True):
+                total += seconds
+                if records:
+                    call.context.run(_relog, records)
+                if call.fut.done():
+                    continue
+                if ok:
+                    try:
+                        call.fut.set_result(pickle.loads(payload))
+                    except Exception as exc:
+                        call.fut.set_exception(
+                            StepProcessError(f"the step's result cannot be loaded here: {exc}")
+                        )
+                else:
+                    call.fut.set_exception(_rebuild(*payload))
+            mean = total / len(batch.calls)
+            self._mean = mean if self._mean is None else 0.7 * self._mean + 0.3 * mean
+        self._send_some()
+
+    def _fail(self, batch: _Batch, error: BaseException) -> None:
+        for call in batch.calls:
+            if not call.fut.done():
+                call.fut.set_exception(_copy(error))
+
+    def _given_up(self, batch: _Batch, fut: asyncio.Future[Any]) -> None:
+        """A call of a sent batch was cancelled: when none of it is wanted, cancel the task."""
+        if not fut.cancelled() or batch.task is None or batch.task.done():
+            return
+        if all(c.fut.done() for c in batch.calls):
+            task, client = batch.task, self._client
+            threading.Thread(
+                target=lambda: client.cancel([task]), name="lythonic-dask-cancel", daemon=True
+            ).start()
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def check(self, modules: list[str]) -> dict[str, dict[str, Any]]:
+        """On every worker: its versions and which of ``modules`` it cannot import."""
+        from lythonic._remote_batch import check_worker
+
+        result: dict[str, dict[str, Any]] = self._client.run(check_worker, modules)
+        return result
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_client:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _dumps(value: Any) -> bytes:
+    import cloudpickle  # type: ignore[import-untyped]  # comes with distributed
+
+    blob: bytes = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return blob
+
+
+def _label(node: NodeRunContext | None) -> str:
+    return f"step '{node.node_label}'" if node is not None else "the step"
+
+
+def _unpicklable(node: NodeRunContext | None, error: BaseException) -> Exception:
+    return StepProcessError(
+        f"{_label(node)} cannot be sent to the Dask cluster: its function or arguments cannot "
+        f"be pickled ({error}); use importable functions and picklable values, or set "
+        "remote: false on the step"
+    )
+
+
+def _rebuild(blob: bytes | None, type_name: str, message: str, text: str) -> BaseException:
+    """The worker's exception as it was raised there, its traceback as the cause."""
+    exc: BaseException | None = None
+    if blob is not None:
+        try:
+            exc = pickle.loads(blob)
+        except Exception:
+            exc = None
+    if not isinstance(exc, BaseException):
+        exc = StepProcessError(f"{type_name}: {message}" if type_name else message)
+    exc.__cause__ = RemoteTraceback(text)
+    return exc
+
+
+def _copy(error: BaseException) -> BaseException:
+    """One exception object per call: each future keeps its own traceback."""
+    return type(error)(*error.args) if isinstance(error, WorkerLost | ExecutorLost) else error
+
+
+def _relog(records: list[dict[str, Any]]) -> None:
+    """Log, here and in the step's context, what the step logged on its worker."""
+    node = _current.get()
+    where = (
+        {"run_id": node.run_id, "node_label": node.node_label, "dag_nsref": node.dag_nsref}
+        if node is not None
+        else {}
+    )
+    for r in records:
+        if r["pid"] == os.getpid():
+            continue  # a worker in this process: the record was logged here already
+        logger = logging.getLogger(r["name"])
+        if not logger.isEnabledFor(r["levelno"]):
+            continue
+        record = logging.makeLogRecord(
+            {
+                **r["extra"],
+                **where,
+                "name": r["name"],
+                "levelno": r["levelno"],
+                "levelname": logging.getLevelName(r["levelno"]),
+                "msg": r["msg"],
+                "created": r["created"],
+                "exc_text": r["exc_text"],
+                "worker_pid": r["pid"],
+            }
+        )
+        logger.handle(record)
+
+
+publish("lythonic.compose.executor", DaskExecutor, ExecutorLost, WorkerLost)
