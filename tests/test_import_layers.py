@@ -245,9 +245,11 @@ def test_importing_the_dag_api_loads_no_store_scheduler_or_cli() -> None:
     probe = (
         "import sys\n"
         "import lythonic.compose.namespace, lythonic.compose.dag_runner\n"
+        "import lythonic.compose.executor\n"
         "heavy = ('lythonic.compose.schedule', 'lythonic.compose.cache', 'lythonic.cli',"
         " 'lythonic.engine', 'lythonic.declarative', 'lythonic.state', 'sqlite3',"
-        " 'lythonic.compose.provenance._sqlite', 'lythonic.compose.provenance._writer')\n"
+        " 'lythonic.compose.provenance._sqlite', 'lythonic.compose.provenance._writer',"
+        " 'dask', 'distributed', 'cloudpickle')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     out = subprocess.run(

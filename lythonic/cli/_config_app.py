@@ -28,6 +28,11 @@ else:  # loaded when a command runs: `lyth --help` stays light
 __all__ = ["graph_cmd", "run_cmd", "schema_cmd", "validate_cmd"]
 
 
+class ExecutorChoice(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
 class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
@@ -52,6 +57,16 @@ DataOption = Annotated[
         show_default=False,
     ),
 ]
+ExecutorOption = Annotated[
+    ExecutorChoice | None,
+    typer.Option(
+        "--executor",
+        help="Where sync steps run: local threads or a Dask cluster "
+        "(default: $LYTH_EXECUTOR, else local; the cluster: $LYTH_DASK_ADDRESS).",
+        show_default=False,
+        case_sensitive=False,
+    ),
+]
 
 
 def _settings(**overrides: object) -> LythSettings:
@@ -66,6 +81,10 @@ def _settings(**overrides: object) -> LythSettings:
 
     set_network_fs_policy(settings.network_fs)
     return settings
+
+
+def _choice(executor: ExecutorChoice | None) -> str | None:
+    return executor.value if executor is not None else None
 
 
 def _finish(reply: commands.Reply, console: Console | None = None) -> None:
@@ -136,13 +155,14 @@ def run_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
+    executor: ExecutorOption = None,
 ) -> None:
     """Run a DAG once and print its outputs and run id.
 
     The run is recorded (inputs, outputs, every edge) in the data directory's
     provenance store. Exit 1 when the run fails.
     """
-    settings = _settings(config=config, data_dir=data)
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     console = Console()
     setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
     try:

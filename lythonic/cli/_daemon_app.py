@@ -8,7 +8,14 @@ import typer
 
 from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
+from lythonic.cli._config_app import (
+    ConfigOption,
+    DataOption,
+    ExecutorOption,
+    _choice,
+    _finish,
+    _settings,
+)
 
 if TYPE_CHECKING:
     from lythonic.cli import _daemon_cmds
@@ -44,13 +51,14 @@ def start_cmd(
             show_default=False,
         ),
     ] = None,
+    executor: ExecutorOption = None,
 ) -> None:
     """Run the config's triggers in the foreground until SIGTERM or Ctrl-C.
 
     Writes lyth.pid, lyth.status.json and lyth.log (JSON lines) in the data
     directory. A second signal exits at once. SIGHUP reloads the config.
     """
-    settings = _settings(config=config, data_dir=data)
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     from lythonic.engine import Daemon, exit_process
 
     daemon = Daemon(settings.config, settings, watch=watch, grace=grace)

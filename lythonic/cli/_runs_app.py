@@ -9,7 +9,14 @@ import typer
 
 from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
+from lythonic.cli._config_app import (
+    ConfigOption,
+    DataOption,
+    ExecutorOption,
+    _choice,
+    _finish,
+    _settings,
+)
 from lythonic.cli._console import setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
 
@@ -106,13 +113,14 @@ def restart_cmd(
     data: DataOption = None,
     force: ForceOption = False,
     as_json: JsonOption = False,
+    executor: ExecutorOption = None,
 ) -> None:
     """Continue a failed, interrupted, cancelled or paused run under its id.
 
     Steps that completed keep their recorded outputs. A run still marked running
     by a process that died is marked interrupted first. Exit 1 when it fails again.
     """
-    settings = _settings(config=config, data_dir=data)
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
     _finish(_runs_cmds.recover(run_id, settings.config, settings, force=force, as_json=as_json))
 
@@ -128,12 +136,13 @@ def replay_cmd(
     data: DataOption = None,
     force: ForceOption = False,
     as_json: JsonOption = False,
+    executor: ExecutorOption = None,
 ) -> None:
     """Run again what --node steps and everything downstream of them computed.
 
     A new run: the other steps' outputs are taken from the recorded run.
     """
-    settings = _settings(config=config, data_dir=data)
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
     _finish(
         _runs_cmds.recover(

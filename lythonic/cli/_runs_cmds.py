@@ -333,13 +333,6 @@ def recover(
     as_json: bool = False,
 ) -> Reply:
     """``lyth restart RUN_ID`` (``rerun`` None) or ``lyth replay RUN_ID --node ...``."""
-    from lythonic.compose.provenance import (
-        DagDefinitionChanged,
-        RunRecoveryError,
-        UnknownStep,
-        initiated_by,
-    )
-
     loaded = _load(config, settings)
     if isinstance(loaded, Reply):
         return loaded
@@ -380,32 +373,63 @@ def recover(
                 ],
             )
         name = run["dag_nsref"]
+        from lythonic.engine._executor import ExecutorUnavailable, open_executor
+
         try:
-            runner = cfg.runner(name, prov)
-        except UnknownDagError as e:
-            return Reply(EXIT_FAILED, "", [f"lyth: cannot {what} run '{run_id}': {e}"])
-        cfg.mount_caches()
-        call: Callable[[], Any] = (
-            (lambda: runner.restart(run_id, force=force))
-            if rerun is None
-            else (lambda: runner.replay(run_id, set(rerun), force=force))
-        )
-        started = time.perf_counter()
-        try:
-            # A restart keeps the run's initiator; a replay is a new run, started by hand.
-            with initiated_by("manual") if rerun is not None else contextlib.nullcontext():
-                result = run_loop(call())
-        except DagDefinitionChanged as e:
-            return Reply(
-                EXIT_FAILED,
-                "",
-                [f"lyth: {str(e).replace('pass force=True', 'pass --force')}"],
-            )
-        except UnknownStep as e:
-            return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
-        except RunRecoveryError as e:
+            executor = open_executor(settings)
+        except ExecutorUnavailable as e:
             return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
-        except KeyboardInterrupt:
-            return Reply(EXIT_INTERRUPTED, "", [f"lyth: interrupted; the {what} is recorded"])
-        took = time.perf_counter() - started
+        try:
+            return _recover_with(cfg, prov, db, name, run_id, rerun, force, as_json, executor)
+        finally:
+            executor.close()
+
+
+def _recover_with(
+    cfg: Any,
+    prov: Any,
+    db: Path,
+    name: str,
+    run_id: str,
+    rerun: Sequence[str] | None,
+    force: bool,
+    as_json: bool,
+    executor: Any,
+) -> Reply:
+    from lythonic.compose.provenance import (
+        DagDefinitionChanged,
+        RunRecoveryError,
+        UnknownStep,
+        initiated_by,
+    )
+
+    what = "restart" if rerun is None else "replay"
+    try:
+        runner = cfg.runner(name, prov, executor=executor)
+    except UnknownDagError as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: cannot {what} run '{run_id}': {e}"])
+    cfg.mount_caches()
+    call: Callable[[], Any] = (
+        (lambda: runner.restart(run_id, force=force))
+        if rerun is None
+        else (lambda: runner.replay(run_id, set(rerun), force=force))
+    )
+    started = time.perf_counter()
+    try:
+        # A restart keeps the run's initiator; a replay is a new run, started by hand.
+        with initiated_by("manual") if rerun is not None else contextlib.nullcontext():
+            result = run_loop(call())
+    except DagDefinitionChanged as e:
+        return Reply(
+            EXIT_FAILED,
+            "",
+            [f"lyth: {str(e).replace('pass force=True', 'pass --force')}"],
+        )
+    except UnknownStep as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    except RunRecoveryError as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    except KeyboardInterrupt:
+        return Reply(EXIT_INTERRUPTED, "", [f"lyth: interrupted; the {what} is recorded"])
+    took = time.perf_counter() - started
     return _run_reply(name, result, took, db, as_json)

@@ -8,7 +8,14 @@ import typer
 
 from lythonic._lazy import lazy_module
 from lythonic.cli._app import app
-from lythonic.cli._config_app import ConfigOption, DataOption, _finish, _settings
+from lythonic.cli._config_app import (
+    ConfigOption,
+    DataOption,
+    ExecutorOption,
+    _choice,
+    _finish,
+    _settings,
+)
 from lythonic.cli._console import Console, setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
 
@@ -48,12 +55,13 @@ def fire_cmd(
         ),
     ] = None,
     as_json: JsonOption = False,
+    executor: ExecutorOption = None,
 ) -> None:
     """Run a trigger's DAG now, in this process.
 
     Recorded as a run and as an event of the trigger. Exit 1 when the run fails or the trigger is disabled.
     """
-    settings = _settings(config=config, data_dir=data)
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     try:
         given = _trigger_cmds.parse_payload(payload)
     except commands.UsageError as e:

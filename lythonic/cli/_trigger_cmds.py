@@ -65,10 +65,12 @@ def _unknown(name: str, known: list[str]) -> Reply:
     )
 
 
-def _manager(cfg: LoadedConfig, provenance: Any = None) -> Any:
+def _manager(cfg: LoadedConfig, provenance: Any = None, executor: Any = None) -> Any:
     from lythonic.engine import ConfigTriggers
 
-    return ConfigTriggers(cfg, open_triggers(cfg.storage.triggers_db), provenance)
+    return ConfigTriggers(
+        cfg, open_triggers(cfg.storage.triggers_db), provenance, executor=executor
+    )
 
 
 def _tell_daemon(data_dir: Path) -> str:
@@ -187,10 +189,18 @@ def fire(
         provenance = open_provenance(cfg.storage.dags_db)
     except StoreUnavailable as e:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    from lythonic.engine._executor import ExecutorUnavailable, open_executor
+
     try:
-        manager = _manager(cfg, provenance)
+        executor = open_executor(settings)
+    except ExecutorUnavailable as e:
+        provenance.close()
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    try:
+        manager = _manager(cfg, provenance, executor)
     except StoreUnavailable as e:
         provenance.close()
+        executor.close()
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
         specs = manager.specs()
@@ -228,6 +238,7 @@ def fire(
         took = time.perf_counter() - started
     finally:
         manager.store.close()
+        executor.close()
         with contextlib.suppress(Exception):
             provenance.close()
     return _run_reply(spec.dag_nsref, result, took, cfg.storage.dags_db, as_json)

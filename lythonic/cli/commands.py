@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -342,12 +341,16 @@ def run(
     except Exception as e:  # e.g. a cached function whose parameters cannot be a cache key
         _close(store)
         return Reply(EXIT_FAILED, "", [f"lyth: cannot set up the cache: {e}"])
-    from lythonic.compose.executor import LocalExecutor
+    from lythonic.engine._executor import ExecutorUnavailable, open_executor
 
-    # Sync steps run in a pool of our own, not the loop's default one: closing
-    # asyncio.run waits for the default pool's threads, so a Ctrl-C would wait
-    # for a running step to finish. Ours is shut down without waiting.
-    executor = LocalExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4))
+    # Sync steps run in a pool of our own (or a cluster), not the loop's default
+    # one: closing asyncio.run waits for the default pool's threads, so a Ctrl-C
+    # would wait for a running step to finish. Ours is shut down without waiting.
+    try:
+        executor = open_executor(settings)
+    except ExecutorUnavailable as e:
+        _close(store)
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
         result = asyncio.run(
             cfg.run(

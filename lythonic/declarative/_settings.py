@@ -96,6 +96,24 @@ class LythSettings(BaseSettings):
         "SQLite's locking is unreliable, does: log a warning, refuse with an error, or "
         "nothing (`LYTH_NETWORK_FS`).",
     )
+    executor: Literal["local", "dask"] = Field(
+        default="local",
+        description="Where sync steps run: `local` (threads of the lyth process) or `dask` "
+        "(a Dask cluster; needs `pip install lythonic[dask]`) (`LYTH_EXECUTOR`; "
+        "`--executor` on the command line wins).",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="The Dask scheduler to send steps to, e.g. `tcp://10.0.0.5:8786` "
+        "(`LYTH_DASK_ADDRESS`); unset: a local cluster of worker processes is started. The "
+        "driver unpickles what the cluster returns: point it only at a cluster you trust.",
+    )
+    dask_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Worker processes of the local Dask cluster (`LYTH_DASK_WORKERS`; "
+        "default: one per CPU). Ignored with `LYTH_DASK_ADDRESS`.",
+    )
 
     @field_validator("allow_imports", "deny_imports", mode="before")
     @classmethod

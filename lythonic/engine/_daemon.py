@@ -39,6 +39,7 @@ from lythonic.compose.trigger import (
 from lythonic.declarative import LoadedConfig, LythSettings
 from lythonic.declarative._imports import code_dirs
 from lythonic.engine._changes import ChangeSet, WatchPlan, file_digest, plan_watch, watch_changes
+from lythonic.engine._executor import ExecutorUnavailable, open_executor
 from lythonic.engine._pidfile import DaemonAlreadyRunning, PidFile
 from lythonic.engine._preflight import preflight
 from lythonic.engine._process import busy_threads, exit_process, reexec, restart_info, run_loop
@@ -212,6 +213,18 @@ class Daemon:
         except StoreUnavailable as e:
             await asyncio.to_thread(provenance.close)
             return self._cannot_open(e)
+        executor = None  # local: the process-wide step threads
+        if self.settings.executor != "local":
+            try:
+                executor = await asyncio.to_thread(open_executor, self.settings)
+            except ExecutorUnavailable as e:
+                log.error("the executor cannot be used", error=str(e))
+                self.report(f"lyth: {e}")
+                store.close()
+                await asyncio.to_thread(provenance.close)
+                self._finish("stopped", {"how": "did not start", "error": str(e)})
+                return EXIT_FAILED
+            log.info("steps run on Dask", scheduler=getattr(executor, "address", None))
         try:
             # Before the first tick: what a dead daemon left running is interrupted.
             runs = await asyncio.to_thread(provenance.sweep_interrupted)
@@ -224,7 +237,7 @@ class Daemon:
                     ticks_interrupted=ticks,
                 )
             recorder = self._recorder = EngineRecorder(provenance)
-            manager = self._manager = ConfigTriggers(loaded, store, recorder)
+            manager = self._manager = ConfigTriggers(loaded, store, recorder, executor=executor)
             try:
                 activation = manager.activate_configured()
             except TriggerConfigError as e:
@@ -253,6 +266,8 @@ class Daemon:
         finally:
             store.close()
             await asyncio.to_thread(provenance.close)
+            if executor is not None:
+                await asyncio.to_thread(executor.close)
 
     def _cannot_open(self, e: StoreUnavailable) -> int:
         """A store that cannot be used (unwritable, from a newer lythonic): say so, exit 1."""

@@ -29,6 +29,7 @@ from lythonic.compose.schedule import (
 from lythonic.logs import get_logger
 
 if TYPE_CHECKING:
+    from lythonic.compose.executor import Executor
     from lythonic.compose.provenance import ProvenanceStore
     from lythonic.compose.run import DagRunResult
     from lythonic.compose.schedule import Clock, Tick, TickOutcome
@@ -100,6 +101,7 @@ class ConfigTriggers(TriggerManager):
         *,
         clock: Clock | None = None,
         misfire_grace: float = 60.0,
+        executor: Executor | None = None,
     ) -> None:
         super().__init__(
             snapshot.namespace,
@@ -112,6 +114,8 @@ class ConfigTriggers(TriggerManager):
             around_tick=self._log_tick,
         )
         self.snapshot = snapshot
+        self.executor = executor
+        """Runs the sync steps of this manager's runs (None: the default thread pool)."""
         self._own = config_trigger_specs(snapshot)
 
     def specs(self) -> dict[str, TriggerSpec]:
@@ -180,10 +184,22 @@ class ConfigTriggers(TriggerManager):
         """Runs of ``triggers:`` entries go through the snapshot (its inputs, limits
         and revision); a namespace entry's trigger runs as the manager would."""
         if request.trigger not in self._own:
-            return await run_with_runner(request)
+            if self.executor is None:
+                return await run_with_runner(request)
+            from lythonic.compose.run import DagRunner
+
+            dag = request.dag
+            return await DagRunner(dag, request.provenance, executor=self.executor).run(
+                source_inputs=dag.kwargs_to_inputs(request.payload),
+                dag_nsref=request.dag_nsref,
+                run_id=request.run_id,
+                scheduled_at=request.scheduled_at,
+                config_revision=request.config_revision,
+            )
         return await self.snapshot.run(
             request.dag_nsref,
             request.payload,
+            executor=self.executor,
             provenance=request.provenance,
             run_id=request.run_id,
             scheduled_at=request.scheduled_at,

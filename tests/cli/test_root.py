@@ -51,7 +51,15 @@ def test_help_reads_as_usual_for_every_command() -> None:
     assert "Usage: lyth restart [OPTIONS] RUN_ID" in usage
 
 
-_HEAVY = ("lythonic.engine", "lythonic.declarative", "lythonic.compose", "sqlite3", "structlog")
+_HEAVY = (
+    "lythonic.engine",
+    "lythonic.declarative",
+    "lythonic.compose",
+    "sqlite3",
+    "structlog",
+    "dask",
+    "distributed",
+)
 
 
 @pytest.mark.parametrize(

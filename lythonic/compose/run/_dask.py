@@ -111,6 +111,10 @@ class DaskExecutor(Executor):
         import dask
         import distributed
 
+        chatty = logging.getLogger("distributed")
+        if chatty.level == logging.INFO:  # Dask's default: a line per worker start and stop
+            chatty.setLevel(logging.WARNING)
+
         self._cluster: Any = None
         self._owns_client = client is None
         if client is not None:
