@@ -165,6 +165,37 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     print(f"{'lyth --help (wall)':<34} {help_ms:>8.0f}ms  <= 250 ms: {verdict(help_ms <= 250)}")
     print("* Hamilton maps 1,000 items (its dynamic execution costs ~1 ms per item).")
     _daemon_burst(ours)
+    _dask_targets(ours)
+
+
+def _dask_targets(ours: Path) -> None:
+    """The Dask executor's targets on a 2-process local cluster (bench/dask_targets.py)."""
+    got = {}
+    for which in ("cpu", "map"):
+        proc = subprocess.run(
+            [str(ours), str(HERE / "dask_targets.py"), which],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if proc.returncode != 0:
+            print(f"dask {which} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+            return
+        got[which] = json.loads(proc.stdout.strip().splitlines()[-1])
+    cpu, mapped = got["cpu"], got["map"]
+    speedup = cpu["threads_s"] / cpu["ours_dask_s"]
+    print(
+        f"{'dask: 40 x 100 ms CPU calls (s)':<34} threads {cpu['threads_s']:.2f}, ours on 2 "
+        f"workers {cpu['ours_dask_s']:.2f}, plain Dask {cpu['plain_dask_s']:.2f}  "
+        f">= 1.5x faster than threads: {'ok' if speedup >= 1.5 else 'MISSED'} ({speedup:.2f}x)"
+    )
+    ok = mapped["ours_dask_s"] <= 40 and mapped["tasks"] <= 500 and mapped["driver_rss_mb"] <= 400
+    print(
+        f"{'dask: map of 100,000, provenance':<34} {mapped['ours_dask_s']:.1f} s "
+        f"(threads {mapped['threads_s']:.1f} s), {mapped['tasks']} tasks, driver peak RSS "
+        f"{mapped['driver_rss_mb']:.0f} MB  <= 40 s, <= 500 tasks, <= 400 MB: "
+        f"{'ok' if ok else 'MISSED'}"
+    )
 
 
 def _daemon_burst(ours: Path) -> None:
