@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dask_steps import ITEMS, SPIN, numbers, spin, spins, twice  # noqa: E402
+from dask_steps import ITEMS, SPIN, numbers, spin, spins, twice
 
-from lythonic.compose.dag_provenance import DagProvenance  # noqa: E402
-from lythonic.compose.dag_runner import DagRunner  # noqa: E402
-from lythonic.compose.executor import DaskExecutor, LocalExecutor  # noqa: E402
-from lythonic.compose.namespace import Dag  # noqa: E402
+from lythonic.compose.dag_provenance import DagProvenance
+from lythonic.compose.dag_runner import DagRunner
+from lythonic.compose.executor import DaskExecutor, LocalExecutor
+from lythonic.compose.namespace import Dag
 
 
 def _cpu_dag() -> Dag:
