@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench clean
+.PHONY: setup run test lint typecheck pytest pytest-dask bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
-test: lint typecheck pytest
+# The runner's suite again with an in-process Dask cluster as the default executor.
+RUNNER_SUITE := $(addprefix tests/compose/run/,test_dag_runner.py test_replay.py \
+	test_run_events.py test_segments.py test_durability.py test_isolation.py test_dask_executor.py)
+pytest-dask: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider --executor=dask $(RUNNER_SUITE)
+
+test: lint typecheck pytest pytest-dask
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

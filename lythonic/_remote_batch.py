@@ -22,7 +22,7 @@ import time
 import traceback
 from typing import Any
 
-__all__ = ["check_worker", "run_batch"]
+__all__ = ["check_worker", "drop", "hand_over", "run_batch", "run_batch_here", "take_back"]
 
 # (ok, pickled value or (pickled exception, type name, message, traceback text),
 #  seconds the call took, log records as plain dicts)
@@ -69,10 +69,15 @@ class _Capture(logging.Handler):
         )
 
 
-def _failure(exc: BaseException, message: str | None = None) -> tuple[bytes | None, str, str, str]:
+def _failure(
+    exc: BaseException, message: str | None = None, *, raw: bool = False
+) -> tuple[Any, str, str, str]:
+    """(the exception, pickled unless ``raw``; its type name; message; traceback text)."""
     text = "".join(traceback.format_exception(exc))
     if message is not None:
         return None, "", message, text
+    if raw:
+        return exc, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc), text
     try:
         blob: bytes | None = pickle.dumps(exc)
     except Exception:
@@ -80,7 +85,7 @@ def _failure(exc: BaseException, message: str | None = None) -> tuple[bytes | No
     return blob, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc), text
 
 
-def _one(fn: Any, kwargs: dict[str, Any], header: Any) -> tuple[bool, Any]:
+def _one(fn: Any, kwargs: dict[str, Any], header: Any, pack: Any) -> tuple[bool, Any]:
     token = None
     if header is not None:
         from lythonic._log_context import reset_node_run_context, set_node_run_context
@@ -89,12 +94,12 @@ def _one(fn: Any, kwargs: dict[str, Any], header: Any) -> tuple[bool, Any]:
     try:
         value = fn(**kwargs)
     except BaseException as exc:  # the step's failure, whatever it is, goes back
-        return False, _failure(exc)
+        return False, _failure(exc, raw=pack is not _pickled)
     finally:
         if token is not None:
             reset_node_run_context(token)
     try:
-        return True, pickle.dumps(value)
+        return True, pack(value)
     except Exception as exc:
         return False, _failure(exc, f"the step's result cannot be sent back from the worker: {exc}")
 
@@ -106,24 +111,73 @@ def run_batch(data: bytes) -> bytes:
     result a pickled list of ``CallOutcome``, one per call. (Bytes both ways:
     Dask passes them through untouched instead of walking a long list.)
     """
+    outcomes = _run(pickle.loads(data), _load, _pickled)
+    return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+# Batches for workers in this very process (an in-process cluster), by task key: the
+# task carries only the key, so functions, arguments and results stay the objects
+# they are (a step sees the driver's memory, as with the thread executor).
+_HERE: dict[str, Any] = {}
+_HERE_LOCK = threading.Lock()
+
+
+def hand_over(key: str, calls: list[tuple[Any, dict[str, Any], Any]]) -> None:
+    """Leave a batch for ``run_batch_here(key)`` on a worker of this process."""
+    with _HERE_LOCK:
+        _HERE[key] = calls
+
+
+def take_back(key: str) -> list[CallOutcome]:
+    """The outcomes ``run_batch_here(key)`` left."""
+    with _HERE_LOCK:
+        outcomes: list[CallOutcome] = _HERE.pop(key)
+    return outcomes
+
+
+def drop(key: str) -> None:
+    """Forget a batch left for, or by, ``run_batch_here(key)`` (it will not be read)."""
+    with _HERE_LOCK:
+        _HERE.pop(key, None)
+
+
+def run_batch_here(key: str) -> str:
+    """``run_batch`` for a worker in the driver's process: objects, not pickles."""
+    with _HERE_LOCK:
+        calls = _HERE.pop(key)
+    outcomes = _run(calls, lambda call: call, lambda value: value)
+    with _HERE_LOCK:
+        _HERE[key] = outcomes
+    return key
+
+
+def _run(calls: Any, load: Any, pack: Any) -> list[CallOutcome]:
     root = logging.getLogger()
     capture = _Capture()
     root.addHandler(capture)
     out: list[CallOutcome] = []
     try:
-        for blob in pickle.loads(data):
+        for call in calls:
             start = time.perf_counter()
             try:
-                fn, kwargs, header = pickle.loads(blob)
+                fn, kwargs, header = load(call)
             except Exception as exc:  # a module or class the worker does not have
                 ok, payload = False, _failure(exc, f"cannot load the step on the worker: {exc}")
             else:
-                ok, payload = _one(fn, kwargs, header)
+                ok, payload = _one(fn, kwargs, header, pack)
             records, capture.records = capture.records, []
             out.append((ok, payload, time.perf_counter() - start, records))
     finally:
         root.removeHandler(capture)
-    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    return out
+
+
+def _load(blob: bytes) -> Any:
+    return pickle.loads(blob)
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def check_worker(modules: list[str]) -> dict[str, Any]:

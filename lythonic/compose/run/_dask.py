@@ -42,7 +42,14 @@ from typing import Any
 
 from lythonic._log_context import NodeRunContext, _current
 from lythonic._public import publish
-from lythonic._remote_batch import CallOutcome, run_batch
+from lythonic._remote_batch import (
+    CallOutcome,
+    drop,
+    hand_over,
+    run_batch,
+    run_batch_here,
+    take_back,
+)
 from lythonic.compose.nodes._context import DagContext
 from lythonic.compose.run._executor import Executor
 from lythonic.compose.run._isolation import RemoteTraceback, StepProcessError, vars_of
@@ -65,7 +72,7 @@ class _Call:
 
     def __init__(
         self,
-        blob: bytes,
+        blob: Any,  # the pickled call; the call itself for a worker in this process
         fut: asyncio.Future[Any],
         context: contextvars.Context,
         node: NodeRunContext | None,
@@ -136,6 +143,9 @@ class DaskExecutor(Executor):
                 )
             self._client = distributed.Client(self._cluster, set_as_default=False)
         self.address: str = self._client.scheduler.address
+        # Workers in this process (an in-process cluster): calls and values pass as
+        # objects, as Dask itself passes them there; elsewhere every call is pickled.
+        self._here = self.address.startswith("inproc://")
         self.task_seconds = task_seconds
         self.max_batch = max_batch
         self._max_tasks = max_tasks
@@ -185,12 +195,17 @@ class DaskExecutor(Executor):
             return fut
         node = context.get(_current)
         # A step's DagContext holds the namespace, which stays in the driver.
-        shipped = {
-            k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
-            for k, v in kwargs.items()
-        }
+        shipped = (
+            kwargs
+            if self._here
+            else {
+                k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
+                for k, v in kwargs.items()
+            }
+        )
+        call = (fn, shipped, vars_of(node) if node is not None else None)
         try:
-            blob = _dumps((fn, shipped, vars_of(node) if node is not None else None))
+            blob = call if self._here else _dumps(call)
         except Exception as exc:
             fut.set_exception(_unpicklable(node, exc))
             return fut
@@ -223,11 +238,14 @@ class DaskExecutor(Executor):
 
     def _send(self, batch: _Batch) -> None:
         loop = asyncio.get_running_loop()
-        data = pickle.dumps([c.blob for c in batch.calls], protocol=pickle.HIGHEST_PROTOCOL)
+        key = f"lythonic-{uuid.uuid4().hex}"
         try:
-            task = self._client.submit(
-                run_batch, data, key=f"lythonic-{uuid.uuid4().hex}", pure=False, retries=0
-            )
+            if self._here:
+                hand_over(key, [c.blob for c in batch.calls])
+                task = self._client.submit(run_batch_here, key, key=key, pure=False, retries=0)
+            else:
+                data = pickle.dumps([c.blob for c in batch.calls], protocol=pickle.HIGHEST_PROTOCOL)
+                task = self._client.submit(run_batch, data, key=key, pure=False, retries=0)
         except Exception as exc:
             self._fail(batch, ExecutorLost(f"the Dask scheduler at {self.address}: {exc}"))
             return
@@ -242,9 +260,12 @@ class DaskExecutor(Executor):
         """On a Dask callback thread: fetch the batch's outcomes, hand them to the loop."""
         result: list[CallOutcome] | BaseException
         try:
-            result = pickle.loads(task.result())
+            got = task.result()
+            result = take_back(got) if self._here else pickle.loads(got)
         except BaseException as exc:
             result = self._why(exc)
+            if self._here:
+                drop(task.key)
         finally:
             task.release()
         # A closed loop: nobody waits for these calls any more.
@@ -279,7 +300,7 @@ class DaskExecutor(Executor):
                     continue
                 if ok:
                     try:
-                        call.fut.set_result(pickle.loads(payload))
+                        call.fut.set_result(payload if self._here else pickle.loads(payload))
                     except Exception as exc:
                         call.fut.set_exception(
                             StepProcessError(f"the step's result cannot be loaded here: {exc}")
@@ -349,8 +370,10 @@ def _unpicklable(node: NodeRunContext | None, error: BaseException) -> Exception
     )
 
 
-def _rebuild(blob: bytes | None, type_name: str, message: str, text: str) -> BaseException:
+def _rebuild(blob: Any, type_name: str, message: str, text: str) -> BaseException:
     """The worker's exception as it was raised there, its traceback as the cause."""
+    if isinstance(blob, BaseException):  # a worker in this process: the object itself
+        return blob
     exc: BaseException | None = None
     if blob is not None:
         try:
