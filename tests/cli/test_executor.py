@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.dask_cluster import dask_cluster
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 LYTH = [sys.executable, "-m", "lythonic.compose.lyth"]
-_NO_DASH = ("--dashboard-address", ":0")
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -47,40 +48,9 @@ def test_lyth_run_on_a_local_dask_cluster(tmp_path: Path) -> None:
 
 @pytest.fixture
 def bare_cluster(tmp_path: Path) -> Iterator[str]:
-    """A scheduler and one worker started with `dask` commands, the worker in a
-    directory where the project's modules cannot be imported."""
-    dask = Path(sys.executable).with_name("dask")
-    info = tmp_path / "scheduler.json"
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    scheduler = subprocess.Popen(
-        [str(dask), "scheduler", "--scheduler-file", str(info), *("--port", "0"), *_NO_DASH],
-        cwd=elsewhere,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    worker = None
-    try:
-        for _ in range(300):
-            if info.exists() and info.stat().st_size:
-                break
-            time.sleep(0.05)
-        address = json.loads(info.read_text())["address"]
-        worker = subprocess.Popen(
-            [str(dask), "worker", "--scheduler-file", str(info), "--no-dashboard"],
-            cwd=elsewhere,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        yield address
-    finally:
-        for proc in (worker, scheduler):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(30)
+    """A cluster whose worker cannot import the project's modules."""
+    with dask_cluster(tmp_path, project_importable=False) as cluster:
+        yield cluster.address
 
 
 def test_executor_check_names_the_module_a_worker_lacks(tmp_path: Path, bare_cluster: str) -> None:

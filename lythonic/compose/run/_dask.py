@@ -50,14 +50,10 @@ from lythonic._remote_batch import (
     run_batch_here,
     take_back,
 )
-from lythonic.compose.nodes._context import DagContext
 from lythonic.compose.run._executor import Executor
-from lythonic.compose.run._isolation import RemoteTraceback, StepProcessError, vars_of
+from lythonic.compose.run._isolation import StepProcessError, rebuild, shippable, vars_of
 
 __all__ = ["DaskExecutor", "ExecutorLost", "WorkerLost"]
-
-log = logging.getLogger("lythonic.compose.executor")
-
 
 class WorkerLost(RuntimeError):
     """The Dask worker running the step died (or left) before it returned."""
@@ -194,15 +190,7 @@ class DaskExecutor(Executor):
             fut.set_exception(ExecutorLost("the Dask executor is closed"))
             return fut
         node = context.get(_current)
-        # A step's DagContext holds the namespace, which stays in the driver.
-        shipped = (
-            kwargs
-            if self._here
-            else {
-                k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
-                for k, v in kwargs.items()
-            }
-        )
+        shipped = kwargs if self._here else shippable(kwargs)
         call = (fn, shipped, vars_of(node) if node is not None else None)
         try:
             blob = call if self._here else _dumps(call)
@@ -277,14 +265,12 @@ class DaskExecutor(Executor):
 
         if isinstance(exc, KilledWorker):
             return WorkerLost(f"the Dask worker running the step died ({exc})")
-        if (
-            isinstance(exc, asyncio.CancelledError | TimeoutError)
-            or "cancel" in type(exc).__name__.lower()
-        ):
-            return ExecutorLost(
-                f"the Dask scheduler at {self.address} dropped the step's task ({exc or 'lost'})"
-            )
-        return ExecutorLost(f"the Dask cluster at {self.address} failed the step's task: {exc}")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "scheduler-connection-lost" in str(exc):
+            return ExecutorLost(f"the Dask scheduler at {self.address} was lost during the step")
+        if isinstance(exc, asyncio.CancelledError) or "cancel" in type(exc).__name__.lower():
+            return ExecutorLost(f"the Dask scheduler at {self.address} dropped the step ({first})")
+        return ExecutorLost(f"the Dask cluster at {self.address} failed the step's task: {first}")
 
     def _settle(self, batch: _Batch, result: list[CallOutcome] | BaseException) -> None:
         self._out.discard(batch)
@@ -306,7 +292,7 @@ class DaskExecutor(Executor):
                             StepProcessError(f"the step's result cannot be loaded here: {exc}")
                         )
                 else:
-                    call.fut.set_exception(_rebuild(*payload))
+                    call.fut.set_exception(rebuild(*payload))
             mean = total / len(batch.calls)
             self._mean = mean if self._mean is None else 0.7 * self._mean + 0.3 * mean
         self._send_some()
@@ -368,22 +354,6 @@ def _unpicklable(node: NodeRunContext | None, error: BaseException) -> Exception
         f"be pickled ({error}); use importable functions and picklable values, or set "
         "remote: false on the step"
     )
-
-
-def _rebuild(blob: Any, type_name: str, message: str, text: str) -> BaseException:
-    """The worker's exception as it was raised there, its traceback as the cause."""
-    if isinstance(blob, BaseException):  # a worker in this process: the object itself
-        return blob
-    exc: BaseException | None = None
-    if blob is not None:
-        try:
-            exc = pickle.loads(blob)
-        except Exception:
-            exc = None
-    if not isinstance(exc, BaseException):
-        exc = StepProcessError(f"{type_name}: {message}" if type_name else message)
-    exc.__cause__ = RemoteTraceback(text)
-    return exc
 
 
 def _copy(error: BaseException) -> BaseException:

@@ -37,7 +37,14 @@ from lythonic._log_context import NodeRunContext, _current
 from lythonic.compose.nodes._context import DagContext
 from lythonic.compose.run._executor import Executor
 
-__all__ = ["ProcessIsolation", "RemoteTraceback", "StepProcessError", "default_isolation"]
+__all__ = [
+    "ProcessIsolation",
+    "RemoteTraceback",
+    "StepProcessError",
+    "default_isolation",
+    "rebuild",
+    "shippable",
+]
 
 
 class RemoteTraceback(Exception):
@@ -124,7 +131,7 @@ class _ChildCall:
                 self._post(False, _died(self.node, code))
                 return
             ok, payload = pickle.loads(data)
-            self._post(ok, payload if ok else _rebuild(*payload))
+            self._post(ok, payload if ok else rebuild(*payload))
         except BaseException as e:  # a bug of ours: the call fails, the caller hears of it
             self._post(False, e)
 
@@ -186,8 +193,20 @@ def _died(node: NodeRunContext | None, exitcode: int | None) -> Exception:
     return StepProcessError(f"the child process of {_label(node)} {how} without a result")
 
 
-def _rebuild(blob: bytes | None, type_name: str, message: str, text: str) -> BaseException:
-    """The child's exception as it was raised there, its traceback as the cause."""
+def shippable(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """A call's arguments to send to another process: a step's ``DagContext`` goes
+    without the namespace, which stays in this one."""
+    return {
+        k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
+        for k, v in kwargs.items()
+    }
+
+
+def rebuild(blob: Any, type_name: str, message: str, text: str) -> BaseException:
+    """The exception a step raised in another process (``blob``: it pickled, or the
+    object itself when that process is this one), its traceback there as the cause."""
+    if isinstance(blob, BaseException):
+        return blob
     exc: BaseException | None = None
     if blob is not None:
         with contextlib.suppress(Exception):
@@ -218,11 +237,7 @@ class ProcessIsolation(Executor):
     ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        # A step's DagContext holds the namespace, which stays in this process.
-        shipped = {
-            k: v.model_copy(update={"namespace": None}) if isinstance(v, DagContext) else v
-            for k, v in kwargs.items()
-        }
+        shipped = shippable(kwargs)
         call = _ChildCall(self, fn, shipped, context.get(_current), loop, fut)
         fut.add_done_callback(lambda f: call.kill() if f.cancelled() else None)
         threading.Thread(target=call.run, name="lythonic-child-wait", daemon=True).start()

@@ -25,6 +25,7 @@ from lythonic.compose.executor import DaskExecutor, LocalExecutor, WorkerLost
 from lythonic.compose.namespace import Dag
 from lythonic.compose.run import StepProcessError
 from tests.compose.run import dask_steps as steps
+from tests.dask_cluster import Cluster, dask_cluster
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +224,30 @@ async def test_an_argument_that_cannot_be_pickled_fails_its_call_only(
     assert await good == 8
     with pytest.raises(StepProcessError, match="step 'bad' cannot be sent to the Dask cluster"):
         await bad
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Cluster]:
+    with dask_cluster(tmp_path, project_importable=True) as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+async def test_a_lost_scheduler_fails_the_runs_in_flight_clearly(served: Cluster) -> None:
+    """The scheduler process dies while a step runs: the run fails at once with
+    ExecutorLost naming the scheduler, not a hang or a Dask traceback."""
+    with DaskExecutor(served.address) as executor:
+        for _ in range(600):
+            if executor._client.scheduler_info().get("workers"):
+                break
+            await asyncio.sleep(0.05)
+        dag = Dag()
+        dag.node(steps.sleepy, "nap")
+        run = asyncio.ensure_future(
+            DagRunner(dag, executor=executor).run({"nap": {"seconds": 30.0}})
+        )
+        await asyncio.sleep(1.0)  # the step is running on the worker
+        served.scheduler.kill()
+        result = await asyncio.wait_for(run, 30)
+    assert result.status == "failed"
+    assert f"ExecutorLost: the Dask scheduler at {served.address} was lost" in (result.error or "")
