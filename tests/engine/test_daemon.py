@@ -41,6 +41,12 @@ def hang(seconds: float = 3600) -> float:
 
 def plain(label: str = "x") -> str:
     return "plain:" + label
+
+
+def pid() -> int:
+    import os
+
+    return os.getpid()
 """
 
 
@@ -84,12 +90,12 @@ class Project:
     def write(self, text: str) -> None:
         save(self.config, text)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         err = open(self.root / f"daemon{len(self.procs)}.err", "w")  # noqa: SIM115 -- the process owns it
         proc = subprocess.Popen(
             [*LYTH, "start", "-c", str(self.config), *args],
             cwd=self.root,
-            env=_env(),
+            env={**_env(), **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=err,
             text=True,
@@ -488,3 +494,32 @@ def test_hung_sync_steps_never_starve_other_dags_nor_hold_the_stop(project: Proj
     assert not (project.data / "lyth.pid").exists()
     assert project.lyth("status").stdout.startswith("daemon       not running")
     assert any(e["event"] == "step_abandoned" and e["node"] == "hang" for e in project.log())
+
+
+WHERE = """\
+dags:
+  where:
+    nodes:
+      pid: pipes.steps:pid
+triggers:
+  every_second:
+    dag: where
+    cron: "* * * * * *"
+"""
+
+
+def test_the_daemon_runs_sync_steps_on_a_dask_cluster(project: Project) -> None:
+    """`lyth start --executor dask` (a local cluster of one worker process): the ticks'
+    sync steps run in the worker, not the daemon; SIGTERM stops it all cleanly."""
+    project.write(WHERE)
+    proc = project.start("--executor", "dask", env={"LYTH_DASK_WORKERS": "1"})
+    done = wait_for(
+        "a run on the cluster",
+        lambda: [r for r in project.runs() if r["status"] == "completed"],
+        timeout=60,
+    )
+    ran_in = json.loads(done[0]["sink_outputs_json"])["pid"]
+    assert ran_in != proc.pid
+    assert any(e.get("event") == "steps run on Dask" for e in project.log())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
