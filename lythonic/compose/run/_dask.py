@@ -55,6 +55,7 @@ from lythonic.compose.run._isolation import StepProcessError, rebuild, shippable
 
 __all__ = ["DaskExecutor", "ExecutorLost", "WorkerLost"]
 
+
 class WorkerLost(RuntimeError):
     """The Dask worker running the step died (or left) before it returned."""
 
