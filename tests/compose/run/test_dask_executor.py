@@ -143,6 +143,23 @@ def _numbers(n: int) -> list[int]:
     return list(range(n))
 
 
+async def test_calls_given_up_on_before_they_go_are_never_sent() -> None:
+    """With one task out at a time, calls still queued when their run gives up on them
+    (cancelled futures) never become Dask tasks."""
+    with DaskExecutor(workers=1, processes=False, max_tasks=1, max_batch=1) as executor:
+        first = executor.submit(steps.sleepy, {"seconds": 0.3}, context=_context("first"))
+        await asyncio.sleep(0)  # the first batch goes out
+        queued = [
+            executor.submit(steps.double, {"x": x}, context=_context(f"q{x}")) for x in range(5)
+        ]
+        await asyncio.sleep(0)  # they wait behind the first
+        for fut in queued:
+            fut.cancel()
+        assert await first == 0.3
+        await asyncio.sleep(0.1)
+        assert executor.tasks_sent == 1
+
+
 async def test_a_timeout_fails_the_run_in_time(dask_executor: DaskExecutor) -> None:
     """A step that sleeps 5 s with a 0.5 s timeout fails its run within 0.8 s. (Last of
     the in-process tests: the abandoned call keeps a worker busy for 5 s.)"""
