@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import heapq
 import itertools
 import logging
@@ -51,6 +52,8 @@ MAX_PARK = timedelta(hours=1)
 # After a failed step (a store error), the loop waits this long before the next.
 RETRY_DELAY = timedelta(seconds=1)
 _INSTANT = timedelta(microseconds=1)
+# Ticks due together from which the garbage collector waits until their runs started.
+_GC_PAUSE_AT = 64
 
 
 def tick_run_id(name: str, scheduled_at: datetime) -> str:
@@ -417,11 +420,20 @@ class Scheduler:
         # store's thread then has the GIL to itself. (Claiming in chunks while
         # the loop starts runs was slower: the thread and the loop hand the GIL
         # back and forth at every row.)
-        plans, claims = self._plan(due, now)
-        nexts = {e.spec.name: _ts(e.next_at) for e in due}
-        store = self.store
-        outcomes = await store.awrite(lambda cur: store.claim_ticks(cur, claims, nexts))
-        self._act(plans, outcomes)
+        paused = len(due) >= _GC_PAUSE_AT and gc.isenabled()
+        if paused:
+            # A burst allocates a lot while its runs start: no collection until every
+            # run has (the callback below queues behind the runs' first steps).
+            gc.disable()
+        try:
+            plans, claims = self._plan(due, now)
+            nexts = {e.spec.name: _ts(e.next_at) for e in due}
+            store = self.store
+            outcomes = await store.awrite(lambda cur: store.claim_ticks(cur, claims, nexts))
+            self._act(plans, outcomes)
+        finally:
+            if paused:
+                asyncio.get_running_loop().call_soon(gc.enable)
 
     def _plan(self, due: list[_Entry], now: datetime) -> tuple[list[Plan], list[TickClaim]]:
         """The ticks of ``due`` to claim now, each with what to do once claimed."""

@@ -633,3 +633,22 @@ def test_event_ids_are_unique_time_ordered_uuids() -> None:
         assert (u.version, u.variant, str(u)) == (7, uuid.RFC_4122, text)
     time.sleep(0.002)
     assert new_id() > max(ids)
+
+
+async def test_a_burst_starts_its_runs_before_the_collector_runs_again(h: Harness) -> None:
+    """100 ticks due together: the garbage collector waits while their runs start (so a
+    collection cannot land in the middle of the burst), and is back on afterwards."""
+    import gc
+
+    collecting: list[bool] = []
+
+    async def note(tick: Tick) -> TickOutcome:
+        collecting.append(gc.isenabled())
+        return TickOutcome("completed", run_id=tick.run_id, ran=True)
+
+    assert gc.isenabled()
+    sched = h.scheduler(*(spec(f"t{i}", "0 * * * *") for i in range(100)), runs=note)
+    await h.clock.advance(hours=1)
+    await sched.drain()
+    assert collecting == [False] * 100
+    assert gc.isenabled()
