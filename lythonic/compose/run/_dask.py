@@ -35,6 +35,7 @@ import math
 import os
 import pickle
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -54,6 +55,9 @@ from lythonic.compose.run._executor import Executor
 from lythonic.compose.run._isolation import StepProcessError, rebuild, shippable, vars_of
 
 __all__ = ["DaskExecutor", "ExecutorLost", "WorkerLost"]
+
+
+_SLOTS_EVERY = 5.0  # seconds between counts of the cluster's worker threads
 
 
 class WorkerLost(RuntimeError):
@@ -138,7 +142,11 @@ class DaskExecutor(Executor):
                     # default, 8787, is often taken).
                     scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                 )
-            self._client = distributed.Client(self._cluster, set_as_default=False)
+            try:
+                self._client = distributed.Client(self._cluster, set_as_default=False)
+            except BaseException:
+                self._cluster.close()
+                raise
         self.address: str = self._client.scheduler.address
         # Workers in this process (an in-process cluster): calls and values pass as
         # objects, as Dask itself passes them there; elsewhere every call is pickled.
@@ -154,13 +162,26 @@ class DaskExecutor(Executor):
         self._closed = False
         self.tasks_sent = 0
         """Dask tasks sent so far (each a batch of calls)."""
+        self._slots = 1
+        self._slots_at = 0.0
+        self._count_slots()
 
     # -- sizes ------------------------------------------------------------------
 
     def slots(self) -> int:
-        """Worker threads in the cluster now."""
-        info = self._client.scheduler_info()
-        return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+        """Worker threads in the cluster, as last counted (at most ``_SLOTS_EVERY`` ago)."""
+        return self._slots
+
+    def _count_slots(self) -> None:
+        """Ask the scheduler how many worker threads it has: a round trip, so never on
+        the event loop (here at start, then from Dask's callback thread)."""
+        self._slots_at = time.monotonic()
+        try:
+            info = self._client.scheduler_info()
+        except Exception:  # the scheduler is gone: the calls in flight will say so
+            return
+        workers = info.get("workers", {}).values()
+        self._slots = max(1, sum(w.get("nthreads", 1) for w in workers))
 
     def map_concurrency(self) -> int:
         """Elements a map keeps in flight: enough for full batches on every worker."""
@@ -247,6 +268,8 @@ class DaskExecutor(Executor):
 
     def _collect(self, loop: asyncio.AbstractEventLoop, batch: _Batch, task: Any) -> None:
         """On a Dask callback thread: fetch the batch's outcomes, hand them to the loop."""
+        if time.monotonic() - self._slots_at > _SLOTS_EVERY:
+            self._count_slots()  # workers come and go on a cluster
         result: list[CallOutcome] | BaseException
         try:
             got = task.result()
