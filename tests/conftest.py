@@ -1,4 +1,10 @@
-"""``--executor=dask``: run the selected tests with a Dask cluster as the default executor.
+"""Session fixtures: a real PostgreSQL server (``pg_url``), and ``--executor=dask``.
+
+``pg_url`` starts one PostgreSQL server for the session (``tests/pg_server.py``;
+a missing PostgreSQL is an error, never a skip) and gives each test a URL;
+stores under test put their tables in a schema of their own per test.
+
+``--executor=dask``: run the selected tests with a Dask cluster as the default executor.
 
 ``pytest tests/compose/run/test_dag_runner.py --executor=dask`` runs the runner's
 suite with every runner that was given no executor sending its sync steps to an
@@ -40,3 +46,23 @@ def _default_executor(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         machinery.default_executor = saved
         executor.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server started for this test session."""
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_schema(pg_server: str) -> str:
+    """A schema name no other test uses."""
+    import uuid
+
+    return f"t_{uuid.uuid4().hex[:12]}"

@@ -295,12 +295,14 @@ class TriggerStore:
                 "ON CONFLICT(name) DO UPDATE SET "
                 "dag_nsref = excluded.dag_nsref, trigger_type = excluded.trigger_type, "
                 "config_json = excluded.config_json, status = 'active', "
-                "last_run_at = CASE WHEN status = 'disabled' "
-                "THEN excluded.last_run_at ELSE last_run_at END, "
-                "last_checked_at = CASE WHEN status = 'disabled' "
-                "THEN excluded.last_run_at ELSE last_checked_at END, "
-                "activated_at = CASE WHEN status = 'disabled' OR activated_at IS NULL "
-                "THEN excluded.activated_at ELSE activated_at END",
+                # Qualified: PostgreSQL reads a bare column here as ambiguous.
+                "last_run_at = CASE WHEN trigger_activations.status = 'disabled' "
+                "THEN excluded.last_run_at ELSE trigger_activations.last_run_at END, "
+                "last_checked_at = CASE WHEN trigger_activations.status = 'disabled' "
+                "THEN excluded.last_run_at ELSE trigger_activations.last_checked_at END, "
+                "activated_at = CASE WHEN trigger_activations.status = 'disabled' "
+                "OR trigger_activations.activated_at IS NULL "
+                "THEN excluded.activated_at ELSE trigger_activations.activated_at END",
                 (spec.name, dag_nsref, spec.type, now, now, spec.to_json(), now),
             )
             self._note_change(cur, spec.name, before, now)

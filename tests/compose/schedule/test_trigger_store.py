@@ -8,7 +8,9 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from pydantic import ValidationError
 
@@ -31,9 +33,29 @@ def clock() -> FakeClock:
     return FakeClock(T0)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Any:
+    """Opens a store on this test's database: a SQLite file, or a PostgreSQL schema.
+    Two stores it opens share their data (two processes on one store)."""
+    if request.param == "sqlite":
+        return lambda: TriggerStore(tmp_path / "triggers.db", clock=clock)
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    url = request.getfixturevalue("pg_server")
+    schema = request.getfixturevalue("pg_schema")
+    return lambda: PgTriggerStore(url, schema=schema, clock=clock)
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[TriggerStore]:
+def sqlite_store(tmp_path: Path, clock: FakeClock) -> Iterator[TriggerStore]:
     s = TriggerStore(tmp_path / "triggers.db", clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def store(opener: Any) -> Iterator[TriggerStore]:
+    s = opener()
     yield s
     s.close()
 
@@ -185,10 +207,10 @@ def claim(name: str, at: datetime, status: str = "running", event_id: str = "") 
     return TickClaim(name, at.timestamp(), f"{name}@x", status, None, event_id or f"{name}-{at}")
 
 
-def test_a_tick_is_claimed_once_across_connections(tmp_path: Path, clock: FakeClock) -> None:
-    """Two stores on one file: the second claim of the same tick is refused; a disabled trigger's tick too."""
-    db = tmp_path / "t.db"
-    a, b = TriggerStore(db, clock=clock), TriggerStore(db, clock=clock)
+def test_a_tick_is_claimed_once_across_connections(opener: Any) -> None:
+    """Two stores on one database: the second claim of the same tick is refused; a
+    disabled trigger's tick too."""
+    a, b = opener(), opener()
     try:
         a.activate(poll("t"), "p:d")
         a.activate(poll("off"), "p:d")
@@ -279,14 +301,14 @@ async def test_a_failed_write_fails_its_batch_only(store: TriggerStore) -> None:
     def bad(cur: sqlite3.Cursor) -> None:
         cur.execute("INSERT INTO no_such_table VALUES (1)")
 
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises((sqlite3.OperationalError, psycopg.errors.UndefinedTable)):
         await store.awrite(bad)
     assert await store.awrite(lambda cur: 42) == 42
 
 
-def test_wal_mode_and_schema_version(store: TriggerStore) -> None:
+def test_wal_mode_and_schema_version(sqlite_store: TriggerStore) -> None:
     """The store runs in WAL mode and records its schema version."""
-    con = sqlite3.connect(store.db_path)
+    con = sqlite3.connect(sqlite_store.db_path)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = con.execute("SELECT component, version FROM lythonic_schema").fetchall()
@@ -410,3 +432,98 @@ def test_spec_from_config_resolves_defaults() -> None:
     assert not TriggerSpec.from_config(TriggerConfig(name="p", type="push"), "p:d").scheduled
     with pytest.raises(TriggerConfigError, match="overlap 'never'"):
         TriggerSpec("t", "p:d", overlap="never")  # type: ignore[arg-type]
+
+
+# -- PostgreSQL only ---------------------------------------------------------------
+
+
+def test_postgres_claims_each_tick_exactly_once_under_a_race(
+    pg_server: str, pg_schema: str, clock: FakeClock
+) -> None:
+    """Four stores (four connections, as four daemons) race to claim the same 2,000
+    ticks, each under its own event ids: exactly 2,000 claims succeed in all."""
+    import threading
+
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    stores = [PgTriggerStore(pg_server, schema=pg_schema, clock=clock) for _ in range(4)]
+    try:
+        for i in range(10):
+            stores[0].activate(poll(f"t{i}"), "p:d")
+        ticks = [(f"t{i % 10}", T0 + timedelta(seconds=i // 10)) for i in range(2000)]
+        won: list[int] = [0] * 4
+        start = threading.Barrier(4)
+
+        def race(k: int) -> None:
+            start.wait()
+            for j in range(0, 2000, 100):  # in bursts, as a scheduler claims
+                batch = [
+                    claim(n, at, event_id=f"d{k}-{j + x}")
+                    for x, (n, at) in enumerate(ticks[j : j + 100])
+                ]
+                with stores[k]._write() as cur:
+                    won[k] += stores[k].claim_ticks(cur, batch, {}).count("claimed")
+
+        threads = [threading.Thread(target=race, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sum(won) == 2000
+        assert sum(len(stores[0].get_events(f"t{i}")) for i in range(10)) == 2000
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_postgres_daemons_starting_together_create_the_tables_once(
+    pg_server: str, pg_schema: str
+) -> None:
+    """Stores opening an empty schema at the same moment all succeed (the tables are
+    created under an advisory lock)."""
+    import threading
+
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    opened: list[PgTriggerStore] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            opened.append(PgTriggerStore(pg_server, schema=pg_schema))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for s in opened:
+        s.close()
+    assert errors == [] and len(opened) == 4
+
+
+def test_postgres_refuses_a_newer_schema_and_a_bad_schema_name(
+    pg_server: str, pg_schema: str
+) -> None:
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    PgTriggerStore(pg_server, schema=pg_schema).close()
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"UPDATE {pg_schema}.lythonic_schema SET version = 99")
+    with pytest.raises(TriggerStoreError, match="schema version 99, this lythonic knows"):
+        PgTriggerStore(pg_server, schema=pg_schema)
+    with pytest.raises(TriggerStoreError, match="lower-case letters"):
+        PgTriggerStore(pg_server, schema="Robert'); DROP TABLE x;--")
+
+
+def test_postgres_unreachable_is_one_line_without_the_password() -> None:
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    with pytest.raises(TriggerStoreError) as caught:
+        PgTriggerStore("postgresql://me:s3cret@127.0.0.1:1/db?connect_timeout=2")
+    assert "cannot connect to PostgreSQL at postgresql://me@127.0.0.1:1/db" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
