@@ -132,29 +132,29 @@ class PgTriggerStore(TriggerStore):
         self.clock = clock if clock is not None else SystemClock()
         self._lock = threading.RLock()
         try:
-            self._conn = psycopg.connect(url, autocommit=True)
+            self._pg: Any = psycopg.connect(url, autocommit=True)
         except psycopg.Error as e:
             raise TriggerStoreError(f"cannot connect to PostgreSQL at {_shown(url)}: {e}") from e
         self._executor = None
         self._queue = []
         self._writing = False
         try:
-            self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            self._conn.execute(f'SET search_path TO "{schema}"')
+            self._pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._pg.execute(f'SET search_path TO "{schema}"')
             self._migrate()
         except BaseException:
-            self._conn.close()
+            self._pg.close()
             raise
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
         """One write transaction."""
-        with self._lock, self._conn.transaction():
-            yield _Cursor(self._conn.cursor())
+        with self._lock, self._pg.transaction():
+            yield _Cursor(self._pg.cursor())
 
     def _read(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
-            cur = self._conn.execute(_postgres(sql), tuple(args))
+            cur = self._pg.execute(_postgres(sql), tuple(args))
             if cur.description is None:
                 return []
             cols = [d[0] for d in cur.description if d[0] != "seq"]
@@ -162,13 +162,13 @@ class PgTriggerStore(TriggerStore):
             return [dict(zip(cols, (row[i] for i in keep), strict=True)) for row in cur.fetchall()]
 
     def _migrate(self) -> None:
-        with self._lock, self._conn.transaction():
+        with self._lock, self._pg.transaction():
             # One daemon at a time creates or upgrades the tables of this schema.
-            self._conn.execute(
+            self._pg.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"lythonic:{self.schema}",)
             )
-            self._conn.execute(_DDL[0])
-            row = self._conn.execute(
+            self._pg.execute(_DDL[0])
+            row = self._pg.execute(
                 "SELECT version FROM lythonic_schema WHERE component = %s", (COMPONENT,)
             ).fetchone()
             version = row[0] if row else None
@@ -181,8 +181,8 @@ class PgTriggerStore(TriggerStore):
             if version == SCHEMA_VERSION:
                 return
             for ddl in _DDL[1:]:
-                self._conn.execute(ddl)
-            self._conn.execute(
+                self._pg.execute(ddl)
+            self._pg.execute(
                 "INSERT INTO lythonic_schema (component, version) VALUES (%s, %s) "
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (COMPONENT, SCHEMA_VERSION),
@@ -193,7 +193,7 @@ class PgTriggerStore(TriggerStore):
             self._executor.shutdown(wait=True)
             self._executor = None
         with self._lock:
-            self._conn.close()
+            self._pg.close()
 
     def claim_ticks(
         self, cur: Any, claims: list[TickClaim], next_runs: dict[str, float | None]
