@@ -52,15 +52,24 @@ class Runs:
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, start: datetime = T0) -> None:
+    def __init__(
+        self, tmp_path: Path, start: datetime = T0, pg: tuple[str, str] | None = None
+    ) -> None:
         self.db = tmp_path / "triggers.db"
+        self.pg = pg  # (url, schema): the stores are on PostgreSQL
         self.clock = FakeClock(start)
         self.stores: list[TriggerStore] = []
         self.schedulers: list[Scheduler] = []
         self.runs = Runs(self.clock)
 
     def store(self) -> TriggerStore:
-        s = TriggerStore(self.db, clock=self.clock)
+        if self.pg is not None:
+            from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+            url, schema = self.pg
+            s: TriggerStore = PgTriggerStore(url, schema=schema, clock=self.clock)
+        else:
+            s = TriggerStore(self.db, clock=self.clock)
         self.stores.append(s)
         return s
 
@@ -89,9 +98,13 @@ class Harness:
             s.close()
 
 
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(tmp_path)
+@pytest.fixture(params=["sqlite", "postgres"])
+async def h(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The scheduler on a trigger store in SQLite, and on PostgreSQL."""
+    pg = None
+    if request.param == "postgres":
+        pg = (request.getfixturevalue("pg_server"), request.getfixturevalue("pg_schema"))
+    harness = Harness(tmp_path, pg=pg)
     yield harness
     await harness.close()
 
