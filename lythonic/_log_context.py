@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from datetime import datetime
 
 from lythonic._public import publish
 
@@ -36,6 +37,8 @@ class NodeRunContext:
     node_label: str
     dag_nsref: str = ""
     attempt: int = 1
+    scheduled_at: datetime | None = None
+    """The tick a scheduled run was started for (None for other runs)."""
 
 
 _current: ContextVar[NodeRunContext | None] = ContextVar("lythonic_node_run", default=None)
@@ -47,10 +50,14 @@ def get_node_run_context() -> NodeRunContext | None:
 
 
 def set_node_run_context(
-    run_id: str, node_label: str, dag_nsref: str = "", attempt: int = 1
+    run_id: str,
+    node_label: str,
+    dag_nsref: str = "",
+    attempt: int = 1,
+    scheduled_at: datetime | None = None,
 ) -> Token[NodeRunContext | None]:
     """Enter a node's context; pass the token to ``reset_node_run_context``."""
-    return _current.set(NodeRunContext(run_id, node_label, dag_nsref, attempt))
+    return _current.set(NodeRunContext(run_id, node_label, dag_nsref, attempt, scheduled_at))
 
 
 def reset_node_run_context(token: Token[NodeRunContext | None]) -> None:

@@ -380,7 +380,9 @@ class _Run(CompositeRuns):
                         return k
                     kwargs = self._kwargs(np)
                     self._record_start(np, kwargs, 1)
-                    _current.set(NodeRunContext(run_id, np.label, dag_nsref, 1))
+                    _current.set(
+                        NodeRunContext(run_id, np.label, dag_nsref, 1, settings.scheduled_at)
+                    )
                     if ctx_type is not None:
                         kwargs = {ctx_param: self._dag_context(ctx_type, np, 1), **kwargs}
                 value = fn(**kwargs)
@@ -460,7 +462,10 @@ class _Run(CompositeRuns):
         self._begin()
         self._record_start(first, shown, 1)
         ctx = contextvars.copy_context()
-        ctx.run(_set_node_context, NodeRunContext(self.run_id, first.label, self.dag_nsref, 1))
+        ctx.run(
+            _set_node_context,
+            NodeRunContext(self.run_id, first.label, self.dag_nsref, 1, self.settings.scheduled_at),
+        )
         return ctx, _Segment(steps, kwargs)
 
     def chain_finish(self, segment: _Segment, completed: int) -> Outcome:
@@ -483,7 +488,10 @@ class _Run(CompositeRuns):
         kwargs = self._kwargs(np)
         self._record_start(np, kwargs, 1)
         ctx = contextvars.copy_context()
-        ctx.run(_set_node_context, NodeRunContext(self.run_id, np.label, self.dag_nsref, 1))
+        ctx.run(
+            _set_node_context,
+            NodeRunContext(self.run_id, np.label, self.dag_nsref, 1, self.settings.scheduled_at),
+        )
         if ctx_type is not None:
             kwargs = {ctx_param: self._dag_context(ctx_type, np, 1), **kwargs}
         if np.retries or np.timeout is not None:
@@ -579,7 +587,11 @@ class _Run(CompositeRuns):
         def start(attempt: int) -> Any:
             nonlocal kwargs
             if attempt > 1:
-                _current.set(NodeRunContext(self.run_id, np.label, self.dag_nsref, attempt))
+                _current.set(
+                    NodeRunContext(
+                        self.run_id, np.label, self.dag_nsref, attempt, self.settings.scheduled_at
+                    )
+                )
                 if ctx_type is not None:
                     kwargs = {**kwargs, ctx_param: self._dag_context(ctx_type, np, attempt)}
                 if self.prov is not None:

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from lythonic._log_context import NodeRunContext, _current
@@ -165,8 +166,9 @@ class _ChildCall:
             self.loop.call_soon_threadsafe(settle)
 
 
-def vars_of(node: NodeRunContext) -> tuple[str, str, str, int]:
-    return (node.run_id, node.node_label, node.dag_nsref, node.attempt)
+def vars_of(node: NodeRunContext) -> tuple[str, str, str, int, datetime | None]:
+    """A step's header for another process: run, step, DAG, attempt and scheduled time."""
+    return (node.run_id, node.node_label, node.dag_nsref, node.attempt, node.scheduled_at)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:

@@ -54,3 +54,11 @@ def wait_to_be_killed(marker: str) -> int:
     path.write_text(str(os.getpid()))
     time.sleep(60)
     return -1
+
+
+def tick_of() -> str | None:
+    """The scheduled time of the run, as the step's run context has it."""
+    from lythonic.compose.log_context import get_node_run_context
+
+    ctx = get_node_run_context()
+    return None if ctx is None or ctx.scheduled_at is None else ctx.scheduled_at.isoformat()

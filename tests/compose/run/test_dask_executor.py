@@ -205,6 +205,22 @@ async def test_steps_run_in_worker_processes_and_their_logs_come_back(
 
 
 @pytest.mark.slow
+async def test_the_header_carries_the_scheduled_time_to_the_worker(
+    process_executor: DaskExecutor,
+) -> None:
+    """A scheduled run's tick reaches the step's run context on the worker (as in a
+    local thread), from the small header each call carries."""
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    dag = Dag()
+    dag.node(steps.tick_of, "tick")
+    for executor in (process_executor, LocalExecutor(1)):
+        result = await DagRunner(dag, executor=executor).run(scheduled_at=at)
+        assert result.outputs == {"tick": at.isoformat()}, executor
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("retries", [0, 1])
 async def test_a_killed_worker_is_an_attempt(
     process_executor: DaskExecutor, tmp_path: Path, retries: int
