@@ -1,0 +1,150 @@
+"""PostgreSQL under the stores' SQLite statements (psycopg 3, ``pip install lythonic[postgres]``).
+
+The stores keep one set of SQL, written for SQLite; ``PgConnection`` runs it
+on PostgreSQL: ``?`` parameters become ``%s``, ``INSERT OR IGNORE`` becomes
+``ON CONFLICT DO NOTHING``, ``INSERT OR REPLACE`` an upsert on the table's
+key, ``rowid`` the ``seq`` column PostgreSQL tables carry instead, ``instr``
+``strpos``, and ``BEGIN IMMEDIATE`` a plain ``BEGIN``. The connection is in
+autocommit mode, so the stores' own ``BEGIN``/``COMMIT``/``SAVEPOINT``
+statements delimit transactions as they do on SQLite.
+
+>>> to_postgres("SELECT * FROM t WHERE a = ? AND b LIKE 'x%'")
+"SELECT * FROM t WHERE a = %s AND b LIKE 'x%%'"
+>>> to_postgres("INSERT OR REPLACE INTO run_owners (owner_id, pid) VALUES (?, ?)")
+'INSERT INTO run_owners (owner_id, pid) VALUES (%s, %s) ON CONFLICT (owner_id) DO UPDATE SET pid = excluded.pid'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = ["PgConnection", "connect_pg", "shown_url", "to_postgres"]
+
+# The key of each table an ``INSERT OR REPLACE`` writes to (the conflict target).
+_KEYS = {
+    "run_owners": ("owner_id",),
+    "edge_traversals": ("run_id", "upstream_label", "downstream_label"),
+}
+_REPLACE = re.compile(r"^INSERT OR REPLACE INTO (\w+) \(([^)]*)\)")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@functools.lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """A statement of the SQLite stores as PostgreSQL reads it (see the module docstring)."""
+    text = sql.strip()
+    if text.upper().startswith("BEGIN IMMEDIATE"):
+        return "BEGIN"
+    tail = ""
+    if text.startswith("INSERT OR IGNORE INTO"):
+        text = "INSERT INTO" + text[len("INSERT OR IGNORE INTO") :]
+        tail = " ON CONFLICT DO NOTHING"
+    else:
+        m = _REPLACE.match(text)
+        if m is not None:
+            table, cols = m.group(1), [c.strip() for c in m.group(2).split(",")]
+            key = _KEYS[table]
+            sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+            text = "INSERT INTO" + text[len("INSERT OR REPLACE INTO") :]
+            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    text = re.sub(r"\browid\b", "seq", text)
+    text = re.sub(r"\binstr\(", "strpos(", text)
+    return text.replace("%", "%%").replace("?", "%s") + tail
+
+
+class _Cursor:
+    """What the stores use of ``sqlite3.Cursor``, over a psycopg cursor."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
+        self._cur.execute(to_postgres(sql), tuple(args))
+        return self
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
+        self._cur.executemany(to_postgres(sql), [tuple(r) for r in rows])
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone() if self._cur.description is not None else None
+
+    def fetchall(self) -> list[Any]:
+        if self._cur.description is None:
+            return []
+        rows: list[Any] = self._cur.fetchall()
+        return rows
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        count: int = self._cur.rowcount
+        return count
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+
+class PgConnection:
+    """What the stores use of ``sqlite3.Connection``, over a psycopg connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self.raw = conn
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self.raw.cursor())
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
+        return self.cursor().execute(sql, args)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
+        return self.cursor().executemany(sql, rows)
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect_pg(url: str, schema: str) -> PgConnection:
+    """A connection to ``url`` in autocommit mode, its ``search_path`` on ``schema``
+    (created if missing). Raises ``ValueError`` for a schema name that is not a plain
+    lower-case identifier, ``ConnectionError`` (without the password) when it fails."""
+    import psycopg
+
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(
+            f"storage schema {schema!r}: use lower-case letters, digits and underscores"
+        )
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as e:
+        raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {e}") from e
+    try:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
+    except BaseException:
+        conn.close()
+        raise
+    return PgConnection(conn)
+
+
+def shown_url(url: str) -> str:
+    """``url`` without its password, for messages.
+
+    >>> shown_url("postgresql://me:s3cret@db:5432/runs")
+    'postgresql://me@db:5432/runs'
+    """
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", url)
