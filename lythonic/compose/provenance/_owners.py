@@ -125,6 +125,8 @@ def prune_some(conn: Any, cutoff: float) -> int:
         " UNION ALL SELECT d.run_id FROM dag_runs d JOIN tree t ON d.parent_run_id = t.run_id"
         ") SELECT run_id FROM tree"
     )
+    deleted = 0
     for table in ("node_executions", "edge_traversals", "dag_runs"):
-        conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
-    return int(conn.execute("SELECT changes()").fetchone()[0])
+        cur = conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
+        deleted = cur.rowcount  # the last: runs
+    return int(deleted)

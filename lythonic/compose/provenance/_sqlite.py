@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import sqlite3
 import threading
 import time
 import weakref
@@ -68,11 +67,22 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             )
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._start(clock, heartbeat_interval, stale_after, flush_interval, max_pending)
+
+    def _start(
+        self,
+        clock: Callable[[], float],
+        heartbeat_interval: float,
+        stale_after: float,
+        flush_interval: float,
+        max_pending: int,
+    ) -> None:
+        """Open the read connection, create or check the tables, start the writer."""
         self.stale_after = stale_after
         self._clock = clock
-        self._reader: sqlite3.Connection | None = connect(self.db_path)
+        self._reader: Any = self._connect()
         try:
-            ensure_schema(self._reader, self.db_path)
+            self._ensure_schema(self._reader)
         except BaseException:
             self._reader.close()
             raise
@@ -86,6 +96,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             interval=flush_interval,
             heartbeat_interval=heartbeat_interval,
             max_pending=max_pending,
+            connect=self._connect,
         )
         self._put = self._writer.put
         self._closed = False
@@ -123,8 +134,15 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             raise RuntimeError(f"{self!r} is closed")
         self._writer.flush()
 
-    def _open_reader(self) -> sqlite3.Connection:
+    def _connect(self) -> Any:
+        """A new connection to this store (one for reads, one on the writer thread)."""
         return connect(self.db_path)
+
+    def _ensure_schema(self, conn: Any) -> None:
+        ensure_schema(conn, self.db_path)
+
+    def _open_reader(self) -> Any:
+        return self._connect()
 
     def close(self) -> None:
         """Commit what is queued and release the file. Runs still in flight stay

@@ -48,7 +48,7 @@ from lythonic._events import event
 from lythonic.compose.provenance._batch import Merge, execute_rows
 from lythonic.compose.provenance._owners import Owner
 from lythonic.compose.provenance._records import CALL, FLUSH
-from lythonic.compose.provenance._schema import connect
+from lythonic.compose.provenance._schema import connect as _connect_file
 
 __all__ = ["BatchWriter", "ProvenanceWriteError"]
 
@@ -75,8 +75,10 @@ class BatchWriter:
         interval: float = 0.2,
         heartbeat_interval: float = 5.0,
         max_pending: int = 50_000,
+        connect: Callable[[], Any] | None = None,
     ) -> None:
         self.path = path
+        self._connect = connect if connect is not None else lambda: _connect_file(path)
         self.owner = owner
         self.active = active
         self.clock = clock
@@ -211,7 +213,7 @@ class BatchWriter:
 
     def _main(self) -> None:
         try:
-            conn = connect(self.path)
+            conn = self._connect()
         except Exception:
             log.exception(
                 "%s: cannot open the provenance database for writing",

@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from lythonic.compose.dag_provenance import (
 )
 from lythonic.compose.dag_runner import DagRunner
 from lythonic.compose.namespace import Dag
-from lythonic.compose.provenance import _writer as _provenance_writer
+from lythonic.compose.provenance import _sqlite as _provenance_sqlite
 
 
 class Clock:
@@ -151,15 +152,16 @@ async def test_one_connection_batched_immediate_transactions(tmp_path: Path, mon
     """All writes of many runs go through one connection, in few BEGIN IMMEDIATE transactions."""
     opened: list[sqlite3.Connection] = []
     statements: list[str] = []
-    real_connect = _provenance_writer.connect
+    real_connect = _provenance_sqlite.connect
 
     def counting_connect(path: Path) -> sqlite3.Connection:
         conn = real_connect(path)
-        conn.set_trace_callback(statements.append)
-        opened.append(conn)
+        if threading.current_thread().name.startswith("lythonic-provenance"):  # the writer's
+            conn.set_trace_callback(statements.append)
+            opened.append(conn)
         return conn
 
-    monkeypatch.setattr(_provenance_writer, "connect", counting_connect)
+    monkeypatch.setattr(_provenance_sqlite, "connect", counting_connect)
     store = DagProvenance(tmp_path / "runs.db")
     runner = DagRunner(_chain(200), provenance=store)
     for _ in range(5):

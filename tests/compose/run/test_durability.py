@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lythonic._connect import connect_store
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.dag_runner import DagRunner
 from tests.compose.run.durability_steps import two_steps
@@ -161,7 +162,8 @@ async def test_a_store_that_cannot_commit_is_logged_and_the_result_stands(
     store = DagProvenance(path, flush_interval=SLOW_BATCHES)
     store._writer.close()  # the writer is gone: nothing can be committed any more
     store._writer._stopping = False
-    store._writer.path = tmp_path / "missing-dir" / "runs.db"  # and cannot be reopened
+    missing = tmp_path / "missing-dir" / "runs.db"
+    store._writer._connect = lambda: connect_store(missing)  # and cannot be reopened
     result = await DagRunner(two_steps(), provenance=store).run(source_inputs={"first": {"x": 1}})
     assert result.status == "completed"
     assert any(
