@@ -48,6 +48,8 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     is alive; ``stale_after`` how old a heartbeat may be before
     ``sweep_interrupted`` takes its owner for dead (when the owner's pid
     cannot be checked, i.e. on another host). ``clock`` returns epoch seconds.
+    ``flush_interval``: how long the writer lets records gather before it commits
+    them when nobody waits for a flush (a finished run always waits for one).
     """
 
     def __init__(
@@ -57,14 +59,9 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         clock: Callable[[], float] = time.time,
         heartbeat_interval: float = 5.0,
         stale_after: float = 60.0,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.2,
         max_pending: int = 50_000,
     ) -> None:
-        if stale_after < 2 * heartbeat_interval:
-            raise ValueError(
-                f"stale_after ({stale_after}s) must be at least twice heartbeat_interval "
-                f"({heartbeat_interval}s), or live runs would be swept"
-            )
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._start(clock, heartbeat_interval, stale_after, flush_interval, max_pending)
@@ -78,6 +75,11 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         max_pending: int,
     ) -> None:
         """Open the read connection, create or check the tables, start the writer."""
+        if stale_after < 2 * heartbeat_interval:
+            raise ValueError(
+                f"stale_after ({stale_after}s) must be at least twice heartbeat_interval "
+                f"({heartbeat_interval}s), or live runs would be swept"
+            )
         self.stale_after = stale_after
         self._clock = clock
         self._reader: Any = self._connect()
