@@ -1,0 +1,144 @@
+"""``PgProvenance``: the run store on PostgreSQL (``pip install lythonic[postgres]``).
+
+``DagProvenance`` with its connections on PostgreSQL: the same tables,
+columns, values (the same JSON text) and meanings, the same writer thread
+with batched multi-row upserts, the same reads, owners, heartbeats and
+sweeps, through ``lythonic._pg`` (the stores' statements, as PostgreSQL reads
+them). Times are ``DOUBLE PRECISION``; ``edge_traversals`` has a ``seq``
+column for insertion order (SQLite's ``rowid``). Tables live in a schema of
+their own (``lythonic`` by default), created or upgraded under an advisory
+lock; a schema written by a newer lythonic is refused.
+
+Connections: one for the writer thread, one for reads.
+
+This store is not yet selected by ``storage.url``: it is part of running
+several daemons on one PostgreSQL database (issue 14).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lythonic._pg import PgConnection, connect_pg, shown_url
+from lythonic.compose.provenance._schema import (
+    COMPONENT,
+    SCHEMA_VERSION,
+    ProvenanceSchemaError,
+)
+from lythonic.compose.provenance._sqlite import DagProvenance
+
+__all__ = ["PgProvenance"]
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS lythonic_schema ("
+    "component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS dag_runs (
+    run_id TEXT PRIMARY KEY,
+    dag_nsref TEXT NOT NULL,
+    parent_run_id TEXT,
+    status TEXT NOT NULL,
+    started_at DOUBLE PRECISION NOT NULL,
+    finished_at DOUBLE PRECISION,
+    source_inputs_json TEXT,
+    sink_outputs_json TEXT,
+    initiated_by TEXT,
+    dag_hash TEXT,
+    config_revision TEXT,
+    error TEXT,
+    owner_id TEXT
+)""",
+    """CREATE TABLE IF NOT EXISTS node_executions (
+    run_id TEXT NOT NULL,
+    node_label TEXT NOT NULL,
+    status TEXT NOT NULL,
+    is_source INTEGER DEFAULT 0,
+    is_sink INTEGER DEFAULT 0,
+    input_json TEXT,
+    output_json TEXT,
+    started_at DOUBLE PRECISION,
+    finished_at DOUBLE PRECISION,
+    error TEXT,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (run_id, node_label)
+)""",
+    """CREATE TABLE IF NOT EXISTS edge_traversals (
+    seq BIGSERIAL UNIQUE,
+    run_id TEXT NOT NULL,
+    upstream_label TEXT NOT NULL,
+    downstream_label TEXT NOT NULL,
+    traversed_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run_id, upstream_label, downstream_label)
+)""",
+    """CREATE TABLE IF NOT EXISTS run_owners (
+    owner_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    hostname TEXT NOT NULL,
+    proc_start TEXT,
+    started_at DOUBLE PRECISION NOT NULL,
+    heartbeat_at DOUBLE PRECISION NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS dag_runs_by_parent ON dag_runs(parent_run_id, started_at)",
+    "CREATE INDEX IF NOT EXISTS dag_runs_by_start ON dag_runs(started_at)",
+    "CREATE INDEX IF NOT EXISTS dag_runs_running ON dag_runs(owner_id) WHERE status = 'running'",
+)
+
+
+class PgProvenance(DagProvenance):
+    """``DagProvenance`` on PostgreSQL at ``url`` (no password in it: use
+    ``PGPASSWORD`` or ``~/.pgpass``), its tables in ``schema``; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str = "lythonic",
+        clock: Callable[[], float] = time.time,
+        heartbeat_interval: float = 5.0,
+        stale_after: float = 60.0,
+        flush_interval: float = 0.2,
+        max_pending: int = 50_000,
+    ) -> None:
+        self.url = url
+        self.schema = schema
+        self.db_path = shown_url(url)  # type: ignore[assignment]  # what messages name
+        self._start(clock, heartbeat_interval, stale_after, flush_interval, max_pending)
+
+    def __repr__(self) -> str:
+        return f"PgProvenance({self.db_path!r}, schema={self.schema!r})"
+
+    def _connect(self) -> PgConnection:
+        try:
+            return connect_pg(self.url, self.schema)
+        except (ValueError, ConnectionError) as e:
+            raise ProvenanceSchemaError(str(e)) from None
+
+    def _ensure_schema(self, conn: Any) -> None:
+        conn.execute("BEGIN")
+        try:
+            # One process at a time creates or upgrades the tables of this schema.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"lythonic:{self.schema}",))
+            conn.execute(_DDL[0])
+            row = conn.execute(
+                "SELECT version FROM lythonic_schema WHERE component = ?", (COMPONENT,)
+            ).fetchone()
+            found = row[0] if row else None
+            if found is not None and found > SCHEMA_VERSION:
+                raise ProvenanceSchemaError(
+                    f"{self.db_path} schema {self.schema}: the provenance schema is version "
+                    f"{found}, newer than this lythonic supports (version {SCHEMA_VERSION}); "
+                    "upgrade lythonic, or use another storage.schema"
+                )
+            if found != SCHEMA_VERSION:
+                for ddl in _DDL[1:]:
+                    conn.execute(ddl)
+                conn.execute(
+                    "INSERT INTO lythonic_schema (component, version) VALUES (?, ?) "
+                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                    (COMPONENT, SCHEMA_VERSION),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
