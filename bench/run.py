@@ -166,6 +166,26 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     print("* Hamilton maps 1,000 items (its dynamic execution costs ~1 ms per item).")
     _daemon_burst(ours)
     _dask_targets(ours)
+    _postgres_targets(ours)
+
+
+def _postgres_targets(ours: Path) -> None:
+    """A 100,000-item map recorded on PostgreSQL against SQLite (bench/pg_targets.py)."""
+    proc = subprocess.run(
+        [str(ours), str(HERE / "pg_targets.py")], capture_output=True, text=True, timeout=1800
+    )
+    if proc.returncode != 0:
+        print(f"postgres targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    sqlite, pg = got["sqlite"], got["pg"]
+    ratio = pg["seconds"] / sqlite["seconds"]
+    ok = ratio <= 1.5 and pg["rss_mb"] <= 150
+    print(
+        f"{'postgres: map of 100,000, provenance':<34} {pg['seconds']:.1f} s (SQLite "
+        f"{sqlite['seconds']:.1f} s, {ratio:.2f}x), peak RSS {pg['rss_mb']:.0f} MB  "
+        f"<= 1.5x SQLite, <= 150 MB: {'ok' if ok else 'MISSED'}"
+    )
 
 
 def _dask_targets(ours: Path) -> None:

@@ -96,6 +96,11 @@ class _Cursor:
 class PgConnection:
     """What the stores use of ``sqlite3.Connection``, over a psycopg connection."""
 
+    rows_one_by_one = True
+    """Many rows go as one statement repeated (psycopg pipelines ``executemany``),
+    about twice as fast here as multi-row ``VALUES`` lists (20,000 upserts: 0.2 s
+    against 0.4 s)."""
+
     def __init__(self, conn: Any) -> None:
         self.raw = conn
 

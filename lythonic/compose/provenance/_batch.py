@@ -262,6 +262,9 @@ def execute_rows(
     if width < 0:  # a plain statement, one parameter tuple per row
         conn.executemany(head, rows)
         return
+    if getattr(conn, "rows_one_by_one", False):  # PostgreSQL: pipelined, not multi-row
+        conn.executemany(_values_sql(head, tail, width, 1), rows)
+        return
     i, n = 0, len(rows)
     while i < n:
         k = min(n - i, _ROWS_PER_STATEMENT)
