@@ -143,7 +143,9 @@ class BatchWriter:
             if self._stopping:
                 raise RuntimeError(f"provenance store {self.path} is closed")
             self._thread = threading.Thread(
-                target=self._main, name=f"lythonic-provenance:{Path(str(self.path)).name}", daemon=True
+                target=self._main,
+                name=f"lythonic-provenance:{Path(str(self.path)).name}",
+                daemon=True,
             )
             _running.add(self)
             self._thread.start()
