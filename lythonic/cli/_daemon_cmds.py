@@ -109,6 +109,8 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
         "running": running,
         "pid": place.pid.pid if running else None,
         "data_dir": str(place.data_dir),
+        "runs_store": str(place.dags_db),
+        "triggers_store": str(place.triggers_db),
         "pid_file": str(place.pid.path),
         "stale_pid_file": place.pid.stale,
     }
@@ -161,6 +163,8 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
         lines.append(f"config       {d['config']}")
         lines.append(f"revision     {d.get('revision')}")
     lines.append(f"data         {d['data_dir']}")
+    if d.get("runs_store") and not d["runs_store"].startswith(d["data_dir"]):
+        lines.append(f"store        {d['runs_store']}")  # PostgreSQL (storage.url)
     if d.get("log_file"):
         lines.append(f"log          {d['log_file']}")
     if d["running"]:

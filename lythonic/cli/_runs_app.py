@@ -22,6 +22,7 @@ from lythonic.cli._daemon_app import JsonOption
 
 if TYPE_CHECKING:
     from lythonic.cli import _runs_cmds
+    from lythonic.compose.stores import StoreLocation
 else:  # loaded when a command runs: `lyth --help` stays light
     _runs_cmds = lazy_module("lythonic.cli._runs_cmds")
 
@@ -47,7 +48,7 @@ ForceOption = Annotated[
 ]
 
 
-def _dags_db(config: Path | None, data: Path | None) -> Path:
+def _dags_db(config: Path | None, data: Path | None) -> StoreLocation:
     from lythonic.engine._locate import locate
 
     settings = _settings(config=config, data_dir=data)

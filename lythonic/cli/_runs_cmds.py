@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lythonic._process import run_loop
 from lythonic.cli._table import seconds_text, table, utc_text
@@ -27,6 +27,9 @@ from lythonic.cli.commands import (
 from lythonic.declarative import LythSettings, UnknownDagError
 from lythonic.declarative._diagnostics import did_you_mean
 
+if TYPE_CHECKING:
+    from lythonic.compose.stores import StoreLocation
+
 __all__ = ["RUN_STATUSES", "list_runs", "recover", "resolve_run_id", "show_run", "sweep"]
 
 RUN_STATUSES = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
@@ -35,7 +38,7 @@ _SHOWN_CHILDREN = 10  # failed child runs listed per step; the rest are counted
 _SUB_DAG = re.compile(r"Sub-DAG \[(.+?\])\] failed")
 
 
-def _open(db: Path) -> Any:
+def _open(db: StoreLocation) -> Any:
     """The run store, or a ``Reply`` saying why it cannot be opened (exit 1)."""
     from lythonic.compose.stores import StoreUnavailable, open_provenance
 
@@ -45,7 +48,7 @@ def _open(db: Path) -> Any:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
 
 
-def resolve_run_id(prov: Any, given: str, db: Path) -> str | Reply:
+def resolve_run_id(prov: Any, given: str, db: StoreLocation) -> str | Reply:
     """The run ``given`` names: its id, or a unique prefix of one (exit 2 otherwise)."""
     if prov.get_run(given) is not None:
         return given
@@ -96,7 +99,7 @@ def _summary(run: Any) -> dict[str, Any]:
 
 
 def list_runs(
-    db: Path,
+    db: StoreLocation,
     *,
     dag: str | None = None,
     status: str | None = None,
@@ -165,7 +168,7 @@ def _value_lines(label: str, text: str | None, size: int | None) -> list[str]:
     return [f"  {label}:", *("    " + line for line in body)]
 
 
-def show_run(db: Path, run_id: str, *, io: bool = False, as_json: bool = False) -> Reply:
+def show_run(db: StoreLocation, run_id: str, *, io: bool = False, as_json: bool = False) -> Reply:
     """``lyth runs show RUN_ID``: the root cause of a failure first, then the steps
     with status, timing, attempt and error, the child runs of composite steps
     (counted, the failed ones listed) and the tracebacks, with the user's frames."""
@@ -303,7 +306,7 @@ def _run_lines(
     return lines
 
 
-def sweep(db: Path, *, as_json: bool = False) -> Reply:
+def sweep(db: StoreLocation, *, as_json: bool = False) -> Reply:
     """``lyth runs sweep``: mark runs a dead process left ``running`` as interrupted."""
     if not db.exists():
         return Reply(EXIT_OK, "[]\n" if as_json else "", [f"lyth: no runs recorded yet ({db})"])
@@ -338,7 +341,7 @@ def recover(
         return loaded
     cfg = loaded
     what = "restart" if rerun is None else "replay"
-    db = cfg.storage.dags_db
+    db = cfg.storage.runs_store
     if not db.exists():
         return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
     store = _open(db)
@@ -388,7 +391,7 @@ def recover(
 def _recover_with(
     cfg: Any,
     prov: Any,
-    db: Path,
+    db: StoreLocation,
     name: str,
     run_id: str,
     rerun: Sequence[str] | None,

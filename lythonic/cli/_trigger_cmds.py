@@ -69,7 +69,7 @@ def _manager(cfg: LoadedConfig, provenance: Any = None, executor: Any = None) ->
     from lythonic.engine import ConfigTriggers
 
     return ConfigTriggers(
-        cfg, open_triggers(cfg.storage.triggers_db), provenance, executor=executor
+        cfg, open_triggers(cfg.storage.triggers_store), provenance, executor=executor
     )
 
 
@@ -186,7 +186,7 @@ def fire(
     from lythonic.engine import config_trigger_specs
 
     try:
-        provenance = open_provenance(cfg.storage.dags_db)
+        provenance = open_provenance(cfg.storage.runs_store)
     except StoreUnavailable as e:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     from lythonic.engine._executor import ExecutorUnavailable, open_executor
@@ -241,4 +241,4 @@ def fire(
         executor.close()
         with contextlib.suppress(Exception):
             provenance.close()
-    return _run_reply(spec.dag_nsref, result, took, cfg.storage.dags_db, as_json)
+    return _run_reply(spec.dag_nsref, result, took, cfg.storage.runs_store, as_json)

@@ -302,7 +302,7 @@ def run(
     inputs: Mapping[str, Mapping[str, Any]] | None = None,
     as_json: bool = False,
     progress: Callable[[str], None] | None = None,
-    provenance_factory: Callable[[Path], Any] | None = None,
+    provenance_factory: Callable[[Any], Any] | None = None,
 ) -> Reply:
     """Run DAG ``dag`` of ``config`` once, recording it in the data directory's store."""
     loaded = _load(config, settings)
@@ -317,17 +317,23 @@ def run(
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
 
     if provenance_factory is None:
-        from lythonic.compose.dag_provenance import DagProvenance
+        from lythonic.compose.stores import StoreUnavailable, open_provenance
 
-        provenance_factory = DagProvenance
-    try:
-        store = provenance_factory(cfg.storage.dags_db)
-    except Exception as e:  # unwritable directory, a store from a newer lythonic ...
-        return Reply(
-            EXIT_FAILED,
-            "",
-            [f"lyth: cannot open the provenance store {cfg.storage.dags_db}: {e}"],
-        )
+        try:
+            store = open_provenance(cfg.storage.runs_store)
+        except StoreUnavailable as e:  # unwritable directory, a newer schema, no server
+            return Reply(
+                EXIT_FAILED, "", [f"lyth: cannot open the provenance store {e.path}: {e.error}"]
+            )
+    else:
+        try:
+            store = provenance_factory(cfg.storage.runs_store)
+        except Exception as e:  # unwritable directory, a store from a newer lythonic ...
+            return Reply(
+                EXIT_FAILED,
+                "",
+                [f"lyth: cannot open the provenance store {cfg.storage.runs_store}: {e}"],
+            )
     run_id = str(uuid.uuid4())  # known before the run starts: progress and Ctrl-C name it
     recorder: Any = store
     if progress is not None:
@@ -366,13 +372,15 @@ def run(
         return Reply(
             EXIT_INTERRUPTED,
             "",
-            [f"lyth: interrupted; run {run_id} is recorded as cancelled in {cfg.storage.dags_db}"],
+            [
+                f"lyth: interrupted; run {run_id} is recorded as cancelled in {cfg.storage.runs_store}"
+            ],
         )
     finally:
         executor.close()
         _close(store)
     took = time.perf_counter() - started
-    return _run_reply(dag, result, took, cfg.storage.dags_db, as_json)
+    return _run_reply(dag, result, took, cfg.storage.runs_store, as_json)
 
 
 def _close(store: Any) -> None:
@@ -381,7 +389,7 @@ def _close(store: Any) -> None:
         close()
 
 
-def _run_reply(dag: str, result: Any, took: float, db: Path, as_json: bool) -> Reply:
+def _run_reply(dag: str, result: Any, took: float, db: Any, as_json: bool) -> Reply:
     ok = result.status == "completed"
     code = EXIT_OK if ok else EXIT_FAILED
     if as_json:

@@ -1,13 +1,16 @@
-"""Opening the run and trigger stores, with one clear error when a file cannot
-be used (``StoreUnavailable``).
+"""Opening the run and trigger stores, with one clear error when a store cannot
+be used (``StoreUnavailable``). A store is a SQLite file (a ``Path``) or a
+schema of a PostgreSQL database (``PgLocation``).
 
 The code lives in ``lythonic.compose.storage``; this path is the public one.
 """
 
 from lythonic.compose.storage import (
+    PgLocation,
+    StoreLocation,
     StoreUnavailable,
     open_provenance,
     open_triggers,
 )
 
-__all__ = ["StoreUnavailable", "open_provenance", "open_triggers"]
+__all__ = ["PgLocation", "StoreLocation", "StoreUnavailable", "open_provenance", "open_triggers"]

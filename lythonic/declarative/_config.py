@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from lythonic.compose.stores import PgLocation, StoreLocation
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
 from lythonic.declarative._model import CronTriggerSpec, LythConfig
 from lythonic.declarative._settings import LythSettings
@@ -60,6 +61,19 @@ class StoragePaths:
     log_level: str = "INFO"
     loggers: Mapping[str, str] = field(default_factory=dict)
     escapes: tuple[str, ...] = ()
+    url: str | None = None
+    """A PostgreSQL database for runs and trigger state (None: the SQLite files)."""
+    db_schema: str = "lythonic"
+
+    @property
+    def runs_store(self) -> StoreLocation:
+        """Where runs are recorded: ``dags_db``, or the PostgreSQL schema."""
+        return self.dags_db if self.url is None else PgLocation(self.url, self.db_schema)
+
+    @property
+    def triggers_store(self) -> StoreLocation:
+        """Where trigger state is kept: ``triggers_db``, or the PostgreSQL schema."""
+        return self.triggers_db if self.url is None else PgLocation(self.url, self.db_schema)
 
     def problems(self, smap: SourceMap) -> list[Diagnostic]:
         """Store paths from the file that would leave the data directory."""
@@ -121,6 +135,8 @@ def resolve_storage(spec: LythConfig, base_dir: Path, settings: LythSettings) ->
         log_level=level,
         loggers=MappingProxyType(loggers),
         escapes=tuple(escapes),
+        url=settings.storage_url or storage.url,
+        db_schema=storage.db_schema or "lythonic",
     )
 
 

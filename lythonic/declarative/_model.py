@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+)
 
 from lythonic.declarative._namespace_model import NamespaceEntry
 from lythonic.declarative._types import (
@@ -348,6 +356,36 @@ class StorageSpec(BaseModel):
         default_factory=dict,
         description="Levels for individual loggers, e.g. `{my.module: DEBUG}`.",
     )
+    url: str | None = Field(
+        default=None,
+        description="Keep runs and trigger state in PostgreSQL instead of SQLite files: "
+        "`postgresql://user@host:5432/db` (needs `pip install lythonic[postgres]`). No "
+        "password here: use `PGPASSWORD`, `~/.pgpass` or the trusted `LYTH_STORAGE_URL`, "
+        "which also overrides this. The cache stays in SQLite.",
+    )
+    db_schema: str | None = Field(
+        default=None,
+        alias="schema",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="The PostgreSQL schema of the tables (default `lythonic`): lower-case "
+        "letters, digits and underscores.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("storage.url takes a postgresql:// URL")
+        from urllib.parse import urlsplit
+
+        if urlsplit(value).password is not None:
+            raise ValueError(
+                "storage.url must not hold a password: put it in PGPASSWORD, ~/.pgpass or "
+                "LYTH_STORAGE_URL (a trusted setting) instead"
+            )
+        return value
 
 
 class LythConfig(BaseModel):

@@ -96,6 +96,12 @@ class LythSettings(BaseSettings):
         "SQLite's locking is unreliable, does: log a warning, refuse with an error, or "
         "nothing (`LYTH_NETWORK_FS`).",
     )
+    storage_url: str | None = Field(
+        default=None,
+        description="A PostgreSQL database for runs and trigger state, e.g. "
+        "`postgresql://lyth:secret@db:5432/pipelines` (`LYTH_STORAGE_URL`); overrides "
+        "`storage.url` and may hold the password.",
+    )
     executor: Literal["local", "dask"] = Field(
         default="local",
         description="Where sync steps run: `local` (threads of the lyth process) or `dask` "

@@ -163,8 +163,8 @@ class Daemon:
             watch=self.watch,
             grace=self.grace,
             log_file=str(storage.log_file),
-            dags_db=str(storage.dags_db),
-            triggers_db=str(storage.triggers_db),
+            dags_db=str(storage.runs_store),
+            triggers_db=str(storage.triggers_store),
             restarts=int(restart.get("count", 0)),
         )
         if restart:
@@ -205,11 +205,11 @@ class Daemon:
         self._install_signals()
         storage = loaded.storage
         try:
-            provenance = open_provenance(storage.dags_db)
+            provenance = open_provenance(storage.runs_store)
         except StoreUnavailable as e:
             return self._cannot_open(e)
         try:
-            store = open_triggers(storage.triggers_db)
+            store = open_triggers(storage.triggers_store)
         except StoreUnavailable as e:
             await asyncio.to_thread(provenance.close)
             return self._cannot_open(e)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from lythonic.compose.stores import StoreLocation
 from lythonic.declarative import LythConfig, LythSettings, StoragePaths
 from lythonic.declarative._config import resolve_storage
 from lythonic.engine._daemon import PID_FILE
@@ -75,8 +76,8 @@ class DaemonPlace:
     """A data directory, its pid file checked, its status record read."""
 
     data_dir: Path
-    dags_db: Path
-    triggers_db: Path
+    dags_db: StoreLocation
+    triggers_db: StoreLocation
     pid: PidProbe
     status: DaemonStatus | None
     config_triggers: set[str] | None = None
@@ -93,8 +94,9 @@ def locate(config: Path, settings: LythSettings) -> DaemonPlace:
     data_dir = storage.data_dir
     status = read_status(data_dir / STATUS_FILE)
     checked = probe(data_dir / PID_FILE)
-    dags_db, triggers_db = storage.dags_db, storage.triggers_db
-    if status is not None and checked.running and status.pid == checked.pid:
+    dags_db, triggers_db = storage.runs_store, storage.triggers_store
+    running = status is not None and checked.running and status.pid == checked.pid
+    if running and storage.url is None and status is not None:
         dags_db = Path(status.dags_db) if status.dags_db else dags_db
         triggers_db = Path(status.triggers_db) if status.triggers_db else triggers_db
     names = config_triggers(config, settings.max_config_bytes)

@@ -68,10 +68,10 @@ class ConfigSource:
 def _storage_notes(old: LoadedConfig, new: LoadedConfig) -> list[str]:
     a, b = old.storage, new.storage
     notes = []
-    if (a.data_dir, a.dags_db, a.triggers_db, a.cache_db, a.log_file) != (
+    if (a.data_dir, a.runs_store, a.triggers_store, a.cache_db, a.log_file) != (
         b.data_dir,
-        b.dags_db,
-        b.triggers_db,
+        b.runs_store,
+        b.triggers_store,
         b.cache_db,
         b.log_file,
     ):

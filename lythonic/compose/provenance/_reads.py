@@ -234,7 +234,7 @@ class ProvenanceReads:
             for label, status, n in c.execute(
                 "SELECT substr(key, 1, instr(key, '[') - 1) AS label, status, count(*) FROM "
                 "(SELECT substr(dag_nsref, ?) AS key, status FROM dag_runs "
-                "WHERE parent_run_id = ?) GROUP BY label, status",
+                "WHERE parent_run_id = ?) AS children GROUP BY label, status",
                 (start, run_id),
             ):
                 counts.setdefault(label, {})[status] = n

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
         resolve_file,
     )
     from lythonic.compose.storage._open import (
+        PgLocation,
+        StoreLocation,
         StoreUnavailable,
         open_provenance,
         open_triggers,
@@ -27,14 +29,22 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "_config": ["EngineConfig", "LogConfig", "StorageConfig", "resolve_file"],
-        "_open": ["StoreUnavailable", "open_provenance", "open_triggers"],
+        "_open": [
+            "PgLocation",
+            "StoreLocation",
+            "StoreUnavailable",
+            "open_provenance",
+            "open_triggers",
+        ],
     },
 )
 
 __all__ = [
     "EngineConfig",
     "LogConfig",
+    "PgLocation",
     "StorageConfig",
+    "StoreLocation",
     "StoreUnavailable",
     "open_provenance",
     "open_triggers",

@@ -2,49 +2,100 @@
 
 ``lyth`` commands, the daemon and ``Namespace.mount`` open their stores here,
 so an unusable store (unreadable, written by a newer lythonic, on a network
-file system the settings refuse) fails the same way everywhere: a
-``StoreUnavailable`` whose message names the file and the reason, which the
-CLI prints as one line (exit 1).
+file system the settings refuse, a database that cannot be reached) fails the
+same way everywhere: a ``StoreUnavailable`` whose message names the store
+and the reason, which the CLI prints as one line (exit 1).
+
+A store is a SQLite file (a ``Path``) or a schema of a PostgreSQL database
+(``PgLocation``, from ``storage.url`` / ``LYTH_STORAGE_URL``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
+
+from lythonic._pg import shown_url
 
 if TYPE_CHECKING:
     from lythonic.compose.provenance import DagProvenance
     from lythonic.compose.schedule import TriggerStore
     from lythonic.compose.schedule._clock import Clock
 
-__all__ = ["StoreUnavailable", "open_provenance", "open_triggers"]
+__all__ = ["PgLocation", "StoreLocation", "StoreUnavailable", "open_provenance", "open_triggers"]
+
+
+@dataclass(frozen=True)
+class PgLocation:
+    """The stores' tables in ``schema`` of the PostgreSQL database at ``url``."""
+
+    url: str
+    schema: str = "lythonic"
+
+    def exists(self) -> bool:
+        """As ``Path.exists``: a database is there (whether it can be reached, opening tells)."""
+        return True
+
+    def __str__(self) -> str:
+        return f"{shown_url(self.url)} (schema {self.schema})"
+
+
+StoreLocation = Union[Path, PgLocation]  # noqa: UP007 -- a runtime alias
+"""Where a store is: a SQLite file, or a PostgreSQL schema."""
 
 
 class StoreUnavailable(Exception):
-    """A store cannot be opened; ``str()`` is ``cannot open <path>: <reason>``."""
+    """A store cannot be opened; ``str()`` is ``cannot open <store>: <reason>``."""
 
-    def __init__(self, path: Path, error: BaseException) -> None:
+    def __init__(self, path: StoreLocation, error: BaseException) -> None:
         super().__init__(f"cannot open {path}: {error}")
         self.path = path
         self.error = error
 
 
-def open_provenance(path: Path) -> DagProvenance:
-    """The run store (provenance) at ``path``."""
+def _db_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error, OSError)
+    return (sqlite3.Error, OSError, psycopg.Error)
+
+
+def open_provenance(path: StoreLocation) -> DagProvenance:
+    """The run store (provenance) at ``path``: a SQLite file or a PostgreSQL schema."""
     from lythonic.compose.provenance import DagProvenance, ProvenanceSchemaError
 
+    errors: tuple[type[BaseException], ...] = (ProvenanceSchemaError, *_db_errors())
     try:
+        if isinstance(path, PgLocation):
+            from lythonic.compose.provenance._pg import PgProvenance
+
+            return PgProvenance(path.url, schema=path.schema)
         return DagProvenance(path)
-    except (ProvenanceSchemaError, sqlite3.Error, OSError) as e:
+    except ImportError as e:
+        raise StoreUnavailable(path, _no_extra(e)) from e
+    except errors as e:
         raise StoreUnavailable(path, e) from e
 
 
-def open_triggers(path: Path, *, clock: Clock | None = None) -> TriggerStore:
+def open_triggers(path: StoreLocation, *, clock: Clock | None = None) -> TriggerStore:
     """The trigger store (activations, one event per tick) at ``path``."""
     from lythonic.compose.schedule import TriggerStore, TriggerStoreError
 
+    errors: tuple[type[BaseException], ...] = (TriggerStoreError, *_db_errors())
     try:
+        if isinstance(path, PgLocation):
+            from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+            return PgTriggerStore(path.url, schema=path.schema, clock=clock)
         return TriggerStore(path, clock=clock)
-    except (TriggerStoreError, sqlite3.Error, OSError) as e:
+    except ImportError as e:
+        raise StoreUnavailable(path, _no_extra(e)) from e
+    except errors as e:
         raise StoreUnavailable(path, e) from e
+
+
+def _no_extra(e: ImportError) -> Exception:
+    return RuntimeError(f"PostgreSQL needs psycopg: pip install 'lythonic[postgres]' ({e})")

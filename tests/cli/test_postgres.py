@@ -1,0 +1,127 @@
+"""The commands and the daemon with runs and trigger state on a real PostgreSQL server
+(`storage.url` / `LYTH_STORAGE_URL`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.slow
+
+LYTH = [sys.executable, "-m", "lythonic.compose.lyth"]
+STEPS = """\
+async def tick(label: str = "x") -> str:
+    return "tick:" + label
+
+
+def shout(s: str) -> str:
+    return s.upper()
+"""
+
+
+def _project(root: Path, schema: str, extra: str = "") -> Path:
+    (root / "pipes").mkdir()
+    (root / "pipes" / "__init__.py").write_text("")
+    (root / "pipes" / "steps.py").write_text(STEPS)
+    config = root / "lyth.yaml"
+    config.write_text(
+        f"storage:\n  schema: {schema}\n{extra}"
+        "dags:\n"
+        "  loud:\n    nodes:\n      up: pipes.steps:shout\n    inputs:\n      up: {s: hello}\n"
+        "  ping:\n    nodes:\n      tick: pipes.steps:tick\n"
+        'triggers:\n  every_second:\n    dag: ping\n    cron: "* * * * * *"\n'
+    )
+    return config
+
+
+def _lyth(root: Path, url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    if url is not None:
+        env["LYTH_STORAGE_URL"] = url
+    return subprocess.run(
+        [*LYTH, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_run_and_runs_on_postgres(tmp_path: Path, pg_server: str, pg_schema: str) -> None:
+    """`lyth run` records the run in PostgreSQL (no SQLite file is made); `lyth runs`
+    and `runs show` read it back from there."""
+    _project(tmp_path, pg_schema)
+    done = _lyth(tmp_path, pg_server, "run", "loud", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["outputs"] == {"up": "HELLO"}
+    assert not (tmp_path / "data" / "dags.db").exists()
+    with psycopg.connect(pg_server) as conn:
+        row = conn.execute(
+            f"SELECT status, sink_outputs_json FROM {pg_schema}.dag_runs WHERE run_id = %s",
+            (result["run_id"],),
+        ).fetchone()
+    assert row == ("completed", '{"up":"HELLO"}')
+    listed = _lyth(tmp_path, pg_server, "runs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["run_id"] for r in json.loads(listed.stdout)] == [result["run_id"]]
+    shown = _lyth(tmp_path, pg_server, "runs", "show", result["run_id"][:8])
+    assert shown.returncode == 0 and "completed" in shown.stdout
+    status = _lyth(tmp_path, pg_server, "status")
+    assert f"store        {pg_server} (schema {pg_schema})" in status.stdout
+
+
+def test_a_password_in_the_yaml_url_is_refused(tmp_path: Path) -> None:
+    _project(tmp_path, "t_x", extra="  url: postgresql://lyth:s3cret@db.example/pipes\n")
+    done = _lyth(tmp_path, None, "validate")
+    assert done.returncode == 1
+    assert "lyth.yaml:" in done.stderr and "PGPASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    _project(tmp_path, "t_x")
+    url = "postgresql://lyth:s3cret@127.0.0.1:1/pipes?connect_timeout=3"
+    done = _lyth(tmp_path, url, "run", "loud")
+    assert done.returncode == 1
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("lyth:")]
+    assert line.startswith("lyth: cannot open the provenance store postgresql://lyth@127.0.0.1:1")
+    assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_daemon_fires_and_records_on_postgres(
+    tmp_path: Path, pg_server: str, pg_schema: str
+) -> None:
+    """`lyth start` claims its ticks and records its runs in PostgreSQL; SIGTERM stops it."""
+    _project(tmp_path, pg_schema)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    env["LYTH_STORAGE_URL"] = pg_server
+    proc = subprocess.Popen(
+        [*LYTH, "start"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        fired = []
+        while time.monotonic() < deadline and len(fired) < 2:
+            time.sleep(0.2)
+            try:
+                with psycopg.connect(pg_server) as conn:
+                    fired = conn.execute(
+                        f"SELECT e.run_id FROM {pg_schema}.trigger_events e JOIN "
+                        f"{pg_schema}.dag_runs r ON r.run_id = e.run_id "
+                        "WHERE e.status = 'completed' AND r.status = 'completed'"
+                    ).fetchall()
+            except psycopg.errors.UndefinedTable:
+                continue
+        assert len(fired) >= 2, proc.stderr.read() if proc.poll() is not None else "no ticks"
+        assert all(run_id.startswith("every_second@") for (run_id,) in fired)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
