@@ -261,6 +261,8 @@ class Daemon:
             if watcher is not None:
                 log.info("watching for changes", dirs=[str(d) for d in self._plan.dirs])
             self._spawn(self._track_abandoned())
+            if storage.url is not None:  # other daemons may share the database
+                self._spawn(self._sweep_peers(provenance, store))
             await self._stop.wait()
             return await self._shut_down(manager, recorder, watcher)
         finally:
@@ -315,6 +317,25 @@ class Daemon:
             },
         )
         return EXIT_OK
+
+    async def _sweep_peers(self, provenance: Any, store: Any, every: float = 10.0) -> None:
+        """On a shared database: mark what a daemon that died left running interrupted
+        (its runs by their owner's pid or heartbeat, then their trigger events)."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                runs = await asyncio.to_thread(provenance.sweep_interrupted)
+                ticks = await store.aread(store.sweep_unfinished)
+            except Exception as e:  # the database is away for now: try again later
+                log.warning("sweep of a shared store failed", error=str(e))
+                continue
+            if runs or ticks:
+                log.warning(
+                    "swept what another daemon left unfinished",
+                    runs_interrupted=len(runs),
+                    run_ids=runs[:20],
+                    ticks_interrupted=ticks,
+                )
 
     async def _track_abandoned(self, every: float = 2.0) -> None:
         """Keep the status record's count of abandoned step calls current."""

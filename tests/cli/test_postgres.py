@@ -125,3 +125,101 @@ def test_the_daemon_fires_and_records_on_postgres(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+TWO = """\
+storage:
+  schema: {schema}
+dags:
+  ping:
+    nodes:
+      tick: pipes.steps:tick
+  slow:
+    nodes:
+      nap: pipes.steps:nap
+triggers:
+{fast}  slow:
+    dag: slow
+    cron: "*/3 * * * * *"
+"""
+NAP = "\n\nasync def nap(seconds: float = 30) -> float:\n    import asyncio\n\n    await asyncio.sleep(seconds)\n    return seconds\n"
+
+
+def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema: str) -> None:
+    """Two `lyth start` on one database (each its own data directory): every tick of five
+    every-second triggers fires exactly once; after `kill -9` of the daemon running a
+    slow run, the other marks that run interrupted and leaves its own runs alone."""
+    project = tmp_path / "p"
+    project.mkdir()
+    _project(project, pg_schema)
+    (project / "pipes" / "steps.py").write_text(STEPS + NAP)
+    fast = "".join(f'  fast{i}:\n    dag: ping\n    cron: "* * * * * *"\n' for i in range(5))
+    (project / "lyth.yaml").write_text(TWO.format(schema=pg_schema, fast=fast))
+    procs = []
+    for name in ("a", "b"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+        env.update(LYTH_STORAGE_URL=pg_server, LYTH_DATA_DIR=str(tmp_path / name))
+        procs.append(
+            subprocess.Popen(
+                [*LYTH, "start"],
+                cwd=project,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    def query(sql: str) -> list[tuple[object, ...]]:
+        try:
+            with psycopg.connect(pg_server) as conn:
+                return conn.execute(sql.replace("S.", f"{pg_schema}.")).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+
+    try:
+        time.sleep(8)
+        rows = query(
+            "SELECT trigger_name, scheduled_at, count(*) FROM S.trigger_events "
+            "WHERE trigger_name LIKE 'fast%' GROUP BY 1, 2"
+        )
+        assert rows and all(n == 1 for _, _, n in rows)  # never twice
+        per_trigger: dict[str, list[float]] = {}
+        for name, at, _ in rows:
+            per_trigger.setdefault(str(name), []).append(float(at))  # type: ignore[arg-type]
+        for ticks in per_trigger.values():  # and none missing in between
+            ticks.sort()
+            assert ticks == [ticks[0] + i for i in range(len(ticks))]
+        owners = dict(
+            query(
+                "SELECT r.run_id, o.pid FROM S.dag_runs r JOIN S.run_owners o "
+                "ON o.owner_id = r.owner_id WHERE r.status = 'running' AND r.dag_nsref = 'slow'"
+            )
+        )
+        assert owners, "no slow run is going"
+        victim_pid = next(iter(owners.values()))
+        victim = next(p for p in procs if p.pid == victim_pid)
+        survivor = next(p for p in procs if p is not victim)
+        victim.kill()
+        victim.wait()
+        theirs = {r for r, pid in owners.items() if pid == victim_pid}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            left = query("SELECT run_id, status FROM S.dag_runs WHERE dag_nsref = 'slow'")
+            status = dict(left)
+            if all(status.get(r) == "interrupted" for r in theirs):
+                break
+            time.sleep(0.5)
+        assert all(status.get(r) == "interrupted" for r in theirs), status
+        mine = query(
+            "SELECT r.status FROM S.dag_runs r JOIN S.run_owners o ON o.owner_id = r.owner_id "
+            f"WHERE o.pid = {survivor.pid} AND r.status = 'interrupted'"
+        )
+        assert mine == []  # the survivor's runs are its own to end
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()

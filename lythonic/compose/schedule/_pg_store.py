@@ -124,6 +124,28 @@ class PgTriggerStore(TriggerStore):
                 (COMPONENT, SCHEMA_VERSION),
             )
 
+    def sweep_unfinished(self) -> int:
+        """Mark ``running`` events whose run is not running (any more) ``interrupted``.
+
+        Several daemons may share this database: an event is left alone while its
+        run is ``running`` in ``dag_runs`` (the run store's sweep, which knows each
+        run's owner, runs first). Events still ``queued`` are left to their daemon.
+        """
+        with self._write() as cur:
+            have_runs = cur.execute("SELECT to_regclass('dag_runs') IS NOT NULL").fetchone()[0]
+            alive = (
+                "AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.run_id = trigger_events.run_id "
+                "AND r.status = 'running')"
+                if have_runs
+                else ""
+            )
+            cur.execute(
+                "UPDATE trigger_events SET status = 'interrupted', finished_at = ? "
+                f"WHERE status = 'running' {alive}",
+                (self._now(),),
+            )
+            return cur.rowcount
+
     def claim_ticks(
         self, cur: Any, claims: list[TickClaim], next_runs: dict[str, float | None]
     ) -> list[str]:

@@ -279,11 +279,52 @@ def test_finish_event_and_sweep(store: TriggerStore) -> None:
             {},
         )
     store.finish_now(TickResult("e1", "t", "failed", run_id="r1", error="boom", ran=True))
-    assert store.sweep_unfinished() == 2
+    shared = type(store).__name__ == "PgTriggerStore"
+    # A shared (PostgreSQL) store leaves queued ticks to the daemon that queued them.
+    assert store.sweep_unfinished() == (1 if shared else 2)
     by_id = {e["event_id"]: e for e in store.get_events("t")}
     assert (by_id["e1"]["status"], by_id["e1"]["error"]) == ("failed", "boom")
-    assert by_id["e2"]["status"] == by_id["e3"]["status"] == "interrupted"
+    assert by_id["e2"]["status"] == "interrupted"
+    assert by_id["e3"]["status"] == ("queued" if shared else "interrupted")
     assert store.get_activation("t")["last_run_id"] == "r1"  # type: ignore[index]
+
+
+def test_postgres_sweep_leaves_the_ticks_of_runs_still_going(
+    pg_server: str, pg_schema: str, clock: FakeClock
+) -> None:
+    """On a shared database a tick whose run is running (a live peer's) stays running;
+    one whose run ended or never began is interrupted."""
+    from lythonic.compose.provenance._pg import PgProvenance
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    runs = PgProvenance(pg_server, schema=pg_schema)
+    store = PgTriggerStore(pg_server, schema=pg_schema, clock=clock)
+    try:
+        store.activate(poll("t"), "p:d")
+        with store._write() as cur:
+            store.claim_ticks(
+                cur,
+                [
+                    TickClaim(
+                        "t",
+                        (T0 + timedelta(hours=h)).timestamp(),
+                        f"r{h}",
+                        "running",
+                        None,
+                        f"e{h}",
+                    )
+                    for h in (1, 2)
+                ],
+                {},
+            )
+        runs.begin_run("r1", "p:d", {})  # r1 is going; r2 never began
+        runs.flush()
+        assert store.sweep_unfinished() == 1
+        by_id = {e["event_id"]: e["status"] for e in store.get_events("t")}
+        assert by_id == {"e1": "running", "e2": "interrupted"}
+    finally:
+        store.close()
+        runs.close()
 
 
 async def test_async_writes_batch_and_return_results(store: TriggerStore) -> None:
