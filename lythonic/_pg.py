@@ -138,7 +138,10 @@ def connect_pg(url: str, schema: str) -> PgConnection:
     except psycopg.Error as e:
         raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {e}") from e
     try:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        try:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema):
+            pass  # another process created it at the same moment (IF NOT EXISTS races)
         conn.execute(f'SET search_path TO "{schema}"')
     except BaseException:
         conn.close()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -141,13 +142,19 @@ triggers:
 {fast}  slow:
     dag: slow
     cron: "*/3 * * * * *"
+  guarded:
+    dag: slow
+    cron: "* * * * * *"
+    inputs:
+      nap: {{seconds: 2.5}}
 """
 NAP = "\n\nasync def nap(seconds: float = 30) -> float:\n    import asyncio\n\n    await asyncio.sleep(seconds)\n    return seconds\n"
 
 
 def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema: str) -> None:
     """Two `lyth start` on one database (each its own data directory): every tick of five
-    every-second triggers fires exactly once; after `kill -9` of the daemon running a
+    every-second triggers fires exactly once; `overlap: skip` (2.5 s runs every second)
+    never has two runs at once across the two; after `kill -9` of the daemon running a
     slow run, the other marks that run interrupted and leaves its own runs alone."""
     project = tmp_path / "p"
     project.mkdir()
@@ -189,6 +196,13 @@ def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema:
         for ticks in per_trigger.values():  # and none missing in between
             ticks.sort()
             assert ticks == [ticks[0] + i for i in range(len(ticks))]
+        guarded = query(
+            "SELECT r.started_at, r.finished_at FROM S.trigger_events e JOIN S.dag_runs r "
+            "ON r.run_id = e.run_id WHERE e.trigger_name = 'guarded' ORDER BY r.started_at"
+        )
+        assert len(guarded) >= 2
+        for (_, ended), (began, _) in itertools.pairwise(guarded):
+            assert ended is not None and began >= ended  # type: ignore[operator]
         owners = dict(
             query(
                 "SELECT r.run_id, o.pid FROM S.dag_runs r JOIN S.run_owners o "

@@ -19,7 +19,8 @@ running several daemons on one PostgreSQL database (issue 14).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from lythonic._pg import connect_pg, shown_url
@@ -96,6 +97,15 @@ class PgTriggerStore(TriggerStore):
             conn.close()
             raise
 
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One write transaction, taken in turn with every other scheduler on this schema
+        (a transaction-level advisory lock): trigger writes are small and few, and in
+        turn no two daemons' claims and finishes can deadlock on each other's rows."""
+        with super()._write() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"lythonic:t:{self.schema}",))
+            yield cur
+
     def _read(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
         return [{k: v for k, v in row.items() if k != "seq"} for row in super()._read(sql, args)]
 
@@ -149,16 +159,49 @@ class PgTriggerStore(TriggerStore):
     def claim_ticks(
         self, cur: Any, claims: list[TickClaim], next_runs: dict[str, float | None]
     ) -> list[str]:
-        """As ``TriggerStore.claim_ticks``: ``RETURNING`` names the claims that took."""
+        """As ``TriggerStore.claim_ticks``: ``RETURNING`` names the claims that took.
+
+        Several daemons may share the store: the triggers' rows are locked for the
+        transaction (claims of one trigger go one at a time), and a tick that would
+        start a run while a run of its trigger is going elsewhere follows the
+        trigger's ``overlap`` there too: with ``skip``, ``queue`` or ``replace``
+        (which cannot reach another daemon's run) it is recorded ``skipped`` and
+        comes back ``busy``; with ``allow`` it runs.
+        """
         names = sorted({c.trigger_name for c in claims})
         active: set[str] = set()
+        busy: set[str] = set()
         if names:
             cur.execute(
-                "SELECT name FROM trigger_activations WHERE status = 'active' AND name = ANY(?)",
+                "SELECT name FROM trigger_activations "
+                "WHERE status = 'active' AND name = ANY(?) ORDER BY name FOR UPDATE",
                 (names,),
             )
             active.update(r[0] for r in cur.fetchall())
+            guarded = sorted(
+                {c.trigger_name for c in claims if c.overlap != "allow" and c.status == "running"}
+            )
+            if guarded:
+                cur.execute(
+                    "SELECT DISTINCT trigger_name FROM trigger_events "
+                    "WHERE trigger_name = ANY(?) AND status = 'running'",
+                    (guarded,),
+                )
+                busy.update(r[0] for r in cur.fetchall())
         now = self._now()
+        held = {
+            c.event_id
+            for c in claims
+            if c.trigger_name in busy and c.overlap != "allow" and c.status == "running"
+        }
+        claims = [
+            TickClaim(
+                c.trigger_name, c.scheduled_at, None, "skipped", c.payload, c.event_id, c.overlap
+            )
+            if c.event_id in held
+            else c
+            for c in claims
+        ]
         rows = [
             (
                 c.event_id,
@@ -188,7 +231,7 @@ class PgTriggerStore(TriggerStore):
         return [
             "inactive"
             if c.trigger_name not in active
-            else "claimed"
+            else ("busy" if c.event_id in held else "claimed")
             if c.event_id in ours
             else "taken"
             for c in claims

@@ -467,7 +467,12 @@ class Scheduler:
                 ts = stamps.get(t)
                 if ts is None:
                     ts = stamps[t] = t.timestamp()
-                claims.append(TickClaim(spec.name, ts, run_id, status, spec.payload, tick.event_id))
+                # A tick this scheduler would run (no run of its own going) asks a shared
+                # store to apply the overlap policy to other schedulers' runs.
+                overlap = spec.overlap if action == "run" else "allow"
+                claims.append(
+                    TickClaim(spec.name, ts, run_id, status, spec.payload, tick.event_id, overlap)
+                )
                 plans.append((e, tick, action))
         return plans, claims
 
@@ -483,6 +488,18 @@ class Scheduler:
                     name,
                     tick.run_id,
                     extra=event("tick_taken", trigger=name, run_id=tick.run_id),
+                )
+            elif outcome == "busy":  # recorded skipped by the store (a shared one)
+                log.info(
+                    "trigger %r: tick %s skipped: a run of it is going on another daemon",
+                    name,
+                    tick.scheduled_at.isoformat(),
+                    extra=event(
+                        "tick_skipped",
+                        trigger=name,
+                        scheduled_at=tick.scheduled_at.isoformat(),
+                        reason="overlap_elsewhere",
+                    ),
                 )
             elif self._entries.get(name) is not e:
                 self._finish_soon(TickResult(tick.event_id, name, "skipped", error="unscheduled"))

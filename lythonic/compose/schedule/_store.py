@@ -122,7 +122,11 @@ class TriggerStoreError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class TickClaim:
-    """A scheduled tick to record; ``status`` is ``running``, ``queued`` or ``skipped``."""
+    """A scheduled tick to record; ``status`` is ``running``, ``queued`` or ``skipped``.
+
+    ``overlap``: the trigger's policy, for a store shared by several schedulers
+    (PostgreSQL) to apply when another one's run of the trigger is still going.
+    """
 
     trigger_name: str
     scheduled_at: float
@@ -130,6 +134,7 @@ class TickClaim:
     status: str
     payload: dict[str, Any] | None = None
     event_id: str = ""
+    overlap: str = "allow"
 
 
 @dataclass(frozen=True, slots=True)

@@ -445,6 +445,7 @@ async def test_a_tick_claimed_before_a_restart_does_not_fire_again(h: Harness) -
             "scheduled_at) VALUES ('x', 't', 0, ?, 'running', ?)",
             (claim[1], claim[0]),
         )
+    store.sweep_unfinished()  # as a restarted daemon does first: that process is gone
     # The tick at 01:00 is on record; restart just before it (the cursor is the activation).
     sched = Scheduler(store, h.runs, clock=h.clock)
     sched.set_specs([t])

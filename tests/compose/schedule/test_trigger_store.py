@@ -568,3 +568,35 @@ def test_postgres_unreachable_is_one_line_without_the_password() -> None:
         PgTriggerStore("postgresql://me:s3cret@127.0.0.1:1/db?connect_timeout=2")
     assert "cannot connect to PostgreSQL at postgresql://me@127.0.0.1:1/db" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_postgres_overlap_holds_across_schedulers(
+    pg_server: str, pg_schema: str, clock: FakeClock
+) -> None:
+    """A run of a trigger going on one scheduler: another scheduler's tick of it is
+    recorded skipped (`busy`) under overlap skip, and runs under overlap allow."""
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    a = PgTriggerStore(pg_server, schema=pg_schema, clock=clock)
+    b = PgTriggerStore(pg_server, schema=pg_schema, clock=clock)
+    try:
+        a.activate(poll("t"), "p:d")
+
+        def tick(store: PgTriggerStore, hour: int, overlap: str) -> str:
+            at = (T0 + timedelta(hours=hour)).timestamp()
+            one = TickClaim("t", at, f"t@{hour}", "running", None, f"e{hour}", overlap)
+            with store._write() as cur:
+                return store.claim_ticks(cur, [one], {})[0]
+
+        assert tick(a, 1, "skip") == "claimed"
+        assert tick(b, 2, "skip") == "busy"
+        assert tick(b, 3, "allow") == "claimed"
+        events = {e["event_id"]: (e["status"], e["run_id"]) for e in a.get_events("t")}
+        assert events == {
+            "e1": ("running", "t@1"),
+            "e2": ("skipped", None),
+            "e3": ("running", "t@3"),
+        }
+    finally:
+        a.close()
+        b.close()
