@@ -134,7 +134,8 @@ def connect_pg(url: str, schema: str) -> PgConnection:
             f"storage schema {schema!r}: use lower-case letters, digits and underscores"
         )
     try:
-        conn = psycopg.connect(url, autocommit=True)
+        # Named, so an operator sees lythonic's connections in pg_stat_activity.
+        conn = psycopg.connect(url, autocommit=True, application_name="lythonic")
     except psycopg.Error as e:
         raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {e}") from e
     try:

@@ -203,6 +203,11 @@ def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema:
         assert len(guarded) >= 2
         for (_, ended), (began, _) in itertools.pairwise(guarded):
             assert ended is not None and began >= ended  # type: ignore[operator]
+        connections = query(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lythonic'"
+        )
+        # Three per daemon: the trigger store's, the run store's writer and reader.
+        assert 2 * 3 <= connections[0][0] <= 2 * 4  # type: ignore[operator]
         owners = dict(
             query(
                 "SELECT r.run_id, o.pid FROM S.dag_runs r JOIN S.run_owners o "
