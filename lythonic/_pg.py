@@ -16,6 +16,7 @@ statements delimit transactions as they do on SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -139,10 +140,9 @@ def connect_pg(url: str, schema: str) -> PgConnection:
     except psycopg.Error as e:
         raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {e}") from e
     try:
-        try:
+        # Another process may create it at the same moment (IF NOT EXISTS races).
+        with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema):
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema):
-            pass  # another process created it at the same moment (IF NOT EXISTS races)
         conn.execute(f'SET search_path TO "{schema}"')
     except BaseException:
         conn.close()

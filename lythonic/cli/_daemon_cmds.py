@@ -136,7 +136,18 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
         "daemon": daemon,
         "triggers": _trigger_rows(place),
         "running_runs": _running_runs(place),
+        "writers": _writers(place),
     }
+
+
+def _writers(place: DaemonPlace) -> list[dict[str, Any]] | None:
+    """On a shared (PostgreSQL) store: the live processes using it; None on SQLite."""
+    from lythonic.compose.stores import PgLocation, open_provenance
+
+    if not isinstance(place.dags_db, PgLocation):
+        return None
+    with open_provenance(place.dags_db) as prov:
+        return prov.live_owners(time.time(), prov.stale_after)
 
 
 def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
@@ -217,6 +228,14 @@ def render_status(data: dict[str, Any], now: datetime | None = None) -> str:
     """The text of ``lyth status``."""
     now = now or datetime.now(UTC)
     lines = _daemon_lines(data["daemon"], now)
+    writers = data.get("writers")
+    if writers is not None:  # a shared store: who else is using it
+        lines.append(f"using it     {len(writers)} live process(es) (daemons, lyth run)")
+        for w in writers:
+            beat = datetime.fromtimestamp(w["heartbeat_at"], UTC)
+            lines.append(
+                f"             pid {w['pid']} on {w['host']}, heartbeat {age_text(beat, now)} ago"
+            )
     triggers = data["triggers"]
     lines.append("")
     if not triggers:

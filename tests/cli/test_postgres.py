@@ -206,6 +206,13 @@ def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema:
         connections = query(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lythonic'"
         )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+        env.update(LYTH_STORAGE_URL=pg_server, LYTH_DATA_DIR=str(tmp_path / "a"))
+        status = subprocess.run(
+            [*LYTH, "status"], cwd=project, env=env, capture_output=True, text=True, timeout=60
+        ).stdout
+        assert "using it     2 live process(es)" in status, status
+        assert all(f"pid {p.pid} on " in status for p in procs)
         # Three per daemon: the trigger store's, the run store's writer and reader.
         assert 2 * 3 <= connections[0][0] <= 2 * 4  # type: ignore[operator]
         owners = dict(

@@ -87,7 +87,14 @@ _DDL = (
 
 class PgProvenance(DagProvenance):
     """``DagProvenance`` on PostgreSQL at ``url`` (no password in it: use
-    ``PGPASSWORD`` or ``~/.pgpass``), its tables in ``schema``; see the module docstring."""
+    ``PGPASSWORD`` or ``~/.pgpass``), its tables in ``schema``; see the module docstring.
+
+    Once it has written, it keeps its ``run_owners`` row fresh (heartbeat) for as
+    long as it is open, runs in flight or not: ``live_owners`` then lists the
+    processes (daemons, ``lyth run``) using the database.
+    """
+
+    _always_beat = True
 
     def __init__(
         self,

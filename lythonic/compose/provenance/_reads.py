@@ -61,6 +61,19 @@ class ProvenanceReads:
                 self._reader = self._open_reader()
             return fn(self._reader)
 
+    def live_owners(self, now: float, stale_after: float) -> list[dict[str, Any]]:
+        """Processes whose heartbeat is younger than ``stale_after`` seconds: their
+        owner id, pid, host, start and last heartbeat (epoch seconds), oldest first."""
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT owner_id, pid, hostname, started_at, heartbeat_at FROM run_owners "
+                "WHERE heartbeat_at >= ? ORDER BY started_at",
+                (now - stale_after,),
+            ).fetchall()
+        )
+        keys = ("owner_id", "pid", "host", "started_at", "heartbeat_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     # -- upstream's raw reads -------------------------------------------------
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:

@@ -52,6 +52,8 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     them when nobody waits for a flush (a finished run always waits for one).
     """
 
+    _always_beat = False  # heartbeat only while runs are in flight
+
     def __init__(
         self,
         db_path: Path | str,
@@ -100,6 +102,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             max_pending=max_pending,
             connect=self._connect,
         )
+        self._writer.always_beat = self._always_beat
         self._put = self._writer.put
         self._closed = False
         # Dropped without close(): the writer commits what is queued and ends.

@@ -93,6 +93,7 @@ class BatchWriter:
         self._stopping = False
         self._heartbeat_at: float | None = None
         self._hurry_pending = False
+        self.always_beat = False
 
     # -- the callers' side ------------------------------------------------
 
@@ -247,8 +248,13 @@ class BatchWriter:
             conn.close()
             _running.discard(self)
 
+    def _beating(self) -> bool:
+        """Whether this store proves it is alive now: while it has runs in flight, or
+        always (``always_beat``: a store several processes share shows who is there)."""
+        return self.always_beat or bool(self.active)
+
     def _idle_timeout(self) -> float:
-        if self.active:
+        if self._beating():
             due = (self._heartbeat_at or 0.0) + self.heartbeat_interval - self.clock()
             return max(0.0, min(due, 1.0))
         return 1.0
@@ -276,8 +282,8 @@ class BatchWriter:
 
     def _heartbeat_due(self) -> bool:
         if self._heartbeat_at is None:
-            return bool(self.active)
-        return bool(self.active) and self.clock() - self._heartbeat_at >= self.heartbeat_interval
+            return self._beating()
+        return self._beating() and self.clock() - self._heartbeat_at >= self.heartbeat_interval
 
     def _apply(self, conn: Any, batch: list[tuple[Any, ...]]) -> None:
         owner_id = self.owner.owner_id
