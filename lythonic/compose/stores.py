@@ -9,8 +9,18 @@ from lythonic.compose.storage import (
     PgLocation,
     StoreLocation,
     StoreUnavailable,
+    current_versions,
     open_provenance,
     open_triggers,
+    store_versions,
 )
 
-__all__ = ["PgLocation", "StoreLocation", "StoreUnavailable", "open_provenance", "open_triggers"]
+__all__ = [
+    "PgLocation",
+    "StoreLocation",
+    "StoreUnavailable",
+    "current_versions",
+    "open_provenance",
+    "open_triggers",
+    "store_versions",
+]

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
         PgLocation,
         StoreLocation,
         StoreUnavailable,
+        current_versions,
         open_provenance,
         open_triggers,
+        store_versions,
     )
 
 __getattr__, __dir__ = lazy_exports(
@@ -33,8 +35,10 @@ __getattr__, __dir__ = lazy_exports(
             "PgLocation",
             "StoreLocation",
             "StoreUnavailable",
+            "current_versions",
             "open_provenance",
             "open_triggers",
+            "store_versions",
         ],
     },
 )
@@ -46,7 +50,9 @@ __all__ = [
     "StorageConfig",
     "StoreLocation",
     "StoreUnavailable",
+    "current_versions",
     "open_provenance",
     "open_triggers",
     "resolve_file",
+    "store_versions",
 ]

@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from lythonic.compose.schedule import TriggerStore
     from lythonic.compose.schedule._clock import Clock
 
-__all__ = ["PgLocation", "StoreLocation", "StoreUnavailable", "open_provenance", "open_triggers"]
+__all__ = [
+    "PgLocation",
+    "StoreLocation",
+    "StoreUnavailable",
+    "current_versions",
+    "open_provenance",
+    "open_triggers",
+    "store_versions",
+]
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,56 @@ def open_triggers(path: StoreLocation, *, clock: Clock | None = None) -> Trigger
 
 def _no_extra(e: ImportError) -> Exception:
     return RuntimeError(f"PostgreSQL needs psycopg: pip install 'lythonic[postgres]' ({e})")
+
+
+def store_versions(runs: StoreLocation, triggers: StoreLocation) -> dict[str, int | None]:
+    """The schema version each store records (``provenance``, ``triggers``), read
+    without creating or changing anything; None where nothing is recorded yet."""
+    from lythonic._connect import schema_version
+
+    out: dict[str, int | None] = {}
+    for component, where in (("provenance", runs), ("triggers", triggers)):
+        if isinstance(where, PgLocation):
+            out[component] = _pg_version(where, component)
+        elif not where.exists():
+            out[component] = None
+        else:
+            conn = sqlite3.connect(f"file:{where}?mode=ro", uri=True)
+            try:
+                out[component] = schema_version(conn, component)
+            except sqlite3.Error as e:
+                raise StoreUnavailable(where, e) from e
+            finally:
+                conn.close()
+    return out
+
+
+def current_versions() -> dict[str, int]:
+    """The schema version of each store this lythonic writes."""
+    from lythonic.compose.provenance._schema import SCHEMA_VERSION as PROVENANCE
+    from lythonic.compose.schedule._store import SCHEMA_VERSION as TRIGGERS
+
+    return {"provenance": PROVENANCE, "triggers": TRIGGERS}
+
+
+def _pg_version(where: PgLocation, component: str) -> int | None:
+    import psycopg
+
+    from lythonic._pg import connect_pg
+
+    try:
+        conn = connect_pg(where.url, where.schema)
+    except (ValueError, ConnectionError) as e:
+        raise StoreUnavailable(where, e) from None
+    try:
+        exists = conn.execute("SELECT to_regclass('lythonic_schema') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute(
+            "SELECT version FROM lythonic_schema WHERE component = ?", (component,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+    except psycopg.Error as e:
+        raise StoreUnavailable(where, e) from e
+    finally:
+        conn.close()

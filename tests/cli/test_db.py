@@ -1,0 +1,65 @@
+"""`lyth db status` and `lyth db upgrade [--dry-run]` on SQLite files and on PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lythonic.cli import _db_cmds
+from lythonic.declarative import LythSettings
+
+
+def _config(root: Path, schema: str = "lythonic") -> Path:
+    config = root / "lyth.yaml"
+    config.write_text(f"storage:\n  schema: {schema}\ndags: {{}}\n")
+    return config
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_status_then_a_dry_run_then_the_upgrade(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = schema = None
+    if backend == "postgres":
+        url, schema = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_schema")
+    config = _config(tmp_path, schema or "lythonic")
+    settings = LythSettings(config=config, data_dir=tmp_path / "data", storage_url=url)
+    before = _db_cmds.status(config, settings)
+    assert before.code == 0 and before.stdout.count("not created yet") == 2
+    dry = _db_cmds.upgrade(config, settings, dry_run=True)
+    assert dry.stdout.count("would ") == 2 and "create to version 1" in dry.stdout
+    assert _db_cmds.status(config, settings).stdout == before.stdout  # nothing changed
+    done = _db_cmds.upgrade(config, settings)
+    assert done.code == 0 and done.stdout.count("done: ") == 2
+    after = _db_cmds.status(config, settings)
+    assert after.code == 0 and after.stdout.count(": current") == 2
+    assert _db_cmds.upgrade(config, settings).stdout == "the stores are current; nothing to do\n"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_store_newer_than_this_lythonic_is_named_and_refused(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = schema = None
+    if backend == "postgres":
+        url, schema = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_schema")
+    config = _config(tmp_path, schema or "lythonic")
+    settings = LythSettings(config=config, data_dir=tmp_path / "data", storage_url=url)
+    assert _db_cmds.upgrade(config, settings).code == 0
+    bump = "UPDATE {}lythonic_schema SET version = 7 WHERE component = 'provenance'"
+    if url is None:
+        with sqlite3.connect(tmp_path / "data" / "dags.db") as conn:
+            conn.execute(bump.format(""))
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(bump.format(f"{schema}."))
+    status = _db_cmds.status(config, settings)
+    assert (
+        status.code == 1
+        and "version 7 (this lythonic: 1): newer than this lythonic" in status.stdout
+    )
+    refused = _db_cmds.upgrade(config, settings)
+    assert refused.code == 1 and "provenance at " in refused.stderr[0]
