@@ -102,11 +102,21 @@ class PgConnection:
     about twice as fast here as multi-row ``VALUES`` lists (20,000 upserts: 0.2 s
     against 0.4 s)."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, url: str = "", schema: str = "") -> None:
         self.raw = conn
+        self._url = url
+        self._schema = schema
 
     def cursor(self) -> _Cursor:
+        if self.raw.closed and self._url:  # lost earlier: connect again (the server is back?)
+            self.raw = _open(self._url, self._schema)
         return _Cursor(self.raw.cursor())
+
+    def lost(self, error: BaseException) -> bool:
+        """Whether ``error`` means the server went away (the connection is unusable)."""
+        import psycopg
+
+        return bool(self.raw.closed) or isinstance(error, psycopg.OperationalError)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
         return self.cursor().execute(sql, args)
@@ -118,6 +128,8 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self.raw.closed:
+            return False
         return bool(self.raw.info.transaction_status != TransactionStatus.IDLE)
 
     def close(self) -> None:
@@ -128,12 +140,17 @@ def connect_pg(url: str, schema: str) -> PgConnection:
     """A connection to ``url`` in autocommit mode, its ``search_path`` on ``schema``
     (created if missing). Raises ``ValueError`` for a schema name that is not a plain
     lower-case identifier, ``ConnectionError`` (without the password) when it fails."""
-    import psycopg
 
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(
             f"storage schema {schema!r}: use lower-case letters, digits and underscores"
         )
+    return PgConnection(_open(url, schema), url, schema)
+
+
+def _open(url: str, schema: str) -> Any:
+    import psycopg
+
     try:
         # Named, so an operator sees lythonic's connections in pg_stat_activity.
         conn = psycopg.connect(url, autocommit=True, application_name="lythonic")
@@ -147,7 +164,7 @@ def connect_pg(url: str, schema: str) -> PgConnection:
     except BaseException:
         conn.close()
         raise
-    return PgConnection(conn)
+    return conn
 
 
 def shown_url(url: str) -> str:

@@ -58,22 +58,21 @@ class PgServer:
         if self.as_root:
             shutil.chown(self.root, "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        options = (
+        self._options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off "
             f"-c synchronous_commit=off -c full_page_writes=off "
             f"-c unix_socket_directories={self.root} -c max_connections=200"
         )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "log"),
-            "-o",
-            options,
-            "-w",
-            "start",
-        )
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after ``halt``: same port, same data)."""
+        log = str(self.root / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", self._options, "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (``start`` brings it back)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     @property
     def url(self) -> str:

@@ -249,3 +249,77 @@ def test_two_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema:
                     p.wait(30)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def test_the_daemon_rides_out_a_database_restart(tmp_path: Path) -> None:
+    """The database goes away for a few seconds while runs are in flight: the daemon
+    fires nothing it cannot claim, keeps what the runs recorded, and once the server
+    is back those runs are on record completed and ticks fire again."""
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    try:
+        project = tmp_path / "p"
+        project.mkdir()
+        _project(project, "lythonic")
+        (project / "pipes" / "steps.py").write_text(STEPS + NAP)
+        (project / "lyth.yaml").write_text(
+            "dags:\n  slow:\n    nodes:\n      nap: pipes.steps:nap\n"
+            'triggers:\n  often:\n    dag: slow\n    cron: "* * * * * *"\n'
+            "    overlap: allow\n    inputs:\n      nap: {seconds: 2}\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+        env.update(LYTH_STORAGE_URL=server.url, LYTH_DATA_DIR=str(tmp_path / "data"))
+        proc = subprocess.Popen(
+            [*LYTH, "start"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+        def runs() -> dict[str, str]:
+            with psycopg.connect(server.url) as conn:
+                return dict(conn.execute("SELECT run_id, status FROM lythonic.dag_runs").fetchall())
+
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(
+                s == "running" for s in _safely(runs).values()
+            ):
+                time.sleep(0.2)
+            in_flight = {r for r, s in runs().items() if s == "running"}
+            assert in_flight
+            server.halt()  # the runs in flight finish while the database is away
+            time.sleep(4)
+            server.start()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                now = _safely(runs)
+                if (
+                    all(now.get(r) == "completed" for r in in_flight)
+                    and len(now) > len(in_flight) + 2
+                ):
+                    break
+                time.sleep(0.5)
+            now = runs()
+            assert all(now.get(r) == "completed" for r in in_flight), now
+            assert len(now) > len(in_flight) + 2  # firing again
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+            log = (tmp_path / "data" / "lyth.log").read_text()
+            assert "provenance_store_away" in log and "provenance_store_back" in log
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        server.stop()
+
+
+def _safely(read: object) -> dict[str, str]:
+    try:
+        return read()  # type: ignore[operator,no-any-return]
+    except psycopg.Error:
+        return {}

@@ -324,7 +324,10 @@ class BatchWriter:
         nothing could be committed, the error."""
         careful = False
         failed = ProvenanceWriteError(f"{self.path}: provenance write failed")
-        for attempt in range(_BUSY_RETRIES + 1):
+        attempt = -1
+        away = 0  # consecutive attempts that found the database unreachable
+        while attempt < _BUSY_RETRIES:
+            attempt += 1
             results: list[tuple[Any, bool, Any]] = []
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -344,8 +347,31 @@ class BatchWriter:
                     raise
                 if heartbeat:
                     self._heartbeat_at = now
+                if away:
+                    log.warning(
+                        "%s: the database is back; the records kept meanwhile are written",
+                        self.path,
+                        extra=event("provenance_store_back", store=str(self.path)),
+                    )
                 return results, None
             except Exception as e:
+                lost = getattr(conn, "lost", None)
+                if lost is not None and lost(e) and not self._stopping:
+                    # A server that went away (a restart, a network cut): keep the batch
+                    # and try again until it is back; what callers queue meanwhile
+                    # waits (and, past max_pending, holds them back).
+                    if away == 0:
+                        log.error(
+                            "%s: the database is unreachable (%s); keeping the records and "
+                            "retrying",
+                            self.path,
+                            e,
+                            extra=event("provenance_store_away", store=str(self.path)),
+                        )
+                    away += 1
+                    attempt -= 1
+                    time.sleep(min(0.2 * 2**away, 5.0))
+                    continue
                 if is_busy(e) and attempt < _BUSY_RETRIES:
                     delay = min(0.05 * 2**attempt, 5.0)
                     log.warning(
