@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["PgConnection", "connect_pg", "shown_url", "to_postgres"]
+__all__ = ["PgConnection", "connect_pg", "migrate", "shown_url", "to_postgres"]
 
 # The key of each table an ``INSERT OR REPLACE`` writes to (the conflict target).
 _KEYS = {
@@ -165,6 +165,31 @@ def _open(url: str, schema: str) -> Any:
         conn.close()
         raise
     return conn
+
+
+SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS lythonic_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+
+
+def migrate(cur: Any, schema: str, component: str, version: int, ddl: Sequence[str]) -> int | None:
+    """Inside the caller's transaction: create ``component``'s tables (``ddl``) unless
+    ``lythonic_schema`` already records ``version``; one process at a time per schema
+    (an advisory lock). Returns the version found; the caller refuses a newer one
+    (nothing is changed then)."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"lythonic:{schema}",))
+    cur.execute(SCHEMA_TABLE)
+    row = cur.execute(
+        "SELECT version FROM lythonic_schema WHERE component = ?", (component,)
+    ).fetchone()
+    found = None if row is None else int(row[0])
+    if found is None or found < version:
+        for statement in ddl:
+            cur.execute(statement)
+        cur.execute(
+            "INSERT INTO lythonic_schema (component, version) VALUES (?, ?) "
+            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            (component, version),
+        )
+    return found
 
 
 def shown_url(url: str) -> str:

@@ -227,15 +227,7 @@ class Daemon:
             log.info("steps run on Dask", scheduler=getattr(executor, "address", None))
         try:
             # Before the first tick: what a dead daemon left running is interrupted.
-            runs = await asyncio.to_thread(provenance.sweep_interrupted)
-            ticks = await store.aread(store.sweep_unfinished)
-            if runs or ticks:
-                log.warning(
-                    "swept what a previous daemon left unfinished",
-                    runs_interrupted=len(runs),
-                    run_ids=runs[:20],
-                    ticks_interrupted=ticks,
-                )
+            await _sweep(provenance, store, by="a previous daemon")
             recorder = self._recorder = EngineRecorder(provenance)
             manager = self._manager = ConfigTriggers(loaded, store, recorder, executor=executor)
             try:
@@ -324,18 +316,9 @@ class Daemon:
         while True:
             await asyncio.sleep(every)
             try:
-                runs = await asyncio.to_thread(provenance.sweep_interrupted)
-                ticks = await store.aread(store.sweep_unfinished)
+                await _sweep(provenance, store, by="another daemon")
             except Exception as e:  # the database is away for now: try again later
                 log.warning("sweep of a shared store failed", error=str(e))
-                continue
-            if runs or ticks:
-                log.warning(
-                    "swept what another daemon left unfinished",
-                    runs_interrupted=len(runs),
-                    run_ids=runs[:20],
-                    ticks_interrupted=ticks,
-                )
 
     async def _track_abandoned(self, every: float = 2.0) -> None:
         """Keep the status record's count of abandoned step calls current."""
@@ -480,3 +463,17 @@ class Daemon:
             "modules": self._restart_modules,
         }
         reexec(info, self.pid_file)
+
+
+async def _sweep(provenance: Any, store: Any, *, by: str) -> None:
+    """Mark what dead processes left running interrupted: runs, then their ticks."""
+    runs = await asyncio.to_thread(provenance.sweep_interrupted)
+    ticks = await store.aread(store.sweep_unfinished)
+    if runs or ticks:
+        log.warning(
+            "swept what a dead daemon left unfinished",
+            left_by=by,
+            runs_interrupted=len(runs),
+            run_ids=runs[:20],
+            ticks_interrupted=ticks,
+        )

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lythonic._pg import PgConnection, connect_pg, shown_url
+from lythonic._pg import PgConnection, connect_pg, migrate, shown_url
 from lythonic.compose.provenance._schema import (
     COMPONENT,
     SCHEMA_VERSION,
@@ -32,8 +32,6 @@ from lythonic.compose.provenance._sqlite import DagProvenance
 __all__ = ["PgProvenance"]
 
 _DDL = (
-    "CREATE TABLE IF NOT EXISTS lythonic_schema ("
-    "component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS dag_runs (
     run_id TEXT PRIMARY KEY,
     dag_nsref TEXT NOT NULL,
@@ -124,26 +122,12 @@ class PgProvenance(DagProvenance):
     def _ensure_schema(self, conn: Any) -> None:
         conn.execute("BEGIN")
         try:
-            # One process at a time creates or upgrades the tables of this schema.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"lythonic:{self.schema}",))
-            conn.execute(_DDL[0])
-            row = conn.execute(
-                "SELECT version FROM lythonic_schema WHERE component = ?", (COMPONENT,)
-            ).fetchone()
-            found = row[0] if row else None
+            found = migrate(conn, self.schema, COMPONENT, SCHEMA_VERSION, _DDL)
             if found is not None and found > SCHEMA_VERSION:
                 raise ProvenanceSchemaError(
                     f"{self.db_path} schema {self.schema}: the provenance schema is version "
                     f"{found}, newer than this lythonic supports (version {SCHEMA_VERSION}); "
                     "upgrade lythonic, or use another storage.schema"
-                )
-            if found != SCHEMA_VERSION:
-                for ddl in _DDL[1:]:
-                    conn.execute(ddl)
-                conn.execute(
-                    "INSERT INTO lythonic_schema (component, version) VALUES (?, ?) "
-                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                    (COMPONENT, SCHEMA_VERSION),
                 )
             conn.execute("COMMIT")
         except BaseException:

@@ -23,23 +23,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lythonic._pg import connect_pg, shown_url
+from lythonic._pg import connect_pg, migrate, shown_url
 from lythonic.compose.schedule._clock import Clock, SystemClock
 from lythonic.compose.schedule._store import (
     COMPONENT,
     SCHEMA_VERSION,
-    UNFINISHED,
     TickClaim,
     TriggerStore,
     TriggerStoreError,
-    _json_or_none,
+    claim_outcomes,
+    claim_row,
 )
 
 __all__ = ["PgTriggerStore"]
 
 _DDL = (
-    "CREATE TABLE IF NOT EXISTS lythonic_schema ("
-    "component TEXT PRIMARY KEY, version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS trigger_activations (
         name TEXT PRIMARY KEY,
         dag_nsref TEXT NOT NULL,
@@ -111,28 +109,13 @@ class PgTriggerStore(TriggerStore):
 
     def _migrate(self) -> None:
         with self._write() as cur:
-            # One daemon at a time creates or upgrades the tables of this schema.
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"lythonic:{self.schema}",))
-            cur.execute(_DDL[0])
-            row = cur.execute(
-                "SELECT version FROM lythonic_schema WHERE component = ?", (COMPONENT,)
-            ).fetchone()
-            version = row[0] if row else None
-            if version is not None and version > SCHEMA_VERSION:
+            found = migrate(cur, self.schema, COMPONENT, SCHEMA_VERSION, _DDL)
+            if found is not None and found > SCHEMA_VERSION:
                 raise TriggerStoreError(
                     f"{self.db_path} schema {self.schema}: trigger tables are at schema "
-                    f"version {version}, this lythonic knows version {SCHEMA_VERSION}; upgrade "
+                    f"version {found}, this lythonic knows version {SCHEMA_VERSION}; upgrade "
                     "lythonic or use another storage.schema"
                 )
-            if version == SCHEMA_VERSION:
-                return
-            for ddl in _DDL[1:]:
-                cur.execute(ddl)
-            cur.execute(
-                "INSERT INTO lythonic_schema (component, version) VALUES (?, ?) "
-                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                (COMPONENT, SCHEMA_VERSION),
-            )
 
     def sweep_unfinished(self) -> int:
         """Mark ``running`` events whose run is not running (any more) ``interrupted``.
@@ -202,20 +185,7 @@ class PgTriggerStore(TriggerStore):
             else c
             for c in claims
         ]
-        rows = [
-            (
-                c.event_id,
-                c.trigger_name,
-                now,
-                c.run_id,
-                _json_or_none(c.payload),
-                c.status,
-                c.scheduled_at,
-                None if c.status in UNFINISHED else now,
-            )
-            for c in claims
-            if c.trigger_name in active
-        ]
+        rows = [claim_row(c, now) for c in claims if c.trigger_name in active]
         ours: set[str] = set()
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
@@ -228,11 +198,4 @@ class PgTriggerStore(TriggerStore):
             )
             ours.update(r[0] for r in cur.fetchall())
         self.set_next_runs(cur, next_runs)
-        return [
-            "inactive"
-            if c.trigger_name not in active
-            else ("busy" if c.event_id in held else "claimed")
-            if c.event_id in ours
-            else "taken"
-            for c in claims
-        ]
+        return claim_outcomes(claims, active, ours, held)

@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -159,6 +159,31 @@ def _json_or_none(payload: dict[str, Any] | None) -> str | None:
     if not payload:
         return None
     return json.dumps(payload, default=lambda v: f"<{type(v).__name__}>")
+
+
+def claim_row(c: TickClaim, now: float) -> tuple[Any, ...]:
+    """The ``trigger_events`` row of a claim made at ``now``."""
+    finished = None if c.status in UNFINISHED else now
+    payload = _json_or_none(c.payload)
+    return (c.event_id, c.trigger_name, now, c.run_id, payload, c.status, c.scheduled_at, finished)
+
+
+def claim_outcomes(
+    claims: list[TickClaim],
+    active: set[str],
+    ours: set[str],
+    busy: Set[str] = frozenset(),
+) -> list[str]:
+    """Per claim: ``inactive`` (its trigger is not active), ``busy`` (recorded skipped:
+    another scheduler's run is going), ``claimed`` (its row went in) or ``taken``."""
+    return [
+        "inactive"
+        if c.trigger_name not in active
+        else ("busy" if c.event_id in busy else "claimed")
+        if c.event_id in ours
+        else "taken"
+        for c in claims
+    ]
 
 
 class TriggerStore:
@@ -464,20 +489,7 @@ class TriggerStore:
             )
             active.update(r[0] for r in cur.fetchall())
         now = self._now()
-        rows = [
-            (
-                c.event_id,
-                c.trigger_name,
-                now,
-                c.run_id,
-                _json_or_none(c.payload),
-                c.status,
-                c.scheduled_at,
-                None if c.status in UNFINISHED else now,
-            )
-            for c in claims
-            if c.trigger_name in active
-        ]
+        rows = [claim_row(c, now) for c in claims if c.trigger_name in active]
         # One statement for the burst; a tick already claimed (the unique index on
         # trigger and time) is ignored, so the rows that hold our fresh event ids
         # are exactly the claims that took.
@@ -499,14 +511,7 @@ class TriggerStore:
                     f"SELECT event_id FROM trigger_events WHERE event_id IN ({marks})", chunk
                 )
                 ours.update(r[0] for r in cur.fetchall())
-        out = [
-            "inactive"
-            if c.trigger_name not in active
-            else "claimed"
-            if c.event_id in ours
-            else "taken"
-            for c in claims
-        ]
+        out = claim_outcomes(claims, active, ours)
         self.set_next_runs(cur, next_runs)
         return out
 
