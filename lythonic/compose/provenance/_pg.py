@@ -11,8 +11,7 @@ lock; a schema written by a newer lythonic is refused.
 
 Connections: one for the writer thread, one for reads.
 
-This store is not yet selected by ``storage.url``: it is part of running
-several daemons on one PostgreSQL database (issue 14).
+``storage.url`` selects it (``lythonic.compose.stores.open_provenance``).
 """
 
 from __future__ import annotations

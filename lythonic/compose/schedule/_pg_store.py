@@ -12,8 +12,8 @@ The tables are created (and later upgraded) under a transaction-level
 advisory lock, so daemons starting together on an empty database do not race;
 a schema written by a newer lythonic is refused.
 
-This store is not yet selected by ``storage.url``: it is the first part of
-running several daemons on one PostgreSQL database (issue 14).
+``storage.url`` selects it (``lythonic.compose.stores.open_triggers``); several
+daemons may share one schema (docs/engine.md, PostgreSQL).
 """
 
 from __future__ import annotations
