@@ -1,16 +1,18 @@
 """``DaskExecutor``: sync steps on a Dask cluster (``pip install lythonic[dask]``).
 
-Calls the runner hands over within one turn of the event loop are grouped
-into batches, one Dask task per batch (a task costs milliseconds; a step
-call often microseconds). Batches are sized to keep every worker thread
-busy, then to about ``task_seconds`` of work each once call times are
-known; at most ``max_tasks`` tasks are out at once (the rest wait here),
-and each result is released from the cluster as soon as it is read. Task
-keys are unique, so no attempt is ever served from Dask's result cache.
+Calls go to the cluster in batches, one Dask task per batch (a task costs
+milliseconds; a step call often microseconds). Two tasks per worker thread
+are out at once (one running, one ready behind it; ``max_tasks`` sets
+another number): the calls waiting are spread over the room there is, and
+while the cluster is full, calls gather here, so the next batch is fuller.
+Once call times are known, a batch holds about ``task_seconds`` of work
+(1,024 calls at most). Each result is released from the cluster as soon as
+it is read. Task keys are unique, so no attempt is ever served from Dask's
+result cache.
 
 Each call crosses as its own pickle (the function by reference where it is
 importable, by value for ``__main__``; arguments; a header naming the run,
-step and attempt), so a call that cannot be pickled fails alone, as does a
+step, attempt and scheduled time), so a call that cannot be pickled fails alone, as does a
 call whose step raises. The worker side is ``lythonic._remote_batch``.
 Provenance stays in the driver: the runner records exactly what a local run
 records. Log records a step emits on a worker come back with its result and
@@ -37,7 +39,6 @@ import pickle
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -154,8 +155,7 @@ class DaskExecutor(Executor):
         self.task_seconds = task_seconds
         self.max_batch = max_batch
         self._max_tasks = max_tasks
-        self._pending: list[_Call] = []
-        self._queue: deque[_Batch] = deque()
+        self._pending: list[_Call] = []  # calls not sent yet, oldest first
         self._out: set[_Batch] = set()
         self._flush_soon = False
         self._mean: float | None = None  # seconds per call, as measured on the workers
@@ -187,12 +187,14 @@ class DaskExecutor(Executor):
         """Elements a map keeps in flight: enough for full batches on every worker."""
         return max(256, min(8192, 4 * self.slots() * 256))
 
-    def _max_out(self, slots: int) -> int:
-        return self._max_tasks if self._max_tasks is not None else 4 * slots
+    def _room(self) -> int:
+        """Tasks that may go out now: two per worker thread (one running, one ready
+        behind it), or ``max_tasks``, less those out."""
+        target = self._max_tasks if self._max_tasks is not None else 2 * self.slots()
+        return max(0, target - len(self._out))
 
-    def _batch_size(self, n: int, slots: int) -> int:
-        idle = max(0, 2 * slots - len(self._out) - len(self._queue))
-        per = math.ceil(n / idle) if idle else n  # spread over idle threads, else one batch
+    def _batch_size(self, n: int, room: int) -> int:
+        per = math.ceil(n / room)  # spread what waits over the room there is
         if self._mean is not None and self._mean > 0:
             per = min(per, max(1, int(self.task_seconds / self._mean)))
         return max(1, min(per, self.max_batch))
@@ -227,24 +229,21 @@ class DaskExecutor(Executor):
 
     def _flush(self) -> None:
         self._flush_soon = False
-        calls = [c for c in self._pending if not c.fut.done()]
-        self._pending = []
-        if calls:
-            slots = self.slots()
-            per = self._batch_size(len(calls), slots)
-            for i in range(0, len(calls), per):
-                self._queue.append(_Batch(calls[i : i + per]))
         self._send_some()
 
     def _send_some(self) -> None:
-        if not self._queue:
-            return
-        limit = self._max_out(self.slots())
-        while self._queue and len(self._out) < limit:
-            batch = self._queue.popleft()
-            batch.calls = [c for c in batch.calls if not c.fut.done()]  # given up on: not sent
-            if batch.calls:
-                self._send(batch)
+        """Cut batches from the calls waiting, as many as there is room for. While the
+        cluster is full, calls keep gathering here: the next batch is a fuller one."""
+        room = self._room()
+        while room and self._pending:
+            calls = [c for c in self._pending if not c.fut.done()]  # given up on: not sent
+            if not calls:
+                self._pending = []
+                return
+            per = self._batch_size(len(calls), room)
+            self._pending = calls[per:]
+            self._send(_Batch(calls[:per]))
+            room -= 1
 
     def _send(self, batch: _Batch) -> None:
         loop = asyncio.get_running_loop()
