@@ -155,7 +155,8 @@ def _open(url: str, schema: str) -> Any:
         # Named, so an operator sees lythonic's connections in pg_stat_activity.
         conn = psycopg.connect(url, autocommit=True, application_name="lythonic")
     except psycopg.Error as e:
-        raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {e}") from e
+        why = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise ConnectionError(f"cannot connect to PostgreSQL at {shown_url(url)}: {why}") from e
     try:
         # Another process may create it at the same moment (IF NOT EXISTS races).
         with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateSchema):

@@ -132,12 +132,24 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
                 "abandoned": st.abandoned or None,
             }
         )
-    return {
-        "daemon": daemon,
-        "triggers": _trigger_rows(place),
-        "running_runs": _running_runs(place),
-        "writers": _writers(place),
-    }
+    from lythonic.compose.stores import StoreUnavailable
+
+    try:
+        return {
+            "daemon": daemon,
+            "triggers": _trigger_rows(place),
+            "running_runs": _running_runs(place),
+            "writers": _writers(place),
+            "store_error": None,
+        }
+    except StoreUnavailable as e:  # a database that is away: the daemon part still shows
+        return {
+            "daemon": daemon,
+            "triggers": [],
+            "running_runs": [],
+            "writers": None,
+            "store_error": str(e.error),
+        }
 
 
 def _writers(place: DaemonPlace) -> list[dict[str, Any]] | None:
@@ -228,6 +240,9 @@ def render_status(data: dict[str, Any], now: datetime | None = None) -> str:
     """The text of ``lyth status``."""
     now = now or datetime.now(UTC)
     lines = _daemon_lines(data["daemon"], now)
+    if data.get("store_error"):
+        lines.append(f"store        UNREACHABLE: {data['store_error']}")
+        return "\n".join(lines) + "\n"
     writers = data.get("writers")
     if writers is not None:  # a shared store: who else is using it
         lines.append(f"using it     {len(writers)} live process(es) (daemons, lyth run)")

@@ -92,6 +92,11 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("lyth:")]
     assert line.startswith("lyth: cannot open the provenance store postgresql://lyth@127.0.0.1:1")
     assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
+    status = _lyth(tmp_path, url, "status")  # the daemon part still shows, the store is named
+    assert status.returncode == 1 and "Traceback" not in status.stderr
+    [away] = [ln for ln in status.stdout.splitlines() if "UNREACHABLE" in ln]
+    assert away.startswith("store        UNREACHABLE: cannot connect to PostgreSQL at ")
+    assert "s3cret" not in status.stdout
 
 
 def test_the_daemon_fires_and_records_on_postgres(
