@@ -148,7 +148,7 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
             "triggers": [],
             "running_runs": [],
             "writers": None,
-            "store_error": str(e.error),
+            "store_error": str(e),
         }
 
 
@@ -240,8 +240,8 @@ def render_status(data: dict[str, Any], now: datetime | None = None) -> str:
     """The text of ``lyth status``."""
     now = now or datetime.now(UTC)
     lines = _daemon_lines(data["daemon"], now)
-    if data.get("store_error"):
-        lines.append(f"store        UNREACHABLE: {data['store_error']}")
+    if data.get("store_error"):  # said on stderr too (status() below)
+        lines.append("store        cannot be opened: triggers and runs are not shown")
         return "\n".join(lines) + "\n"
     writers = data.get("writers")
     if writers is not None:  # a shared store: who else is using it
@@ -306,9 +306,12 @@ def status(place: DaemonPlace, *, as_json: bool = False) -> Reply:
     except StoreUnavailable as e:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     code = EXIT_OK if data["daemon"]["running"] else EXIT_FAILED
+    problems = []
+    if data["store_error"]:  # a database away, a store from a newer lythonic
+        code, problems = EXIT_FAILED, [f"lyth: {data['store_error']}"]
     if as_json:
-        return Reply(code, json.dumps(data, indent=2) + "\n")
-    return Reply(code, render_status(data))
+        return Reply(code, json.dumps(data, indent=2) + "\n", problems)
+    return Reply(code, render_status(data), problems)
 
 
 # -- stop -------------------------------------------------------------------------

@@ -94,9 +94,10 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     assert "s3cret" not in done.stderr and "Traceback" not in done.stderr
     status = _lyth(tmp_path, url, "status")  # the daemon part still shows, the store is named
     assert status.returncode == 1 and "Traceback" not in status.stderr
-    [away] = [ln for ln in status.stdout.splitlines() if "UNREACHABLE" in ln]
-    assert away.startswith("store        UNREACHABLE: cannot connect to PostgreSQL at ")
-    assert "s3cret" not in status.stdout
+    assert "store        cannot be opened" in status.stdout and "daemon " in status.stdout
+    [away] = [ln for ln in status.stderr.splitlines() if ln.startswith("lyth:")]
+    assert "cannot connect to PostgreSQL at postgresql://lyth@127.0.0.1:1" in away
+    assert "s3cret" not in status.stdout + status.stderr
 
 
 def test_the_daemon_fires_and_records_on_postgres(
