@@ -18,15 +18,27 @@ def _config(root: Path, schema: str = "lythonic") -> Path:
     return config
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_status_then_a_dry_run_then_the_upgrade(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = schema = None
-    if backend == "postgres":
+@pytest.fixture(params=["sqlite", "postgres"])
+def place(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[Path, LythSettings, str | None, str]:
+    """(config, settings, database URL or None, schema): stores in SQLite files or PostgreSQL."""
+    url, schema = None, "lythonic"
+    if request.param == "postgres":
         url, schema = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_schema")
-    config = _config(tmp_path, schema or "lythonic")
-    settings = LythSettings(config=config, data_dir=tmp_path / "data", storage_url=url)
+    config = _config(tmp_path, schema)
+    return (
+        config,
+        LythSettings(config=config, data_dir=tmp_path / "data", storage_url=url),
+        url,
+        schema,
+    )
+
+
+def test_status_then_a_dry_run_then_the_upgrade(
+    place: tuple[Path, LythSettings, str | None, str],
+) -> None:
+    config, settings, _, _ = place
     before = _db_cmds.status(config, settings)
     assert before.code == 0 and before.stdout.count("not created yet") == 2
     dry = _db_cmds.upgrade(config, settings, dry_run=True)
@@ -39,15 +51,10 @@ def test_status_then_a_dry_run_then_the_upgrade(
     assert _db_cmds.upgrade(config, settings).stdout == "the stores are current; nothing to do\n"
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_store_newer_than_this_lythonic_is_named_and_refused(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    place: tuple[Path, LythSettings, str | None, str], tmp_path: Path
 ) -> None:
-    url = schema = None
-    if backend == "postgres":
-        url, schema = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_schema")
-    config = _config(tmp_path, schema or "lythonic")
-    settings = LythSettings(config=config, data_dir=tmp_path / "data", storage_url=url)
+    config, settings, url, schema = place
     assert _db_cmds.upgrade(config, settings).code == 0
     bump = "UPDATE {}lythonic_schema SET version = 7 WHERE component = 'provenance'"
     if url is None:

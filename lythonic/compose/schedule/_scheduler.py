@@ -490,31 +490,11 @@ class Scheduler:
                     extra=event("tick_taken", trigger=name, run_id=tick.run_id),
                 )
             elif outcome == "busy":  # recorded skipped by the store (a shared one)
-                log.info(
-                    "trigger %r: tick %s skipped: a run of it is going on another daemon",
-                    name,
-                    tick.scheduled_at.isoformat(),
-                    extra=event(
-                        "tick_skipped",
-                        trigger=name,
-                        scheduled_at=tick.scheduled_at.isoformat(),
-                        reason="overlap_elsewhere",
-                    ),
-                )
+                _log_skipped(tick, "overlap_elsewhere", "a run of it is going on another daemon")
             elif self._entries.get(name) is not e:
                 self._finish_soon(TickResult(tick.event_id, name, "skipped", error="unscheduled"))
             elif action == "skip":
-                log.info(
-                    "trigger %r: tick %s skipped: the previous run is still going",
-                    name,
-                    tick.scheduled_at.isoformat(),
-                    extra=event(
-                        "tick_skipped",
-                        trigger=name,
-                        scheduled_at=tick.scheduled_at.isoformat(),
-                        reason="overlap",
-                    ),
-                )
+                _log_skipped(tick, "overlap", "the previous run is still going")
             elif action == "queue":
                 e.queue.append(tick)
                 if not e.running:
@@ -621,6 +601,17 @@ class Scheduler:
 
 _OVERLAP_ACTION = {"skip": "skip", "queue": "queue", "replace": "replace", "allow": "run"}
 _CLAIM_STATUS = {"run": "running", "replace": "running", "queue": "queued", "skip": "skipped"}
+
+
+def _log_skipped(tick: Tick, reason: str, why: str) -> None:
+    at = tick.scheduled_at.isoformat()
+    log.info(
+        "trigger %r: tick %s skipped: %s",
+        tick.spec.name,
+        at,
+        why,
+        extra=event("tick_skipped", trigger=tick.spec.name, scheduled_at=at, reason=reason),
+    )
 
 
 def _ts(t: datetime | None) -> float | None:
