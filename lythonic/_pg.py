@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["PgConnection", "connect_pg", "migrate", "shown_url", "to_postgres"]
+__all__ = ["PgConnection", "connect_pg", "migrate", "read_pool", "shown_url", "to_postgres"]
 
 # The key of each table an ``INSERT OR REPLACE`` writes to (the conflict target).
 _KEYS = {
@@ -166,6 +166,37 @@ def _open(url: str, schema: str) -> Any:
         conn.close()
         raise
     return conn
+
+
+def read_pool(url: str, schema: str, *, size: int = 2, timeout: float = 10.0) -> Any:
+    """A ``psycopg_pool.ConnectionPool`` of up to ``size`` autocommit connections on
+    ``schema`` for reads, one of them opened now; a connection is checked before it is
+    handed out (one the server dropped is replaced). Raises ``ConnectionError``
+    (without the password) when none can be opened within ``timeout`` seconds."""
+    from psycopg_pool import ConnectionPool, PoolTimeout
+
+    def on_schema(conn: Any) -> None:
+        conn.execute(f'SET search_path TO "{schema}"')
+
+    pool = ConnectionPool(
+        url,
+        min_size=1,
+        max_size=size,
+        kwargs={"autocommit": True, "application_name": "lythonic"},
+        configure=on_schema,
+        check=ConnectionPool.check_connection,
+        timeout=timeout,
+        name=f"lythonic reads ({schema})",
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=timeout)
+    except PoolTimeout as e:
+        pool.close()
+        raise ConnectionError(
+            f"cannot connect to PostgreSQL at {shown_url(url)}: no connection in {timeout:g} s"
+        ) from e
+    return pool
 
 
 SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS lythonic_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"

@@ -213,6 +213,7 @@ class Daemon:
         except StoreUnavailable as e:
             await asyncio.to_thread(provenance.close)
             return self._cannot_open(e)
+        store.owner_id = provenance.owner_id  # what it claims, a peer can tell is ours
         executor = None  # local: the process-wide step threads
         if self.settings.executor != "local":
             try:

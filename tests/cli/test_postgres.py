@@ -153,6 +153,12 @@ triggers:
     cron: "* * * * * *"
     inputs:
       nap: {{seconds: 2.5}}
+  lined:
+    dag: slow
+    cron: "*/2 * * * * *"
+    overlap: queue
+    inputs:
+      nap: {{seconds: 20}}
 """
 NAP = "\n\nasync def nap(seconds: float = 30) -> float:\n    import asyncio\n\n    await asyncio.sleep(seconds)\n    return seconds\n"
 
@@ -165,8 +171,9 @@ def test_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema: str
     """Three `lyth start` on one database (each its own data directory), ten triggers
     firing every second for 60 s: every tick fired exactly once (none twice, none
     missing); `overlap: skip` (2.5 s runs every second) never has two runs at once
-    across them; after `kill -9` of a daemon running a slow run, the others mark that
-    run interrupted and leave their own runs alone."""
+    across them; after `kill -9` of the daemon holding `overlap: queue` ticks (20 s
+    runs every 2 s) the others mark its runs and its queued ticks interrupted and
+    leave their own runs alone."""
     project = tmp_path / "p"
     project.mkdir()
     _project(project, pg_schema)
@@ -224,8 +231,9 @@ def test_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema: str
         ).stdout
         assert f"using it     {DAEMONS} live process(es)" in status, status
         assert all(f"pid {p.pid} on " in status for p in procs)
-        # Three per daemon: the trigger store's, the run store's writer and reader.
-        assert DAEMONS * 3 <= connections[0][0] <= DAEMONS * 4  # type: ignore[operator]
+        # Per daemon: the trigger store's, the run store's writer, and a read pool
+        # of at most two, opened at the first read.
+        assert DAEMONS * 2 <= connections[0][0] <= DAEMONS * 4  # type: ignore[operator]
         owners = dict(
             query(
                 "SELECT r.run_id, o.pid FROM S.dag_runs r JOIN S.run_owners o "
@@ -233,20 +241,35 @@ def test_daemons_share_a_database(tmp_path: Path, pg_server: str, pg_schema: str
             )
         )
         assert owners, "no slow run is going"
-        victim_pid = next(iter(owners.values()))
+        queued = query(
+            "SELECT e.event_id, o.pid FROM S.trigger_events e JOIN S.run_owners o "
+            "ON o.owner_id = e.owner_id WHERE e.status = 'queued'"
+        )
+        assert queued, "no tick is queued"
+        victim_pid = queued[0][1]
         victim = next(p for p in procs if p.pid == victim_pid)
         survivors = ",".join(str(p.pid) for p in procs if p is not victim)
         victim.kill()
         victim.wait()
         theirs = {r for r, pid in owners.items() if pid == victim_pid}
-        deadline = time.monotonic() + 30
+        lined = {str(e) for e, pid in queued if pid == victim_pid}
+        assert theirs, "the daemon holding queued ticks runs nothing"
+
+        def left() -> tuple[dict[object, object], dict[object, object]]:
+            runs = dict(query("SELECT run_id, status FROM S.dag_runs WHERE dag_nsref = 'slow'"))
+            events = dict(query("SELECT event_id, status FROM S.trigger_events"))
+            return runs, events
+
+        deadline = time.monotonic() + 40  # a peer sweeps every 10 s
         while time.monotonic() < deadline:
-            left = query("SELECT run_id, status FROM S.dag_runs WHERE dag_nsref = 'slow'")
-            status = dict(left)
-            if all(status.get(r) == "interrupted" for r in theirs):
+            runs, events = left()
+            if all(runs.get(r) == "interrupted" for r in theirs) and all(
+                events.get(e) == "interrupted" for e in lined
+            ):
                 break
             time.sleep(0.5)
-        assert all(status.get(r) == "interrupted" for r in theirs), status
+        assert all(runs.get(r) == "interrupted" for r in theirs), runs
+        assert all(events.get(e) == "interrupted" for e in lined), events
         swept_of_survivors = query(
             "SELECT r.run_id FROM S.dag_runs r JOIN S.run_owners o ON o.owner_id = r.owner_id "
             f"WHERE o.pid IN ({survivors}) AND r.status = 'interrupted'"

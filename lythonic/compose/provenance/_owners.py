@@ -62,30 +62,33 @@ def owner_alive(
 
 
 def sweep(conn: Any, me: str, active: Collection[str], now: float, stale_after: float) -> list[str]:
-    """Mark runs left ``running`` by a gone owner ``interrupted``; their ids."""
+    """Mark runs left ``running`` by a gone owner ``interrupted``, and drop the rows of
+    gone owners (what else they left, e.g. queued trigger events, is found by that);
+    the ids of the runs marked."""
     host = socket.gethostname()
-    rows = conn.execute(
-        "SELECT r.run_id, r.owner_id, o.owner_id, o.pid, o.hostname, o.proc_start, "
-        "o.heartbeat_at FROM dag_runs r LEFT JOIN run_owners o ON o.owner_id = r.owner_id "
-        "WHERE r.status = 'running'"
-    ).fetchall()
-    verdicts: dict[str, bool] = {}
+    alive: dict[str, bool] = {}
+    where: dict[str, str] = {}
+    for owner, pid, owner_host, started, beat in conn.execute(
+        "SELECT owner_id, pid, hostname, proc_start, heartbeat_at FROM run_owners"
+    ).fetchall():
+        alive[owner] = owner == me or owner_alive(
+            pid, owner_host, started, beat, host, now, stale_after
+        )
+        where[owner] = f"pid {pid} on {owner_host}"
     swept: list[tuple[str, str]] = []
-    for run_id, run_owner, owner, pid, owner_host, started, beat in rows:
+    for run_id, run_owner in conn.execute(
+        "SELECT run_id, owner_id FROM dag_runs WHERE status = 'running'"
+    ).fetchall():
         if run_owner == me:
             if run_id in active:
                 continue
             why = "its runner in this process stopped without ending it"
-        elif owner is None:
+        elif run_owner not in alive:
             why = "no live process owns it (no heartbeat was ever recorded)"
+        elif alive[run_owner]:
+            continue
         else:
-            if owner not in verdicts:
-                verdicts[owner] = owner_alive(
-                    pid, owner_host, started, beat, host, now, stale_after
-                )
-            if verdicts[owner]:
-                continue
-            why = f"the process that ran it (pid {pid} on {owner_host}) is gone"
+            why = f"the process that ran it ({where[run_owner]}) is gone"
         swept.append((run_id, why))
     for run_id, why in swept:
         conn.execute(
@@ -98,12 +101,13 @@ def sweep(conn: Any, me: str, active: Collection[str], now: float, stale_after: 
             "WHERE run_id = ? AND status = 'running'",
             (now, run_id),
         )
-    # Owners that are gone and own nothing running any more.
-    conn.execute(
-        "DELETE FROM run_owners WHERE owner_id != ? AND heartbeat_at < ? AND owner_id "
-        "NOT IN (SELECT owner_id FROM dag_runs WHERE status = 'running' AND owner_id IS NOT NULL)",
-        (me, now - stale_after),
-    )
+    gone = [owner for owner, ok in alive.items() if not ok]
+    if gone:
+        conn.executemany(
+            "DELETE FROM run_owners WHERE owner_id = ? AND owner_id NOT IN (SELECT owner_id "
+            "FROM dag_runs WHERE status = 'running' AND owner_id IS NOT NULL)",
+            [(owner,) for owner in gone],
+        )
     return [run_id for run_id, _ in swept]
 
 

@@ -9,7 +9,9 @@ column for insertion order (SQLite's ``rowid``). Tables live in a schema of
 their own (``lythonic`` by default), created or upgraded under an advisory
 lock; a schema written by a newer lythonic is refused.
 
-Connections: one for the writer thread, one for reads.
+Connections: one for the writer thread, and a pool (``psycopg_pool``) of up
+to two for reads, opened at the first read; the connection that checks the
+schema at open is closed once it has.
 
 ``storage.url`` selects it (``lythonic.compose.stores.open_provenance``).
 """
@@ -18,17 +20,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from lythonic._pg import PgConnection, connect_pg, migrate, shown_url
+from lythonic._pg import PgConnection, connect_pg, migrate, read_pool, shown_url
 from lythonic.compose.provenance._schema import (
     COMPONENT,
     SCHEMA_VERSION,
     ProvenanceSchemaError,
 )
-from lythonic.compose.provenance._sqlite import DagProvenance
+from lythonic.compose.provenance._sqlite import DagProvenance, inherited
 
 __all__ = ["PgProvenance"]
+
+T = TypeVar("T")
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS dag_runs (
@@ -108,6 +112,9 @@ class PgProvenance(DagProvenance):
         self.schema = schema
         self.db_path = shown_url(url)  # type: ignore[assignment]  # what messages name
         self._start(clock, heartbeat_interval, stale_after, flush_interval, max_pending)
+        self._reader.close()  # it checked the schema; reads take the pool's
+        self._reader = None
+        self._pool: Any = None
 
     def __repr__(self) -> str:
         return f"PgProvenance({self.db_path!r}, schema={self.schema!r})"
@@ -117,6 +124,33 @@ class PgProvenance(DagProvenance):
             return connect_pg(self.url, self.schema)
         except (ValueError, ConnectionError) as e:
             raise ProvenanceSchemaError(str(e)) from None
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
+        """``fn`` on a connection of the read pool (reads may run side by side)."""
+        self._flush_for_read()
+        pool = self._pool
+        if pool is None:
+            with self._read_lock:
+                if self._pool is None:
+                    try:
+                        self._pool = read_pool(self.url, self.schema)
+                    except ConnectionError as e:
+                        raise ProvenanceSchemaError(str(e)) from None
+                pool = self._pool
+        with pool.connection() as raw:
+            return fn(PgConnection(raw))
+
+    def _forget_reads(self) -> None:
+        super()._forget_reads()
+        inherited.append(self._pool)  # the pool's threads are not in this process
+        self._pool = None
+
+    def close(self) -> None:
+        super().close()
+        with self._read_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     def _ensure_schema(self, conn: Any) -> None:
         conn.execute("BEGIN")

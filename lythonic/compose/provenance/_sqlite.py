@@ -149,6 +149,13 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     def _open_reader(self) -> Any:
         return self._connect()
 
+    def _forget_reads(self) -> None:
+        """In a forked child: the parent's read connection is left alone; the child
+        opens its own at its first read."""
+        inherited.append(self._reader)
+        self._read_lock = threading.Lock()
+        self._reader = None
+
     def close(self) -> None:
         """Commit what is queued and release the file. Runs still in flight stay
         ``running`` until a ``sweep_interrupted`` finds them."""
@@ -363,19 +370,18 @@ def _close_all() -> None:
             )
 
 
-_inherited: list[Any] = []
+inherited: list[Any] = []
+"""Connections (and pools) a forked child got from its parent: kept, never used, never
+closed (closing would end the parent's sessions)."""
 
 
 def _after_fork_in_child() -> None:
-    # A child process must not use its parent's connections or writer thread;
-    # the inherited connection objects are kept (never used, never closed).
+    # A child process must not use its parent's connections or writer thread.
     for store in list(_live):
-        _inherited.append(store._reader)
+        store._forget_reads()
         store._writer.forget_after_fork()
         store._writer.owner = store._new_owner()
         store._active.clear()
-        store._read_lock = threading.Lock()
-        store._reader = None  # opened again on the first read
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -147,6 +147,8 @@ class TriggerManager:
         self.namespace = namespace
         self.store = store
         self.provenance = provenance if provenance is not None else NullProvenance()
+        if store.owner_id is None:  # ticks this process claims name it (shared stores)
+            store.owner_id = getattr(self.provenance, "owner_id", None)
         self.clock: Clock = clock if clock is not None else store.clock
         self.config_revision = config_revision
         self._run_dag_fn: RunDag = run_dag if run_dag is not None else run_with_runner

@@ -63,8 +63,11 @@ _DDL = (
         status TEXT NOT NULL,
         scheduled_at DOUBLE PRECISION,
         finished_at DOUBLE PRECISION,
-        error TEXT
+        error TEXT,
+        owner_id TEXT
     )""",
+    # Version 2.
+    "ALTER TABLE trigger_events ADD COLUMN IF NOT EXISTS owner_id TEXT",
     "CREATE UNIQUE INDEX IF NOT EXISTS trigger_events_tick "
     "ON trigger_events (trigger_name, scheduled_at) WHERE scheduled_at IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS trigger_events_fired ON trigger_events (trigger_name, fired_at)",
@@ -118,23 +121,30 @@ class PgTriggerStore(TriggerStore):
                 )
 
     def sweep_unfinished(self) -> int:
-        """Mark ``running`` events whose run is not running (any more) ``interrupted``.
+        """Mark events a dead daemon left unfinished ``interrupted``; how many.
 
-        Several daemons may share this database: an event is left alone while its
-        run is ``running`` in ``dag_runs`` (the run store's sweep, which knows each
-        run's owner, runs first). Events still ``queued`` are left to their daemon.
+        Several daemons may share this database, so the run store's sweep (which
+        knows each run's owner and whether it is alive) runs first. Then a
+        ``running`` event is left alone while its run is ``running`` in
+        ``dag_runs``, and a ``queued`` one while the process that claimed it still
+        has its row in ``run_owners`` (the run store drops a dead owner's row once
+        its heartbeat is stale and its runs are swept).
         """
         with self._write() as cur:
             have_runs = cur.execute("SELECT to_regclass('dag_runs') IS NOT NULL").fetchone()[0]
-            alive = (
-                "AND NOT EXISTS (SELECT 1 FROM dag_runs r WHERE r.run_id = trigger_events.run_id "
-                "AND r.status = 'running')"
-                if have_runs
-                else ""
-            )
+            if not have_runs:
+                cur.execute(
+                    "UPDATE trigger_events SET status = 'interrupted', finished_at = ? "
+                    "WHERE status = 'running'",
+                    (self._now(),),
+                )
+                return cur.rowcount
             cur.execute(
                 "UPDATE trigger_events SET status = 'interrupted', finished_at = ? "
-                f"WHERE status = 'running' {alive}",
+                "WHERE (status = 'running' AND NOT EXISTS (SELECT 1 FROM dag_runs r "
+                "WHERE r.run_id = trigger_events.run_id AND r.status = 'running')) "
+                "OR (status = 'queued' AND owner_id IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM run_owners o WHERE o.owner_id = trigger_events.owner_id))",
                 (self._now(),),
             )
             return cur.rowcount
@@ -185,14 +195,14 @@ class PgTriggerStore(TriggerStore):
             else c
             for c in claims
         ]
-        rows = [claim_row(c, now) for c in claims if c.trigger_name in active]
+        rows = [claim_row(c, now, self.owner_id) for c in claims if c.trigger_name in active]
         ours: set[str] = set()
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
-            values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             cur.execute(
                 "INSERT INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-                f"payload_json, status, scheduled_at, finished_at) VALUES {values} "
+                f"payload_json, status, scheduled_at, finished_at, owner_id) VALUES {values} "
                 "ON CONFLICT DO NOTHING RETURNING event_id",
                 [v for row in chunk for v in row],
             )

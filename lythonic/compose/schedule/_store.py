@@ -45,8 +45,9 @@ log = logging.getLogger("lythonic.compose.trigger")
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
-"""Version of the tables below; a store refuses a file written by a newer one."""
+SCHEMA_VERSION = 2
+"""Version of the tables below; a store refuses a file written by a newer one.
+2: ``trigger_events.owner_id`` (the process that claimed the tick)."""
 
 COMPONENT = "triggers"
 """This store's row in ``lythonic_schema`` (which it shares with the other stores)."""
@@ -89,6 +90,7 @@ _ADDED_COLUMNS = (
     ("trigger_events", "scheduled_at", "REAL"),
     ("trigger_events", "finished_at", "REAL"),
     ("trigger_events", "error", "TEXT"),
+    ("trigger_events", "owner_id", "TEXT"),
 )
 _INDEXES = (
     # The one-fire-per-tick guarantee. Manual fires have no scheduled time.
@@ -161,11 +163,21 @@ def _json_or_none(payload: dict[str, Any] | None) -> str | None:
     return json.dumps(payload, default=lambda v: f"<{type(v).__name__}>")
 
 
-def claim_row(c: TickClaim, now: float) -> tuple[Any, ...]:
-    """The ``trigger_events`` row of a claim made at ``now``."""
+def claim_row(c: TickClaim, now: float, owner_id: str | None) -> tuple[Any, ...]:
+    """The ``trigger_events`` row of a claim made at ``now`` by ``owner_id``."""
     finished = None if c.status in UNFINISHED else now
     payload = _json_or_none(c.payload)
-    return (c.event_id, c.trigger_name, now, c.run_id, payload, c.status, c.scheduled_at, finished)
+    return (
+        c.event_id,
+        c.trigger_name,
+        now,
+        c.run_id,
+        payload,
+        c.status,
+        c.scheduled_at,
+        finished,
+        owner_id,
+    )
 
 
 def claim_outcomes(
@@ -194,6 +206,9 @@ class TriggerStore:
     """
 
     db_path: Path
+    owner_id: str | None = None
+    """The process claiming ticks (its run store's owner id, set by the daemon): on
+    a store several daemons share, what a dead one claimed and left is found by it."""
 
     def __init__(self, db_path: Path | str, *, clock: Clock | None = None) -> None:
         self.db_path = Path(db_path)
@@ -404,8 +419,16 @@ class TriggerStore:
         with self._write() as cur:
             cur.execute(
                 "INSERT INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-                "payload_json, status) VALUES (?, ?, ?, ?, ?, ?)",
-                (event_id, trigger_name, self._now(), run_id, _json_or_none(payload), status),
+                "payload_json, status, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event_id,
+                    trigger_name,
+                    self._now(),
+                    run_id,
+                    _json_or_none(payload),
+                    status,
+                    self.owner_id,
+                ),
             )
         return event_id
 
@@ -489,14 +512,15 @@ class TriggerStore:
             )
             active.update(r[0] for r in cur.fetchall())
         now = self._now()
-        rows = [claim_row(c, now) for c in claims if c.trigger_name in active]
+        rows = [claim_row(c, now, self.owner_id) for c in claims if c.trigger_name in active]
         # One statement for the burst; a tick already claimed (the unique index on
         # trigger and time) is ignored, so the rows that hold our fresh event ids
         # are exactly the claims that took.
         before = cur.connection.total_changes
         cur.executemany(
             "INSERT OR IGNORE INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-            "payload_json, status, scheduled_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "payload_json, status, scheduled_at, finished_at, owner_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         ids = [r[0] for r in rows]

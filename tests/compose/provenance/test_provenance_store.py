@@ -497,8 +497,18 @@ def test_sweep_judges_owners_by_heartbeat_pid_and_start_time(tmp_path: Path):
     )
     swept = set(store.sweep_interrupted())
     assert swept == {"run-remote-stale", "run-me-other-start"}
+
+    def owners() -> set[str]:
+        with sqlite3.connect(path) as con:
+            return {r[0] for r in con.execute("SELECT owner_id FROM run_owners")}
+
+    # The rows of owners found gone go with their runs; a live process's stays,
+    # however old its heartbeat (a SQLite store beats only while runs are in flight).
+    assert owners() >= {"remote-fresh", "me-alive"}
+    assert not owners() & {"remote-stale", "me-other-start"}
     clock.t += 120
     assert store.sweep_interrupted() == ["run-remote-fresh"]
+    assert "remote-fresh" not in owners() and "me-alive" in owners()
     store.close()
 
 
@@ -814,3 +824,47 @@ def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def test_postgres_reads_share_a_small_pool_that_survives_a_dropped_connection(
+    pg_server: str, pg_schema: str
+):
+    """Reads go through a pool of at most two connections (so two threads read side
+    by side); a read connection the server dropped is replaced, not handed out."""
+    import threading
+
+    import psycopg
+
+    from lythonic.compose.provenance._pg import PgProvenance
+
+    store = PgProvenance(pg_server, schema=pg_schema)
+    try:
+        store.begin_run("r1", "d", {})
+        store.flush()
+        barrier = threading.Barrier(2, timeout=10)
+        pids: list[int] = []
+
+        def read_along() -> None:
+            def both(conn: Any) -> int:
+                barrier.wait()  # both reads hold a connection at once
+                return int(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+            pids.append(store._read(both))
+
+        threads = [threading.Thread(target=read_along) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        assert len(set(pids)) == 2
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(p) FROM unnest(%s::int[]) p", (pids,))
+        run = store.get_run("r1")
+        assert run is not None and run["status"] == "running"
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            mine = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lythonic'"
+            ).fetchone()
+        assert mine is not None and mine[0] <= 3  # the writer and at most two readers
+    finally:
+        store.close()

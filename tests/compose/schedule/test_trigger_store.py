@@ -327,6 +327,63 @@ def test_postgres_sweep_leaves_the_ticks_of_runs_still_going(
         runs.close()
 
 
+def test_postgres_sweep_takes_the_queued_ticks_of_a_gone_daemon(
+    pg_server: str, pg_schema: str, clock: FakeClock
+) -> None:
+    """A queued tick names the process that claimed it: a peer's sweep interrupts it
+    once that process has no row in ``run_owners`` (gone), never while it has."""
+    from lythonic.compose.provenance._pg import PgProvenance
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    runs = PgProvenance(pg_server, schema=pg_schema)
+    live = PgTriggerStore(pg_server, schema=pg_schema, clock=clock)
+    gone = PgTriggerStore(pg_server, schema=pg_schema, clock=clock)
+    try:
+        runs.begin_run("r0", "p:d", {})
+        runs.flush()  # the owner row is written with the first batch
+        live.owner_id, gone.owner_id = runs.owner_id, "a-daemon-that-died"
+        live.activate(poll("t"), "p:d")
+        for store, hour in ((live, 1), (gone, 2)):
+            at = (T0 + timedelta(hours=hour)).timestamp()
+            with store._write() as cur:
+                store.claim_ticks(
+                    cur, [TickClaim("t", at, f"r{hour}", "queued", None, f"e{hour}")], {}
+                )
+        assert live.sweep_unfinished() == 1
+        by_id = {e["event_id"]: (e["status"], e["owner_id"]) for e in live.get_events("t")}
+        assert by_id == {
+            "e1": ("queued", runs.owner_id),
+            "e2": ("interrupted", "a-daemon-that-died"),
+        }
+    finally:
+        live.close()
+        gone.close()
+        runs.close()
+
+
+def test_postgres_version_1_schema_is_upgraded_keeping_its_events(
+    pg_server: str, pg_schema: str, clock: FakeClock
+) -> None:
+    """A schema written at version 1 (no ``owner_id``) gets the column; events stay."""
+    from lythonic.compose.schedule._pg_store import PgTriggerStore
+
+    with PgTriggerStore(pg_server, schema=pg_schema, clock=clock) as store:
+        store.activate(poll("t"), "p:d")
+        event_id = store.record_event("t", status="completed")
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"ALTER TABLE {pg_schema}.trigger_events DROP COLUMN owner_id")
+        con.execute(
+            f"UPDATE {pg_schema}.lythonic_schema SET version = 1 WHERE component = 'triggers'"
+        )
+    with PgTriggerStore(pg_server, schema=pg_schema, clock=clock) as store:
+        assert [(e["event_id"], e["owner_id"]) for e in store.get_events("t")] == [(event_id, None)]
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        row = con.execute(
+            f"SELECT version FROM {pg_schema}.lythonic_schema WHERE component = 'triggers'"
+        ).fetchone()
+        assert row == (SCHEMA_VERSION,)
+
+
 async def test_async_writes_batch_and_return_results(store: TriggerStore) -> None:
     """Writes queued together commit in one transaction and each gets its own result."""
     futs = [
@@ -368,7 +425,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     )
     con.commit()
     con.close()
-    with pytest.raises(TriggerStoreError, match=r"schema version 2.*upgrade lythonic"):
+    with pytest.raises(
+        TriggerStoreError, match=rf"schema version {SCHEMA_VERSION + 1}.*upgrade lythonic"
+    ):
         TriggerStore(db)
 
 
@@ -398,7 +457,11 @@ def test_a_file_with_the_old_version_table_moves_to_lythonic_schema(tmp_path: Pa
         assert store.get_activation("nightly") is not None
     con = sqlite3.connect(db)
     try:
-        assert con.execute("SELECT * FROM lythonic_schema").fetchall() == [("triggers", 1)]
+        assert con.execute("SELECT * FROM lythonic_schema").fetchall() == [
+            ("triggers", SCHEMA_VERSION)
+        ]
+        columns = {r[1] for r in con.execute("PRAGMA table_info(trigger_events)")}
+        assert "owner_id" in columns
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "trigger_schema" not in tables
         assert con.execute("SELECT status FROM trigger_activations").fetchall() == [("disabled",)]
