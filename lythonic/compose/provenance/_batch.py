@@ -262,7 +262,7 @@ def execute_rows(
     if width < 0:  # a plain statement, one parameter tuple per row
         conn.executemany(head, rows)
         return
-    if getattr(conn, "rows_one_by_one", False):  # PostgreSQL: pipelined, not multi-row
+    if getattr(conn, "rows_one_by_one", False):  # PostgreSQL: its own way with many rows
         conn.executemany(_values_sql(head, tail, width, 1), rows)
         return
     i, n = 0, len(rows)
