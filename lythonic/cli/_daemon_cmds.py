@@ -40,44 +40,15 @@ def _trigger_rows(place: DaemonPlace) -> list[dict[str, Any]]:
     """The triggers on record; next fire times only while a daemon schedules them."""
     if not place.triggers_db.exists():
         return []
+    from lythonic.compose.schedule import trigger_listing
     from lythonic.compose.stores import open_triggers
 
     running = place.pid.running
     # Which triggers the config has: the running daemon's, else the file's (read
     # leniently: a broken file still names its triggers); None when unknown.
     configured = set(place.status.triggers) if place.status and running else place.config_triggers
-    rows = []
     with open_triggers(place.triggers_db) as store:
-        for a in store.get_activations():
-            config = json.loads(a["config_json"] or "{}")
-            last = store.get_events(a["name"], limit=1)
-            nxt = _when(a["next_run_at"]) if a["status"] == "active" and running else None
-            rows.append(
-                {
-                    "name": a["name"],
-                    "dag": a["dag_nsref"],
-                    "state": a["status"],
-                    "type": a["trigger_type"],
-                    "cron": config.get("schedule"),
-                    "timezone": config.get("timezone", "UTC"),
-                    "next_utc": _iso(nxt),
-                    "next_local": _iso(nxt.astimezone()) if nxt else None,
-                    "in_running_config": None if configured is None else a["name"] in configured,
-                    "last_event": (
-                        {
-                            "status": last[0]["status"],
-                            "run_id": last[0]["run_id"],
-                            "fired_at": _iso(_when(last[0]["fired_at"])),
-                            "error": last[0]["error"],
-                        }
-                        if last
-                        else None
-                    ),
-                    "changed_by": a["changed_by"],
-                    "changed_at": _iso(_when(a["changed_at"])),
-                }
-            )
-    return rows
+        return trigger_listing(store, with_next=running, configured=configured)
 
 
 def _running_runs(place: DaemonPlace) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from lythonic.cli.commands import (
     _load,
     _run_reply,
 )
+from lythonic.compose.provenance import run_seconds, run_summary
 from lythonic.declarative import LythSettings, UnknownDagError
 from lythonic.declarative._diagnostics import did_you_mean
 
@@ -71,31 +72,11 @@ def resolve_run_id(prov: Any, given: str, db: StoreLocation) -> str | Reply:
     )
 
 
-def _took(run: Any) -> float | None:
-    if run.finished_at is None:
-        return None
-    return (run.finished_at - run.started_at).total_seconds()
-
-
 def _last_line(text: str | None) -> str | None:
     if not text:
         return None
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else None
-
-
-def _summary(run: Any) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        "dag": run.dag_nsref,
-        "status": run.status,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "seconds": _took(run),
-        "initiated_by": run.initiated_by,
-        "config_revision": run.config_revision,
-        "error": run.error,
-    }
 
 
 def list_runs(
@@ -127,7 +108,7 @@ def list_runs(
             limit, status, top_level_only=True, dag_nsref=dag, children=False
         )
     if as_json:
-        return Reply(EXIT_OK, json.dumps([_summary(r) for r in runs], indent=2) + "\n")
+        return Reply(EXIT_OK, json.dumps([run_summary(r) for r in runs], indent=2) + "\n")
     if not runs:
         return Reply(EXIT_OK, "", ["lyth: no runs match"])
     rows = [
@@ -136,7 +117,7 @@ def list_runs(
             r.dag_nsref,
             r.status,
             utc_text(r.started_at),
-            seconds_text(_took(r)),
+            seconds_text(run_seconds(r)),
             r.initiated_by,
             last_error_line(r.error),
         ]
@@ -239,7 +220,7 @@ def _run_lines(
         f"dag       {run.dag_nsref}",
         f"status    {run.status}",
         f"started   {utc_text(run.started_at)} UTC"
-        + (f"  (took {seconds_text(_took(run))})" if run.finished_at else ""),
+        + (f"  (took {seconds_text(run_seconds(run))})" if run.finished_at else ""),
         f"by        {run.initiated_by or '-'}",
         f"revision  {run.config_revision or '-'}",
     ]

@@ -55,6 +55,10 @@ if TYPE_CHECKING:
         initiated_by,
         run_initiator,
     )
+    from lythonic.compose.provenance._summary import (
+        run_seconds,
+        run_summary,
+    )
     from lythonic.compose.provenance._values import (
         decode_value,
         json_default,
@@ -77,6 +81,7 @@ __getattr__, __dir__ = lazy_exports(
             "UnknownStep",
         ],
         "_models": ["DagRun", "EdgeTraversal", "IoPayload", "NodeExecution", "to_datetime"],
+        "_summary": ["run_seconds", "run_summary"],
         "_store": [
             "SCHEDULER",
             "ForwardingStore",
@@ -124,6 +129,8 @@ __all__ = [
     "initiated_by",
     "json_default",
     "run_initiator",
+    "run_seconds",
+    "run_summary",
     "safe_json_dumps",
     "to_datetime",
 ]

@@ -228,6 +228,98 @@ class ProvenanceReads:
             lambda c: _load_runs(c, c.execute(sql, (*params, limit)).fetchall(), children)
         )
 
+    def runs_page(
+        self,
+        *,
+        limit: int = 50,
+        before: tuple[float, str] | None = None,
+        dag_nsref: str | None = None,
+        status: str | None = None,
+        initiator: str | None = None,
+        trigger: str | None = None,
+    ) -> tuple[list[DagRun], list[tuple[float, str]]]:
+        """Top-level runs, newest first (by start, then run id), without child runs,
+        and their keys (the last one's is ``before`` of the next page).
+
+        ``before`` is the ``(started_at epoch, run_id)`` key of the last run of the
+        previous page, exact as stored (keyset pagination: the hundredth page
+        costs what the first does). ``trigger`` keeps the runs a trigger's ticks
+        started (their ids are ``"<trigger>@<time>"``).
+        """
+        where: list[str] = ["parent_run_id IS NULL"]
+        params: list[Any] = []
+        for column, value in (
+            ("dag_nsref", dag_nsref),
+            ("status", status),
+            ("initiated_by", initiator),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if trigger is not None:
+            where.append("run_id >= ? AND run_id < ?")
+            params += [f"{trigger}@", f"{trigger}A"]  # "A" follows "@"
+        if before is not None:
+            where.append("(started_at < ? OR (started_at = ? AND run_id < ?))")
+            params += [before[0], before[0], before[1]]
+        sql = (
+            f"SELECT {_RUN_COLS} FROM dag_runs WHERE {' AND '.join(where)} "
+            "ORDER BY started_at DESC, run_id DESC LIMIT ?"
+        )
+        return self._read(lambda c: _keyed(c, c.execute(sql, (*params, limit)).fetchall()))
+
+    def children_page(
+        self,
+        run_id: str,
+        step: str,
+        *,
+        limit: int = 50,
+        after: tuple[float, str] | None = None,
+        status: str | None = None,
+    ) -> tuple[list[DagRun], list[tuple[float, str]]]:
+        """Child runs of composite ``step`` of the run, oldest first (by start, then
+        run id), with their nodes, and their keys; ``after`` is the
+        ``(started_at epoch, run_id)`` key of the last child of the previous page."""
+
+        def read(c: sqlite3.Connection) -> tuple[list[DagRun], list[tuple[float, str]]]:
+            parent = c.execute("SELECT dag_nsref FROM dag_runs WHERE run_id = ?", (run_id,))
+            row = parent.fetchone()
+            if row is None:
+                return [], []
+            where = "parent_run_id = ? AND dag_nsref >= ? AND dag_nsref < ?"
+            params: list[Any] = [run_id, f"{row[0]}/{step}[", f"{row[0]}/{step}\\"]
+            if status is not None:
+                where += " AND status = ?"
+                params.append(status)
+            if after is not None:
+                where += " AND (started_at > ? OR (started_at = ? AND run_id > ?))"
+                params += [after[0], after[0], after[1]]
+            rows = c.execute(
+                f"SELECT {_RUN_COLS} FROM dag_runs WHERE {where} "
+                "ORDER BY started_at, run_id LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+            return _keyed(c, rows)
+
+        return self._read(read)
+
+    def node_value(
+        self, run_id: str, node_label: str, which: str, *, max_bytes: int | None = None
+    ) -> tuple[str | None, int | None]:
+        """A step's recorded ``"input"`` or ``"output"`` JSON text and its length; with
+        ``max_bytes``, only its first ``max_bytes`` characters. ``(None, None)`` when
+        nothing is recorded."""
+        column = {"input": "input_json", "output": "output_json"}[which]
+        text = column if max_bytes is None else f"substr({column}, 1, {int(max_bytes)})"
+        row = self._read(
+            lambda c: c.execute(
+                f"SELECT {text}, length({column}) FROM node_executions "
+                "WHERE run_id = ? AND node_label = ?",
+                (run_id, node_label),
+            ).fetchone()
+        )
+        return (None, None) if row is None else (row[0], row[1])
+
     def get_active_runs(self) -> list[DagRun]:
         """Runs still marked running (up to 100)."""
         return self.get_recent_runs(limit=100, status="running")
@@ -379,6 +471,14 @@ def _load_runs(
     for child in _load_runs(c, child_rows):
         _attach(by_id.get(child.parent_run_id or ""), child)
     return runs
+
+
+def _keyed(
+    c: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> tuple[list[DagRun], list[tuple[float, str]]]:
+    """The runs of ``rows`` (no children) and their exact ``(started_at, run_id)`` keys:
+    a model's datetime keeps microseconds, the stored time may hold more."""
+    return _load_runs(c, rows, children=False), [(float(r[4]), str(r[0])) for r in rows]
 
 
 def _attach(parent: DagRun | None, child: DagRun) -> None:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
         SystemClock,
         spawn_watched,
     )
+    from lythonic.compose.schedule._listing import (
+        trigger_listing,
+    )
     from lythonic.compose.schedule._manager import (
         CONFIGURED,
         AroundTick,
@@ -54,6 +57,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "_clock": ["Clock", "FakeClock", "SystemClock", "spawn_watched"],
+        "_listing": ["trigger_listing"],
         "_spec": [
             "CATCHUP_POLICIES",
             "DEFAULT_CATCHUP_CAP",
@@ -113,4 +117,5 @@ __all__ = [
     "run_with_runner",
     "spawn_watched",
     "tick_run_id",
+    "trigger_listing",
 ]

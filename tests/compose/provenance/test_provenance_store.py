@@ -868,3 +868,80 @@ def test_postgres_reads_share_a_small_pool_that_survives_a_dropped_connection(
         assert mine is not None and mine[0] <= 3  # the writer and at most two readers
     finally:
         store.close()
+
+
+# -- pages for the web view ---------------------------------------------------------
+
+
+def test_runs_page_is_keyed_filtered_and_exact(tmp_path: Path, store: DagProvenance):
+    """Top-level runs come newest first by (start, run id); walking the pages by the
+    last key lists each run once, even with start times finer than a microsecond;
+    filters by DAG, status, initiator and trigger keep only those."""
+    clock = Clock(1_700_000_000.123456789)
+    store._clock = clock
+    for i in range(23):
+        clock.t += 0.0000003 if i % 3 else 1.0  # some starts closer than a microsecond
+        run_id = f"nightly@{i:03d}" if i % 2 else f"manual-{i:03d}"
+        with initiated_by("scheduler" if i % 2 else "alice"):
+            store.begin_run(run_id, "etl" if i % 4 else "report", {})
+        store.end_run(run_id, "failed" if i == 5 else "completed")
+    store.begin_run("child", "etl/x[0]", {}, parent_run_id="nightly@001")
+    store.flush()
+    seen: list[str] = []
+    before = None
+    while True:
+        runs, keys = store.runs_page(limit=5, before=before)
+        if not runs:
+            break
+        assert [r.run_id for r in runs] == [k[1] for k in keys]
+        seen += [r.run_id for r in runs]
+        before = keys[-1]
+    assert len(seen) == len(set(seen)) == 23  # each once; the child run is not listed
+    starts = [r.started_at for r in store.runs_page(limit=100)[0]]
+    assert starts == sorted(starts, reverse=True)
+    by = {
+        "dag": store.runs_page(dag_nsref="report")[0],
+        "status": store.runs_page(status="failed")[0],
+        "initiator": store.runs_page(initiator="alice")[0],
+        "trigger": store.runs_page(trigger="nightly")[0],
+    }
+    assert {r.dag_nsref for r in by["dag"]} == {"report"} and len(by["dag"]) == 6
+    assert [r.run_id for r in by["status"]] == ["nightly@005"]
+    assert all(r.run_id.startswith("manual-") for r in by["initiator"])
+    assert len(by["trigger"]) == 11 and all(r.run_id.startswith("nightly@") for r in by["trigger"])
+
+
+def test_children_page_walks_a_step_by_key(store: DagProvenance):
+    """A composite step's child runs come oldest first, a page at a time, optionally
+    of one status; another step's children are not mixed in."""
+    store.begin_run("parent", "etl", {})
+    for i in range(12):
+        store.begin_run(f"c{i:02d}", f"etl/chunks[{i}]", {}, parent_run_id="parent")
+        store.end_run(f"c{i:02d}", "failed" if i in (3, 9) else "completed")
+    store.begin_run("other", "etl/report", {}, parent_run_id="parent")
+    store.flush()
+    seen: list[str] = []
+    after = None
+    while True:
+        kids, keys = store.children_page("parent", "chunks", limit=5, after=after)
+        if not kids:
+            break
+        seen += [k.run_id for k in kids]
+        after = keys[-1]
+    assert seen == [f"c{i:02d}" for i in range(12)]
+    failed, _ = store.children_page("parent", "chunks", status="failed")
+    assert [k.run_id for k in failed] == ["c03", "c09"]
+    assert store.children_page("nope", "chunks") == ([], [])
+
+
+def test_node_value_gives_the_text_or_its_start_and_the_size(store: DagProvenance):
+    """node_value returns a step's recorded input or output JSON and its length; with
+    max_bytes only the start of it."""
+    store.create_run("r", "d", {})
+    store.record_node_start("r", "n", '{"x": "abcdef"}')
+    store.record_node_complete("r", "n", '"0123456789"')
+    store.flush()
+    assert store.node_value("r", "n", "output") == ('"0123456789"', 12)
+    assert store.node_value("r", "n", "output", max_bytes=4) == ('"012', 12)
+    assert store.node_value("r", "n", "input") == ('{"x": "abcdef"}', 15)
+    assert store.node_value("r", "missing", "output") == (None, None)
