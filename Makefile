@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,dask,postgres]'
+	$(BIN)/python -m pip install -q -e '.[dev,dask,postgres,ui]'
 	touch $(STAMP)
 
 setup: $(STAMP)

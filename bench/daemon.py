@@ -94,14 +94,49 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
+class Viewer:
+    """Someone watching `lyth start --ui`: the runs page fetched every second."""
+
+    def __init__(self, log_file: Path) -> None:
+        import threading
+
+        self.url = ""
+        deadline = time.monotonic() + 30
+        while not self.url and time.monotonic() < deadline:
+            for line in log_file.read_text().splitlines() if log_file.exists() else []:
+                if '"web view listening"' in line:
+                    self.url = json.loads(line)["url"]
+            time.sleep(0.05)
+        if not self.url:
+            raise SystemExit("the daemon's log never said where the web view listens")
+        self.pages = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import urllib.request
+
+        while not self._stop.wait(1.0):
+            with urllib.request.urlopen(self.url, timeout=10) as answer:
+                answer.read()
+            self.pages += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+
 def run_phase(
-    phase: str, n: int, seconds: float, tmp: Path, level: str, watch: bool
+    phase: str, n: int, seconds: float, tmp: Path, level: str, watch: bool, ui: bool = False
 ) -> dict[str, float]:
     root = tmp / phase
     config = write_project(root, phase, n)
     data = root / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
     env["LYTH_LOG_LEVEL"] = level
+    if ui:
+        env["LYTH_UI_PORT"] = "0"  # any free port; the log names it
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -112,6 +147,7 @@ def run_phase(
             "-c",
             str(config),
             *(["--watch"] if watch else []),
+            *(["--ui"] if ui else []),
         ],
         cwd=root,
         env=env,
@@ -124,6 +160,7 @@ def run_phase(
                 raise SystemExit(f"the daemon exited with {proc.returncode}")
             time.sleep(0.01)
         startup = time.perf_counter() - t0
+        viewer = Viewer(data / "lyth.log") if ui else None
         cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
         end = wall0 + seconds
         quiet_cpu = quiet_wall = 0.0
@@ -146,6 +183,8 @@ def run_phase(
         time.sleep(max(0.0, end - time.perf_counter()))
         cpu, wall = cpu_seconds(proc.pid) - cpu0, time.perf_counter() - wall0
         rss = rss_mb(proc.pid)
+        if viewer is not None:
+            viewer.stop()
         t_stop = time.perf_counter()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -176,10 +215,16 @@ def main() -> None:
     parser.add_argument("--phases", default="burst,spread,idle")
     parser.add_argument("--log-level", default="INFO", help="the daemon's LYTH_LOG_LEVEL")
     parser.add_argument("--watch", action="store_true", help="run `lyth start --watch`")
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="run `lyth start --ui`, its runs page fetched every second",
+    )
     args = parser.parse_args()
     print(
         f"lyth start, {args.triggers} triggers, {args.seconds:.0f} s per phase, "
-        f"log level {args.log_level}{', --watch' if args.watch else ''}, "
+        f"log level {args.log_level}{', --watch' if args.watch else ''}"
+        f"{', --ui' if args.ui else ''}, "
         f"Python {sys.version.split()[0]}"
     )
     print(
@@ -188,7 +233,9 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as d:
         for phase in args.phases.split(","):
-            r = run_phase(phase, args.triggers, args.seconds, Path(d), args.log_level, args.watch)
+            r = run_phase(
+                phase, args.triggers, args.seconds, Path(d), args.log_level, args.watch, args.ui
+            )
             print(
                 f"{phase:<7} {r['startup_s']:>8.2f} {r['fires']:>6.0f} {r['p50_ms']:>8.1f} "
                 f"{r['p99_ms']:>8.1f} {r['max_ms']:>8.1f} {r['cpu_pct']:>7.1f} "

@@ -167,6 +167,47 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     _daemon_burst(ours)
     _dask_targets(ours)
     _postgres_targets(ours)
+    _ui_targets(ours)
+
+
+def _ui_targets(ours: Path) -> None:
+    """The web view over 100,000 runs, a 1,000-step run, a 100,000-element map and a
+    50 MB value (bench/ui_targets.py)."""
+    proc = subprocess.run(
+        [str(ours), str(HERE / "ui_targets.py")], capture_output=True, text=True, timeout=1800
+    )
+    if proc.returncode != 0:
+        print(f"ui targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    runs, graph, big_map, value = got["runs"], got["graph"], got["map"], got["value"]
+
+    def line(name: str, text: str, ok: bool) -> None:
+        print(f"{name:<34} {text}: {'ok' if ok else 'MISSED'}")
+
+    line(
+        "ui: runs list, 100,000 runs",
+        f"first page {runs['first_ms']:.0f} ms, deepest {runs['deep_max_ms']:.0f} ms, filtered "
+        f"{runs['filtered_ms']:.0f} ms  <= 150 / 300 ms",
+        runs["first_ms"] <= 150 and max(runs["deep_max_ms"], runs["filtered_ms"]) <= 300,
+    )
+    line(
+        "ui: run page, 1,000-step DAG",
+        f"SVG {graph['svg_mb']:.2f} MB, DOMContentLoaded {graph['dcl_ms']:.0f} ms (Chromium)  "
+        "<= 1.5 MB, <= 1 s",
+        graph["svg_mb"] <= 1.5 and graph["dcl_ms"] <= 1000,
+    )
+    line(
+        "ui: run page, 100,000-element map",
+        f"{big_map['svg_nodes']} SVG nodes, page {big_map['run_page_ms']:.0f} ms, children "
+        f"{big_map['children_ms']:.0f} ms  <= 1,050 nodes",
+        big_map["svg_nodes"] <= 1050,
+    )
+    line(
+        "ui: step with a 50 MB output",
+        f"{value['page_ms']:.0f} ms, body {value['body_kb']:.0f} KB  <= 500 ms, <= 300 KB",
+        value["page_ms"] <= 500 and value["body_kb"] <= 300,
+    )
 
 
 def _postgres_targets(ours: Path) -> None:
@@ -218,8 +259,8 @@ def _dask_targets(ours: Path) -> None:
     )
 
 
-def _daemon_burst(ours: Path) -> None:
-    """1,000 triggers due in the same second through a real `lyth start` (bench/daemon.py)."""
+def _burst(ours: Path, *extra: str) -> tuple[int, float, float] | None:
+    """Fires, lateness p50 and p99 (ms) of bench/daemon.py's burst phase, or None."""
     proc = subprocess.run(
         [
             str(ours),
@@ -230,6 +271,7 @@ def _daemon_burst(ours: Path) -> None:
             "30",
             "--phases",
             "burst",
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -237,13 +279,32 @@ def _daemon_burst(ours: Path) -> None:
     )
     row = proc.stdout.strip().splitlines()[-1].split() if proc.returncode == 0 else []
     if len(row) < 6 or row[0] != "burst":
-        print(f"daemon burst failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        print(f"daemon burst {' '.join(extra)} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return int(row[2]), float(row[3]), float(row[4])
+
+
+def _daemon_burst(ours: Path) -> None:
+    """1,000 triggers due in the same second through a real `lyth start` (bench/daemon.py),
+    then again with `--ui` and its runs page fetched every second."""
+    plain = _burst(ours)
+    if plain is None:
         return
-    fires, p50, p99 = int(row[2]), float(row[3]), float(row[4])
+    fires, p50, p99 = plain
     print(
         f"{'daemon: 1,000 triggers due together':<34} fires {fires}, lateness p50 {p50:.0f} ms, "
         f"p99 {p99:.0f} ms  <= 100 ms p99, every tick once: "
         f"{'ok' if p99 <= 100 and fires == 3000 else 'MISSED'}"
+    )
+    viewed = _burst(ours, "--ui")
+    if viewed is None:
+        return
+    ui_fires, ui_p50, ui_p99 = viewed
+    added = ui_p99 - p99
+    print(
+        f"{'daemon: the same with --ui watched':<34} fires {ui_fires}, lateness p50 {ui_p50:.0f} "
+        f"ms, p99 {ui_p99:.0f} ms ({added:+.0f} ms)  <= +5 ms p99: "
+        f"{'ok' if added <= 5 and ui_fires == 3000 else 'MISSED'}"
     )
 
 

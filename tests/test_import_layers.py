@@ -31,10 +31,11 @@ LAYERS: dict[str, int] = {
     "lythonic.compose": 8,  # the public paths: thin re-exports of the layers
     "lythonic.testing": 9,
     "lythonic.declarative": 9,
-    "lythonic.engine": 10,
-    "lythonic.cli": 11,
+    "lythonic.ui": 10,  # the web view: reads the stores, draws the config's DAGs
+    "lythonic.engine": 11,
+    "lythonic.cli": 12,
     # Upstream's `lyth` entry point lived here; it forwards to the CLI.
-    "lythonic.compose.lyth": 12,
+    "lythonic.compose.lyth": 13,
 }
 
 # Compose's layer packages; outside compose, only these and the public modules

@@ -36,6 +36,7 @@ def _application() -> typer.Typer:
         _executor_app,  # noqa: F401 -- registers executor check
         _runs_app,  # noqa: F401 -- registers runs, restart, replay
         _trigger_app,  # noqa: F401 -- registers fire, trigger
+        _ui_app,  # noqa: F401 -- registers ui
     )
     from lythonic.cli._app import app
 

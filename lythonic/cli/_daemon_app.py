@@ -52,6 +52,14 @@ def start_cmd(
         ),
     ] = None,
     executor: ExecutorOption = None,
+    ui: Annotated[
+        bool,
+        typer.Option(
+            "--ui",
+            help="Also serve the web view (as `lyth ui` does) on $LYTH_UI_HOST:$LYTH_UI_PORT "
+            "(default 127.0.0.1:8765).",
+        ),
+    ] = False,
 ) -> None:
     """Run the config's triggers in the foreground until SIGTERM or Ctrl-C.
 
@@ -59,9 +67,16 @@ def start_cmd(
     directory. A second signal exits at once. SIGHUP reloads the config.
     """
     settings = _settings(config=config, data_dir=data, executor=_choice(executor))
+    if ui:
+        from lythonic.cli._ui_cmds import exposure_problem
+
+        problem = exposure_problem(settings.ui_host, settings)
+        if problem is not None:
+            _finish(problem)
     from lythonic.engine import Daemon, exit_process
 
-    daemon = Daemon(settings.config, settings, watch=watch, grace=grace)
+    web = (settings.ui_host, settings.ui_port) if ui else None
+    daemon = Daemon(settings.config, settings, watch=watch, grace=grace, ui=web)
     exit_process(daemon.run())
 
 

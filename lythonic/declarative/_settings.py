@@ -121,6 +121,24 @@ class LythSettings(BaseSettings):
         "default: one per CPU). Ignored with `LYTH_DASK_ADDRESS`.",
     )
 
+    ui_host: str = Field(
+        default="127.0.0.1",
+        description="Where `lyth ui` and `lyth start --ui` listen (`LYTH_UI_HOST`; "
+        "`--host` wins). A host other than loopback needs `LYTH_UI_TOKEN`.",
+    )
+    ui_port: int = Field(
+        default=8765,
+        ge=0,
+        le=65535,
+        description="The web view's port (`LYTH_UI_PORT`; `--port` wins; 0: any free port).",
+    )
+    ui_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="A secret the web view asks for (`LYTH_UI_TOKEN`, at least 16 characters): "
+        "as `Authorization: Bearer …` or once as `?token=…`, then kept in an HttpOnly cookie.",
+    )
+
     @field_validator("allow_imports", "deny_imports", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:

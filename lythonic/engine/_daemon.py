@@ -83,10 +83,13 @@ class Daemon:
         watch: bool = False,
         grace: float | None = None,
         report: Callable[[str], None] = _stderr,
+        ui: tuple[str, int] | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
         self.watch = watch
+        self.ui = ui
+        """``(host, port)``: serve the web view (``lyth ui``) on the daemon's loop."""
         self.grace = settings.shutdown_grace if grace is None else grace
         self.report = report
         self.abandoned_threads = 0
@@ -256,13 +259,32 @@ class Daemon:
             self._spawn(self._track_abandoned())
             if storage.url is not None:  # other daemons may share the database
                 self._spawn(self._sweep_peers(provenance, store))
+            web = await self._serve_ui(storage, manager) if self.ui is not None else None
             await self._stop.wait()
+            if web is not None:
+                await web.stop()
             return await self._shut_down(manager, recorder, watcher)
         finally:
             store.close()
             await asyncio.to_thread(provenance.close)
             if executor is not None:
                 await asyncio.to_thread(executor.close)
+
+    async def _serve_ui(self, storage: Any, manager: ConfigTriggers) -> Any:
+        """Start the web view on this loop (its store reads run on worker threads)."""
+        from lythonic.engine._web import WebView
+
+        assert self.ui is not None
+        host, port = self.ui
+        try:
+            web = WebView(storage, lambda: manager.snapshot, host, port, self.settings.ui_token)
+        except OSError as e:  # the triggers matter more than their view: go on without it
+            log.error("the web view cannot start", error=str(e))
+            self.report(f"lyth: {e}; the daemon runs without it")
+            return None
+        await web.start()
+        log.info("web view listening", url=web.url)
+        return web
 
     def _cannot_open(self, e: StoreUnavailable) -> int:
         """A store that cannot be used (unwritable, from a newer lythonic): say so, exit 1."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lythonic.declarative import LoadedConfig, LythSettings, compile_config
 from tests.engine import steps
+
+if TYPE_CHECKING:
+    from tests.engine.test_daemon import Project
 
 SETTINGS = LythSettings(allow_imports=["tests.engine"])
 Compile = Callable[[str], LoadedConfig]
@@ -24,6 +28,19 @@ def compiled(tmp_path: Path) -> Compile:
         return loaded
 
     return build
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    """A project directory for real `lyth start` processes (killed at the end)."""
+    from tests.engine.test_daemon import Project
+
+    p = Project(tmp_path)
+    yield p
+    for proc in p.procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,16 +155,6 @@ class Project:
             (r for r in self.runs() if r["status"] == "running" and r["run_id"].startswith(prefix)),
             None,
         )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    p = Project(tmp_path)
-    yield p
-    for proc in p.procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 PING = """\
