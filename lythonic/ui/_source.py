@@ -187,7 +187,12 @@ class UiSource:
             labels = list(shape.get("nodes", {}))
             edges = [(e["upstream"], e["downstream"]) for e in shape.get("edges", [])]
             kinds = {k: str(v.get("kind", "node")) for k, v in shape.get("nodes", {}).items()}
-            refs = {k: str(v["ref"]) for k, v in shape.get("nodes", {}).items() if "ref" in v}
+            # "pkg.module:function" as "module:function": what fits a box.
+            refs = {
+                k: str(v["ref"]).rsplit(".", 1)[-1]
+                for k, v in shape.get("nodes", {}).items()
+                if "ref" in v
+            }
         nodes = []
         for label in labels:
             executed = run.nodes.get(label)

@@ -24,7 +24,7 @@ BOX_W, BOX_H = 180, 44  # a box
 GAP_X, GAP_Y = 60, 18  # between layers, between boxes of a layer
 PAD = 12
 _MAX_LABEL = 28
-_MAX_CAPTION = 34
+_MAX_CAPTION = 28
 _CLASS = re.compile(r"[^a-z_-]")
 
 
