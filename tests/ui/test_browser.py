@@ -134,3 +134,52 @@ def test_recorded_markup_never_runs(served: str, page: Any) -> None:
     page.goto(served + "runs/markup")
     page.wait_for_timeout(200)
     assert page.dialogs == []
+
+
+@pytest.fixture
+def live_run(tmp_path: Path) -> Path:
+    """A data directory whose one run is still `running`."""
+    from lythonic.compose.dag_provenance import DagProvenance
+
+    store = DagProvenance(tmp_path / "dags.db")
+    store.begin_run("live", "etl", {})
+    store.flush()
+    store.close()  # the run stays `running` on record, as while a daemon runs it
+    return tmp_path
+
+
+def test_a_running_run_page_follows_the_run(live_run: Path, browser: Any) -> None:
+    """The page of a running run refreshes itself (every 5 s) until the run ends."""
+    import sqlite3
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    proc = subprocess.Popen(
+        [*LYTH, "ui", "--port", "0", "-d", str(live_run)],
+        cwd=live_run,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+/)", proc.stderr.readline())
+        assert url
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url.group(1) + "runs/live")
+        assert page.locator("dl.facts .badge").first.inner_text() == "running"
+        with sqlite3.connect(live_run / "dags.db") as conn:
+            conn.execute(
+                "UPDATE dag_runs SET status = 'completed', finished_at = ? WHERE run_id = 'live'",
+                (time.time(),),
+            )
+        from playwright.sync_api import expect
+
+        expect(page.locator("dl.facts .badge").first).to_have_text("completed", timeout=15_000)
+        expect(page.locator("body")).to_have_attribute("data-live", "0")  # it stops refreshing
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
