@@ -168,6 +168,27 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     _dask_targets(ours)
     _postgres_targets(ours)
     _ui_targets(ours)
+    _forensics_targets(ours)
+
+
+def _forensics_targets(ours: Path) -> None:
+    """lyth diff of two runs with a 100,000-element map (bench/forensics_targets.py)."""
+    proc = subprocess.run(
+        [str(ours), str(HERE / "forensics_targets.py")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if proc.returncode != 0:
+        print(f"forensics targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    ok = got["seconds"] <= 10 and got["rss_mb"] <= 300 and got["exact"]
+    print(
+        f"{'diff: two runs, 100,000-element map':<34} {got['seconds']:.1f} s, peak RSS "
+        f"{got['rss_mb']:.0f} MB, {got['summary']}  <= 10 s, <= 300 MB, exact: "
+        f"{'ok' if ok else 'MISSED'}"
+    )
 
 
 def _ui_targets(ours: Path) -> None:

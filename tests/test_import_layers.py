@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "lythonic.testing": 9,
     "lythonic.declarative": 9,
     "lythonic.ui": 10,  # the web view: reads the stores, draws the config's DAGs
+    "lythonic.forensics": 10,  # diff (and later plan, logs) of recorded runs
     "lythonic.engine": 11,
     "lythonic.cli": 12,
     # Upstream's `lyth` entry point lived here; it forwards to the CLI.

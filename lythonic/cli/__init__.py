@@ -34,7 +34,7 @@ def _application() -> typer.Typer:
         _daemon_app,  # noqa: F401 -- registers start, stop, status
         _db_app,  # noqa: F401 -- registers db status, db upgrade
         _executor_app,  # noqa: F401 -- registers executor check
-        _runs_app,  # noqa: F401 -- registers runs, restart, replay
+        _runs_app,  # noqa: F401 -- registers runs, restart, replay, diff
         _trigger_app,  # noqa: F401 -- registers fire, trigger
         _ui_app,  # noqa: F401 -- registers ui
     )

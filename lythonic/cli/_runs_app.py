@@ -1,4 +1,5 @@
-"""The typer layer of ``lyth runs [show]``, ``lyth restart`` and ``lyth replay``."""
+"""The typer layer of ``lyth runs [show]``, ``lyth restart``, ``lyth replay`` and
+``lyth diff``."""
 
 from __future__ import annotations
 
@@ -21,13 +22,22 @@ from lythonic.cli._console import setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
 
 if TYPE_CHECKING:
-    from lythonic.cli import _runs_cmds
+    from lythonic.cli import _diff_cmds, _runs_cmds
     from lythonic.compose.stores import StoreLocation
 else:  # loaded when a command runs: `lyth --help` stays light
     _runs_cmds = lazy_module("lythonic.cli._runs_cmds")
+    _diff_cmds = lazy_module("lythonic.cli._diff_cmds")
 
 
-__all__ = ["replay_cmd", "restart_cmd", "runs_app", "runs_cmd", "show_cmd", "sweep_cmd"]
+__all__ = [
+    "diff_cmd",
+    "replay_cmd",
+    "restart_cmd",
+    "runs_app",
+    "runs_cmd",
+    "show_cmd",
+    "sweep_cmd",
+]
 
 runs_app = typer.Typer(
     name="runs",
@@ -148,5 +158,55 @@ def replay_cmd(
     _finish(
         _runs_cmds.recover(
             run_id, settings.config, settings, rerun=node, force=force, as_json=as_json
+        )
+    )
+
+
+@app.command("diff")
+def diff_cmd(
+    run_a: Annotated[str, typer.Argument(metavar="RUN_A", help="A run id (or a unique prefix).")],
+    run_b: Annotated[str, typer.Argument(metavar="RUN_B", help="The run to compare it with.")],
+    config: ConfigOption = None,
+    data: DataOption = None,
+    node: Annotated[
+        list[str] | None,
+        typer.Option("--node", "-n", metavar="STEP", help="Only this step (repeat for more)."),
+    ] = None,
+    rtol: Annotated[
+        float,
+        typer.Option("--rtol", min=0.0, help="Numbers this close (relative) count as equal."),
+    ] = 0.0,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore",
+            metavar="PATH",
+            help="Leave out values at this path, e.g. '$.generated_at' or '$.rows[*].ts' "
+            "(repeat for more).",
+        ),
+    ] = None,
+    max_items: Annotated[
+        int, typer.Option("--max-items", min=1, help="Differences shown per value or step.")
+    ] = 50,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when the runs differ (for scripts).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two recorded runs: the DAG's definition, each step's status, attempt and
+    duration, each value that crossed an edge (as paths: $.totals.emea: 64.0 → 237.38),
+    and a map's child runs matched by element."""
+    db = _dags_db(config, data)
+    _finish(
+        _diff_cmds.diff(
+            db,
+            run_a,
+            run_b,
+            steps=node or (),
+            rtol=rtol,
+            ignore=ignore or (),
+            max_items=max_items,
+            exit_code=exit_code,
+            as_json=as_json,
         )
     )

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
         NodeExecution,
         to_datetime,
     )
+    from lythonic.compose.provenance._reads import (
+        ChildDigest,
+        digest,
+    )
     from lythonic.compose.provenance._schema import (
         SCHEMA_VERSION,
         ProvenanceSchemaError,
@@ -82,6 +86,7 @@ __getattr__, __dir__ = lazy_exports(
         ],
         "_models": ["DagRun", "EdgeTraversal", "IoPayload", "NodeExecution", "to_datetime"],
         "_summary": ["run_seconds", "run_summary"],
+        "_reads": ["ChildDigest", "digest"],
         "_store": [
             "SCHEDULER",
             "ForwardingStore",
@@ -105,6 +110,7 @@ __all__ = [
     "SCHEDULER",
     "SCHEMA_VERSION",
     "BatchWriter",
+    "ChildDigest",
     "DagDefinitionChanged",
     "DagProvenance",
     "DagRun",
@@ -125,6 +131,7 @@ __all__ = [
     "UnknownStep",
     "connect",
     "decode_value",
+    "digest",
     "ensure_schema",
     "initiated_by",
     "json_default",

@@ -7,9 +7,11 @@ one connection, guarded by a lock; in WAL mode they never wait for writers.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lythonic.compose.provenance._batch import NODE_COLS, RUN_COLS
@@ -21,7 +23,28 @@ from lythonic.compose.provenance._models import (
     to_datetime,
 )
 
-__all__ = ["ProvenanceReads"]
+__all__ = ["ChildDigest", "ProvenanceReads", "digest"]
+
+
+def digest(text: str | None) -> str | None:
+    """A short, stable digest of a recorded JSON text: equal texts, equal digests.
+
+    >>> digest('{"a": 1}') == digest('{"a": 1}') != digest('{"a": 2}'), digest(None)
+    (True, None)
+    """
+    if text is None:
+        return None
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class ChildDigest:
+    """A child run as ``child_digests`` gives it: status, and per step (status, attempt,
+    output digest)."""
+
+    status: str
+    steps: dict[str, tuple[str, int, str | None]]
+
 
 T = TypeVar("T")
 
@@ -300,6 +323,36 @@ class ProvenanceReads:
                 (*params, limit),
             ).fetchall()
             return _keyed(c, rows)
+
+        return self._read(read)
+
+    def child_digests(self, run_id: str) -> dict[str, ChildDigest]:
+        """Per child run of the run (keyed like ``"chunks[3]"``): its status and, per
+        step, the step's status, attempt and a digest of its recorded output (None when
+        nothing is recorded). Outputs are hashed as read, never decoded or kept: a map
+        over 100,000 elements costs its digests, not its values."""
+
+        def read(c: sqlite3.Connection) -> dict[str, ChildDigest]:
+            parent = c.execute("SELECT dag_nsref FROM dag_runs WHERE run_id = ?", (run_id,))
+            row = parent.fetchone()
+            if row is None:
+                return {}
+            start = len(row[0]) + 1
+            out: dict[str, ChildDigest] = {}
+            rows = c.execute(
+                "SELECT r.dag_nsref, r.status, n.node_label, n.status, n.attempt, n.output_json "
+                "FROM dag_runs r LEFT JOIN node_executions n ON n.run_id = r.run_id "
+                "WHERE r.parent_run_id = ?",
+                (run_id,),
+            )
+            for nsref, status, label, node_status, attempt, output in rows:
+                key = nsref[start:]
+                child = out.get(key)
+                if child is None:
+                    child = out[key] = ChildDigest(status, {})
+                if label is not None:
+                    child.steps[label] = (node_status, attempt or 1, digest(output))
+            return out
 
         return self._read(read)
 

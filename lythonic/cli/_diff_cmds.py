@@ -1,0 +1,142 @@
+"""The command behind ``lyth diff``, without the typer layer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lythonic.cli._runs_cmds import resolve_run_id
+from lythonic.cli._table import seconds_text, table
+from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reply
+from lythonic.declarative._diagnostics import did_you_mean
+
+if TYPE_CHECKING:
+    from lythonic.compose.provenance import DagRun
+    from lythonic.compose.stores import StoreLocation
+    from lythonic.forensics import RunDiff
+
+__all__ = ["diff"]
+
+
+def diff(
+    db: StoreLocation,
+    run_a: str,
+    run_b: str,
+    *,
+    steps: Sequence[str] = (),
+    rtol: float = 0.0,
+    ignore: Sequence[str] = (),
+    max_items: int = 50,
+    exit_code: bool = False,
+    as_json: bool = False,
+) -> Reply:
+    """``lyth diff RUN_A RUN_B``: definition, steps, values and child runs compared."""
+    from lythonic.compose.stores import StoreUnavailable, open_provenance
+    from lythonic.forensics import diff_runs
+
+    if not db.exists():
+        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
+    try:
+        store = open_provenance(db)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    with store as prov:
+        ids = []
+        for given in (run_a, run_b):
+            found = resolve_run_id(prov, given, db)
+            if isinstance(found, Reply):
+                return found
+            ids.append(found)
+        a = prov.inspect_run(ids[0], children=False)
+        b = prov.inspect_run(ids[1], children=False)
+        if a is None or b is None:  # deleted since it was resolved (a prune)
+            return Reply(
+                EXIT_USAGE, "", [f"lyth: error: run {ids[0] if a is None else ids[1]} is gone"]
+            )
+        known = set(a.nodes) | set(b.nodes)
+        for step in steps:
+            if step not in known:
+                hint = did_you_mean(step, sorted(known))
+                return Reply(
+                    EXIT_USAGE,
+                    "",
+                    [
+                        f"lyth: error: --node {step!r} is in neither run; "
+                        + (hint or f"their steps: {', '.join(sorted(known))}")
+                    ],
+                )
+        result = diff_runs(
+            prov, a, b, steps=list(steps) or None, rtol=rtol, ignore=ignore, max_items=max_items
+        )
+    code = EXIT_FAILED if exit_code and not result.same else EXIT_OK
+    if as_json:
+        return Reply(
+            code, json.dumps(result.as_json(), indent=2, ensure_ascii=False, default=str) + "\n"
+        )
+    return Reply(code, "\n".join(_lines(result)) + "\n")
+
+
+def _side(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _arrow(pair: tuple[object, object]) -> str:
+    a, b = (_side(v) for v in pair)
+    return a if a == b else f"{a} → {b}"
+
+
+def _lines(d: RunDiff) -> list[str]:
+    lines = [
+        f"A  {d.a.run_id}  {d.a.dag_nsref}  {d.a.status}  {seconds_text(_took(d.a))}",
+        f"B  {d.b.run_id}  {d.b.dag_nsref}  {d.b.status}  {seconds_text(_took(d.b))}",
+        "",
+    ]
+    definition = d.definition
+    if definition["changed"]:
+        lines.append(
+            f"definition changed: hash {_side(definition['hash'][0])} → "
+            f"{_side(definition['hash'][1])}"
+        )
+        if definition["steps_only_in_a"]:
+            lines.append(f"  steps only in A: {', '.join(definition['steps_only_in_a'])}")
+        if definition["steps_only_in_b"]:
+            lines.append(f"  steps only in B: {', '.join(definition['steps_only_in_b'])}")
+    else:
+        lines.append("definition: the same")
+    if d.inputs:
+        lines.append("inputs:")
+        lines += [f"  {c.text()}" for c in d.inputs]
+    rows = [
+        [
+            s.label,
+            _arrow(s.status),
+            _arrow(s.attempt),
+            f"{seconds_text(s.seconds[0])} → {seconds_text(s.seconds[1])}",
+            s.value if s.value != "differs" else f"differs ({s.change_count:,})",
+        ]
+        for s in d.steps
+    ]
+    lines += ["", table(["STEP", "STATUS", "ATTEMPT", "TOOK A → B", "OUTPUT"], rows)]
+    for s in d.steps:
+        if not s.changes:
+            continue
+        where = f" (→ {', '.join(s.downstream)})" if s.downstream else ""
+        lines += ["", f"{s.label}{where}:"]
+        lines += [f"  {c.text()}" for c in s.changes]
+        if s.change_count > len(s.changes):
+            lines.append(f"  … and {s.change_count - len(s.changes):,} more")
+    for c in d.children:
+        lines += ["", f"child runs of {c.step}: {c.summary()}"]
+        lines += [f"  {key}: {what}" for key, what in c.examples]
+        shown = len(c.examples)
+        if c.differ > shown:
+            lines.append(f"  … and {c.differ - shown:,} more that differ")
+    lines += ["", "the same" if d.same else "they differ"]
+    return lines
+
+
+def _took(run: DagRun) -> float | None:
+    from lythonic.compose.provenance import run_seconds
+
+    return run_seconds(run)

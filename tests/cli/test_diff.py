@@ -1,0 +1,81 @@
+"""lyth diff (in process, on real runs of a lyth.yaml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Invoke
+
+CONFIG = """\
+dags:
+  prices:
+    nodes:
+      items: tests.forensics.steps:items
+      prices: {map: one_price}
+      totals: tests.forensics.steps:totals
+    edges:
+      - items >> prices >> totals
+  one_price:
+    nodes:
+      price: tests.forensics.steps:price
+"""
+
+
+def _run(lyth: Invoke, config: Path, *inputs: str) -> str:
+    args = [a for i in inputs for a in ("--input", i)]
+    done = lyth(
+        "run", "prices", "-c", str(config), "--json", *args, allow_imports="tests.forensics"
+    )
+    assert done.exit_code == 0, done.stderr
+    return str(json.loads(done.stdout)["run_id"])
+
+
+def test_diff_shows_inputs_values_and_elements_that_differ(lyth: Invoke, tmp_path: Path) -> None:
+    """Text output: the inputs that changed, each step's output, the paths that differ
+    and the map's elements counted; --exit-code exits 1 when they differ."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    a = _run(lyth, config, "items.n=4")
+    b = _run(lyth, config, "items.n=4", "items.bump=2")
+    shown = lyth("diff", a, b, "-c", str(config))
+    assert shown.exit_code == 0, shown.stderr
+    out = shown.stdout
+    assert "definition: the same" in out
+    assert "  $.items.bump: (absent) → 2" in out
+    assert "  $.sum: 6.0 → 6.5" in out
+    assert "child runs of prices: 3 equal, 1 differ" in out
+    assert "  prices[2]: price: output differs" in out
+    assert out.rstrip().endswith("they differ")
+    assert lyth("diff", a, b, "-c", str(config), "--exit-code").exit_code == 1
+    assert lyth("diff", a, a, "-c", str(config), "--exit-code").exit_code == 0
+
+
+def test_diff_json_and_step_filter(lyth: Invoke, tmp_path: Path) -> None:
+    """--json is one document; --node keeps those steps; --ignore leaves paths out."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    a = _run(lyth, config, "items.n=3")
+    b = _run(lyth, config, "items.n=4")
+    data = json.loads(lyth("diff", a, b, "-c", str(config), "--json", "-n", "totals").stdout)
+    assert data["same"] is False
+    assert [s["step"] for s in data["steps"]] == ["totals"]
+    assert {c["path"] for c in data["steps"][0]["changes"]} == {"$.sum", "$.count"}
+    quiet = json.loads(
+        lyth(
+            "diff", a, b, "-c", str(config), "--json", "-n", "totals", "--ignore", "$.count"
+        ).stdout
+    )
+    assert [c["path"] for c in quiet["steps"][0]["changes"]] == ["$.sum"]
+
+
+def test_unknown_runs_and_steps_are_usage_errors(lyth: Invoke, tmp_path: Path) -> None:
+    """An unknown run or --node: exit 2, one line with a did-you-mean."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    a = _run(lyth, config)
+    missing = lyth("diff", a, "nope", "-c", str(config))
+    assert missing.exit_code == 2 and "no run 'nope'" in missing.stderr
+    step = lyth("diff", a, a, "-c", str(config), "-n", "totls")
+    assert step.exit_code == 2 and "did you mean 'totals'" in step.stderr
+    assert "Traceback" not in missing.stderr + step.stderr

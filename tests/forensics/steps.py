@@ -1,0 +1,15 @@
+"""Steps of the diff tests: items to price, a price each, totals."""
+
+from __future__ import annotations
+
+
+def items(n: int = 10, bump: int = -1, drift: float = 0.0) -> list[dict[str, float]]:
+    return [{"i": i, "extra": (0.5 if i == bump else 0.0) + drift} for i in range(n)]
+
+
+def price(item: dict[str, float]) -> float:
+    return float(item["i"]) + item["extra"]
+
+
+def totals(prices: list[float]) -> dict[str, float]:
+    return {"sum": sum(prices), "count": len(prices)}
