@@ -2,15 +2,19 @@
 
     .venv/bin/python bench/forensics_targets.py      # prints one JSON line
 
-``lyth diff`` of two runs with a 100,000-element map (two elements differ, one
-element only in the first run): wall seconds and peak RSS of the diff alone,
-in a fresh process, and whether the counts are exact.
+- ``lyth diff`` of two runs with a 100,000-element map (two elements differ, one
+  element only in the first run): wall seconds and peak RSS of the diff alone,
+  in a fresh process, and whether the counts are exact;
+- ``lyth replay RUN --node STEP --isolated`` of a step whose recorded input is
+  10 MB: seconds from the command's start until the step is called (interpreter,
+  config, store, decoding the input), median of 3.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -77,6 +81,54 @@ def diff(db: Path) -> dict[str, float]:
     }
 
 
+BIG_STEPS = """\
+import time
+
+
+def make(n: int = 10_000_000) -> str:
+    return "z" * n
+
+
+def measure(text: str) -> float:
+    return time.time()
+"""
+BIG_CONFIG = """\
+dags:
+  big_input:
+    nodes:
+      make: bigsteps:make
+      measure: bigsteps:measure
+    edges:
+      - make >> measure
+"""
+
+
+def replay_start(root: Path) -> float:
+    """Median seconds from `lyth replay --isolated` starting until the step is called."""
+    (root / "bigsteps.py").write_text(BIG_STEPS)
+    (root / "lyth.yaml").write_text(BIG_CONFIG)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    env["LYTH_ALLOW_IMPORTS"] = "bigsteps"
+    lyth = [sys.executable, "-m", "lythonic.compose.lyth"]
+    done = subprocess.run(
+        [*lyth, "run", "big_input", "--json"], cwd=root, env=env, capture_output=True, text=True
+    )
+    run_id = json.loads(done.stdout)["run_id"]
+    took = []
+    for _ in range(3):
+        started = time.time()
+        proc = subprocess.run(
+            [*lyth, "replay", run_id, "--node", "measure", "--isolated", "--json"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        called = json.loads(proc.stdout)["output"]
+        took.append(called - started)
+    return sorted(took)[1]
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "diff":
         print(json.dumps(diff(Path(sys.argv[2]))))
@@ -87,7 +139,11 @@ def main() -> None:
         proc = subprocess.run(
             [sys.executable, __file__, "diff", str(db)], capture_output=True, text=True, check=True
         )
-        print(proc.stdout.strip().splitlines()[-1])
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        root = Path(d) / "replay"
+        root.mkdir()
+        out["replay_start_s"] = replay_start(root)
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":

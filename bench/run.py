@@ -189,6 +189,11 @@ def _forensics_targets(ours: Path) -> None:
         f"{got['rss_mb']:.0f} MB, {got['summary']}  <= 10 s, <= 300 MB, exact: "
         f"{'ok' if ok else 'MISSED'}"
     )
+    start = got["replay_start_s"]
+    print(
+        f"{'replay --isolated, 10 MB input':<34} step called {start:.2f} s after the command "
+        f"started  <= 1.5 s: {'ok' if start <= 1.5 else 'MISSED'}"
+    )
 
 
 def _ui_targets(ours: Path) -> None:

@@ -22,11 +22,11 @@ from lythonic.cli._console import setup_cli_logging
 from lythonic.cli._daemon_app import JsonOption
 
 if TYPE_CHECKING:
-    from lythonic.cli import _diff_cmds, _runs_cmds
+    from lythonic.cli import _forensics_cmds, _runs_cmds
     from lythonic.compose.stores import StoreLocation
 else:  # loaded when a command runs: `lyth --help` stays light
     _runs_cmds = lazy_module("lythonic.cli._runs_cmds")
-    _diff_cmds = lazy_module("lythonic.cli._diff_cmds")
+    _forensics_cmds = lazy_module("lythonic.cli._forensics_cmds")
 
 
 __all__ = [
@@ -148,13 +148,62 @@ def replay_cmd(
     force: ForceOption = False,
     as_json: JsonOption = False,
     executor: ExecutorOption = None,
+    isolated: Annotated[
+        bool,
+        typer.Option(
+            "--isolated",
+            help="Run the one --node step alone, in this process, from its recorded inputs "
+            "(no upstream, no downstream), and compare its result with the record. A step "
+            "of a child run is named by its path: 'chunks[3]/count'.",
+        ),
+    ] = False,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            metavar="PARAM=VALUE",
+            help="With --isolated: use VALUE (JSON, else text) for PARAM instead of the "
+            "recorded input.",
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="With --isolated: record the replay as a new run (by `replay`)."
+        ),
+    ] = False,
 ) -> None:
     """Run again what --node steps and everything downstream of them computed.
 
-    A new run: the other steps' outputs are taken from the recorded run.
+    A new run: the other steps' outputs are taken from the recorded run. With
+    --isolated, only the one step runs, from its recorded inputs, and nothing is
+    recorded unless --record.
     """
     settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    if isolated or inputs or record:
+        from lythonic.cli.commands import EXIT_USAGE, Reply
+
+        if not isolated or len(node) != 1:
+            problem = (
+                "--isolated replays exactly one step: give one --node"
+                if isolated
+                else "--input and --record go with --isolated"
+            )
+            _finish(Reply(EXIT_USAGE, "", [f"lyth: error: {problem}"]))
+        _finish(
+            _forensics_cmds.replay_isolated(
+                run_id,
+                node[0],
+                settings.config,
+                settings,
+                inputs=inputs or (),
+                record=record,
+                force=force,
+                as_json=as_json,
+            )
+        )
+        return
     _finish(
         _runs_cmds.recover(
             run_id, settings.config, settings, rerun=node, force=force, as_json=as_json
@@ -198,7 +247,7 @@ def diff_cmd(
     and a map's child runs matched by element."""
     db = _dags_db(config, data)
     _finish(
-        _diff_cmds.diff(
+        _forensics_cmds.diff(
             db,
             run_a,
             run_b,

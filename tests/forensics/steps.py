@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lythonic.compose.namespace import DagContext
+
 
 def items(n: int = 10, bump: int = -1, drift: float = 0.0) -> list[dict[str, float]]:
     return [{"i": i, "extra": (0.5 if i == bump else 0.0) + drift} for i in range(n)]
@@ -13,3 +15,21 @@ def price(item: dict[str, float]) -> float:
 
 def totals(prices: list[float]) -> dict[str, float]:
     return {"sum": sum(prices), "count": len(prices)}
+
+
+def scale(values: list[float], factor: float = 2.0) -> list[float]:
+    return [v * factor for v in values]
+
+
+def context_aware(ctx: DagContext, x: int = 1) -> dict[str, object]:
+    return {"replaying": ctx.replaying, "attempt": ctx.attempt, "x": x}
+
+
+def opaque(lock: object) -> str:
+    return type(lock).__name__
+
+
+def make_lock() -> object:
+    import threading
+
+    return threading.Lock()

@@ -73,6 +73,8 @@ class DagContext(BaseModel):
     ``context`` mapping given to ``DagRunner.run``. ``attempt`` counts from 1
     (retries raise it); ``scheduled_at`` is the trigger's scheduled time, when
     a trigger started the run. Use them to make node functions idempotent.
+    ``replaying`` is True when the step runs alone from a recorded run's inputs
+    (``lyth replay RUN --node STEP --isolated``): skip side effects then.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
@@ -83,6 +85,7 @@ class DagContext(BaseModel):
     namespace: Any = Field(default=None, exclude=True)
     attempt: int = 1
     scheduled_at: datetime | None = None
+    replaying: bool = False
 
     def _resolve_node(self, nsref: str) -> Any:
         if self.namespace is None:

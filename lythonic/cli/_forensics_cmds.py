@@ -1,4 +1,5 @@
-"""The command behind ``lyth diff``, without the typer layer."""
+"""The commands behind ``lyth diff`` and ``lyth replay --isolated``, without the
+typer layer: answers from the record."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from typing import TYPE_CHECKING
 
 from lythonic.cli._runs_cmds import resolve_run_id
 from lythonic.cli._table import seconds_text, table
-from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reply
+from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reply, _load
 from lythonic.declarative._diagnostics import did_you_mean
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lythonic.compose.provenance import DagRun
     from lythonic.compose.stores import StoreLocation
-    from lythonic.forensics import RunDiff
+    from lythonic.declarative import LythSettings
+    from lythonic.forensics import RunDiff, StepReplay
 
-__all__ = ["diff"]
+__all__ = ["diff", "replay_isolated"]
 
 
 def diff(
@@ -140,3 +144,106 @@ def _took(run: DagRun) -> float | None:
     from lythonic.compose.provenance import run_seconds
 
     return run_seconds(run)
+
+
+def _override(arg: str) -> tuple[str, object] | Reply:
+    name, sep, text = arg.partition("=")
+    if not sep or not name.strip():
+        return Reply(
+            EXIT_USAGE, "", [f"lyth: error: --input {arg!r}: write PARAM=VALUE, e.g. --input x=3"]
+        )
+    try:
+        value: object = json.loads(text)
+    except ValueError:
+        value = text  # not JSON: the text itself
+    return name.strip(), value
+
+
+def replay_isolated(
+    run_id: str,
+    step: str,
+    config: Path,
+    settings: LythSettings,
+    *,
+    inputs: Sequence[str] = (),
+    record: bool = False,
+    force: bool = False,
+    as_json: bool = False,
+) -> Reply:
+    """``lyth replay RUN --node STEP --isolated``: the step alone, from its recorded
+    inputs, in this process; its result and how it differs from the record."""
+    from lythonic.compose.stores import StoreUnavailable, open_provenance
+    from lythonic.declarative import UnknownDagError
+    from lythonic.forensics import ReplayRefused, replay_step
+
+    overrides: dict[str, object] = {}
+    for arg in inputs:
+        parsed = _override(arg)
+        if isinstance(parsed, Reply):
+            return parsed
+        overrides[parsed[0]] = parsed[1]
+    loaded = _load(config, settings, outcome="nothing was replayed")
+    if isinstance(loaded, Reply):
+        return loaded
+    db = loaded.storage.runs_store
+    if not db.exists():
+        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
+    try:
+        store = open_provenance(db)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    with store as prov:
+        found = resolve_run_id(prov, run_id, db)
+        if isinstance(found, Reply):
+            return found
+        run = prov.inspect_run(found, children=False)
+        if run is None:
+            return Reply(EXIT_USAGE, "", [f"lyth: error: run {found} is gone"])
+        if run.parent_run_id:
+            return Reply(
+                EXIT_USAGE,
+                "",
+                [
+                    f"lyth: error: run {found} is a child run of {run.parent_run_id}; name the "
+                    "step by its path from that run, e.g. --node 'chunks[3]/count'"
+                ],
+            )
+        try:
+            dag = loaded.get_dag(run.dag_nsref)
+        except UnknownDagError as e:
+            return Reply(EXIT_FAILED, "", [f"lyth: cannot replay run {found}: {e}"])
+        try:
+            result = replay_step(
+                prov, dag, run, step, overrides=overrides, force=force, record=record
+            )
+        except ReplayRefused as e:
+            return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    code = EXIT_FAILED if result.error else EXIT_OK
+    if as_json:
+        return Reply(code, json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
+    return Reply(code, "\n".join(_replay_lines(result)) + "\n", _replay_notes(result))
+
+
+def _replay_lines(r: StepReplay) -> list[str]:
+    lines = [
+        f"step {r.label} of run {r.run_id} ({r.dag_nsref}), replayed in {seconds_text(r.seconds)}"
+    ]
+    if r.error is None:
+        shown = json.dumps(json.loads(r.output_json or "null"), ensure_ascii=False)
+        lines.append(f"output: {shown if len(shown) <= 200 else shown[:199] + '…'}")
+    if r.equal is True:
+        lines.append("the same as recorded")
+    elif r.equal is False:
+        lines.append(f"differs from the recorded output ({r.change_count:,}):")
+        lines += [f"  {c.text()}" for c in r.changes]
+    elif r.error is None:
+        lines.append(f"nothing to compare with: the step was recorded {r.recorded_status}")
+    if r.recorded_as:
+        lines.append(f"recorded as run {r.recorded_as}")
+    return lines
+
+
+def _replay_notes(r: StepReplay) -> list[str]:
+    if r.error is None:
+        return []
+    return [f"lyth: step {r.label!r} raised when replayed:", r.error.rstrip()]

@@ -1,4 +1,4 @@
-"""lyth diff (in process, on real runs of a lyth.yaml)."""
+"""lyth diff and lyth replay --isolated (in process, on real runs of a lyth.yaml)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,46 @@ def test_unknown_runs_and_steps_are_usage_errors(lyth: Invoke, tmp_path: Path) -
     step = lyth("diff", a, a, "-c", str(config), "-n", "totls")
     assert step.exit_code == 2 and "did you mean 'totals'" in step.stderr
     assert "Traceback" not in missing.stderr + step.stderr
+
+
+def test_replay_isolated_compares_one_step_with_the_record(lyth: Invoke, tmp_path: Path) -> None:
+    """--isolated runs one step from its recorded inputs: the same output says so; an
+    --input override shows the paths that differ; a child run's step by its path;
+    --record adds a run by `replay`."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    run = _run(lyth, config, "items.n=4")
+
+    def replay(*args: str):
+        return lyth(
+            "replay", run, "-c", str(config), "--isolated", *args, allow_imports="tests.forensics"
+        )
+
+    same = replay("--node", "totals")
+    assert same.exit_code == 0, same.stderr
+    assert "the same as recorded" in same.stdout
+    child = replay("--node", "prices[1]/price", "--input", 'item={"i": 9, "extra": 0}')
+    assert child.exit_code == 0, child.stderr
+    assert "  $: 1.0 → 9.0" in child.stdout
+    data = json.loads(replay("--node", "totals", "--record", "--json").stdout)
+    assert data["equal"] is True and data["recorded_as"].startswith("replay-")
+    runs = json.loads(lyth("runs", "-c", str(config), "--json").stdout)
+    assert runs[0]["run_id"] == data["recorded_as"] and runs[0]["initiated_by"] == "replay"
+
+
+def test_replay_isolated_usage_errors(lyth: Invoke, tmp_path: Path) -> None:
+    """Two --node with --isolated, --record without it, a composite step, an unknown
+    parameter: exit 2 with one line each."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    run = _run(lyth, config)
+    cases = [
+        (["--isolated", "-n", "items", "-n", "totals"], "exactly one step"),
+        (["--record", "-n", "totals"], "go with --isolated"),
+        (["--isolated", "-n", "prices"], "a composite step"),
+        (["--isolated", "-n", "totals", "--input", "nope=1"], "has no parameter 'nope'"),
+    ]
+    for args, message in cases:
+        got = lyth("replay", run, "-c", str(config), *args, allow_imports="tests.forensics")
+        assert got.exit_code == 2, (args, got.stderr)
+        assert message in got.stderr and "Traceback" not in got.stderr
