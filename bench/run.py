@@ -173,16 +173,9 @@ def _def_steps(ours: Path, upstream: Path) -> None:
 
 def _forensics_targets(ours: Path) -> None:
     """lyth diff of two runs with a 100,000-element map (bench/forensics_targets.py)."""
-    proc = subprocess.run(
-        [str(ours), str(HERE / "forensics_targets.py")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if proc.returncode != 0:
-        print(f"forensics targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+    got = _target(ours, "forensics_targets.py")
+    if got is None:
         return
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
     ok = got["seconds"] <= 10 and got["rss_mb"] <= 300 and got["exact"]
     print(
         f"{'diff: two runs, 100,000-element map':<34} {got['seconds']:.1f} s, peak RSS "
@@ -199,13 +192,9 @@ def _forensics_targets(ours: Path) -> None:
 def _ui_targets(ours: Path) -> None:
     """The web view over 100,000 runs, a 1,000-step run, a 100,000-element map and a
     50 MB value (bench/ui_targets.py)."""
-    proc = subprocess.run(
-        [str(ours), str(HERE / "ui_targets.py")], capture_output=True, text=True, timeout=1800
-    )
-    if proc.returncode != 0:
-        print(f"ui targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+    got = _target(ours, "ui_targets.py")
+    if got is None:
         return
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
     runs, graph, big_map, value = got["runs"], got["graph"], got["map"], got["value"]
 
     def line(name: str, text: str, ok: bool) -> None:
@@ -236,15 +225,22 @@ def _ui_targets(ours: Path) -> None:
     )
 
 
-def _postgres_targets(ours: Path) -> None:
-    """A 100,000-item map recorded on PostgreSQL against SQLite (bench/pg_targets.py)."""
+def _target(ours: Path, script: str) -> dict | None:
+    """The JSON line a target script of bench/ prints last, or None (said on stderr)."""
     proc = subprocess.run(
-        [str(ours), str(HERE / "pg_targets.py")], capture_output=True, text=True, timeout=1800
+        [str(ours), str(HERE / script)], capture_output=True, text=True, timeout=1800
     )
     if proc.returncode != 0:
-        print(f"postgres targets failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        print(f"{script} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _postgres_targets(ours: Path) -> None:
+    """A 100,000-item map recorded on PostgreSQL against SQLite (bench/pg_targets.py)."""
+    got = _target(ours, "pg_targets.py")
+    if got is None:
         return
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
     sqlite, pg = got["sqlite"], got["pg"]
     ratio = pg["seconds"] / sqlite["seconds"]
     ok = ratio <= 1.5 and pg["rss_mb"] <= 150

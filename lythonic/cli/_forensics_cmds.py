@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from lythonic.cli._runs_cmds import resolve_run_id
+from lythonic.cli._runs_cmds import open_recorded, resolve_run_id
 from lythonic.cli._table import seconds_text, table
 from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reply, _load
 from lythonic.declarative._diagnostics import did_you_mean
@@ -36,15 +36,11 @@ def diff(
     as_json: bool = False,
 ) -> Reply:
     """``lyth diff RUN_A RUN_B``: definition, steps, values and child runs compared."""
-    from lythonic.compose.stores import StoreUnavailable, open_provenance
     from lythonic.forensics import diff_runs
 
-    if not db.exists():
-        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
-    try:
-        store = open_provenance(db)
-    except StoreUnavailable as e:
-        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    store = open_recorded(db)
+    if isinstance(store, Reply):
+        return store
     with store as prov:
         ids = []
         for given in (run_a, run_b):
@@ -172,7 +168,6 @@ def replay_isolated(
 ) -> Reply:
     """``lyth replay RUN --node STEP --isolated``: the step alone, from its recorded
     inputs, in this process; its result and how it differs from the record."""
-    from lythonic.compose.stores import StoreUnavailable, open_provenance
     from lythonic.declarative import UnknownDagError
     from lythonic.forensics import ReplayRefused, replay_step
 
@@ -186,12 +181,9 @@ def replay_isolated(
     if isinstance(loaded, Reply):
         return loaded
     db = loaded.storage.runs_store
-    if not db.exists():
-        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
-    try:
-        store = open_provenance(db)
-    except StoreUnavailable as e:
-        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    store = open_recorded(db)
+    if isinstance(store, Reply):
+        return store
     with store as prov:
         found = resolve_run_id(prov, run_id, db)
         if isinstance(found, Reply):

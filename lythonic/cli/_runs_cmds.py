@@ -31,7 +31,15 @@ from lythonic.declarative._diagnostics import did_you_mean
 if TYPE_CHECKING:
     from lythonic.compose.stores import StoreLocation
 
-__all__ = ["RUN_STATUSES", "list_runs", "recover", "resolve_run_id", "show_run", "sweep"]
+__all__ = [
+    "RUN_STATUSES",
+    "list_runs",
+    "open_recorded",
+    "recover",
+    "resolve_run_id",
+    "show_run",
+    "sweep",
+]
 
 RUN_STATUSES = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
 _UNFINISHED = ("failed", "cancelled", "interrupted", "paused", "running")
@@ -47,6 +55,14 @@ def _open(db: StoreLocation) -> Any:
         return open_provenance(db)
     except StoreUnavailable as e:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+
+
+def open_recorded(db: StoreLocation) -> Any:
+    """The run store, when runs were recorded; else a ``Reply``: no runs yet (exit 2),
+    or why the store cannot be opened (exit 1)."""
+    if not db.exists():
+        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
+    return _open(db)
 
 
 def resolve_run_id(prov: Any, given: str, db: StoreLocation) -> str | Reply:
@@ -153,9 +169,7 @@ def show_run(db: StoreLocation, run_id: str, *, io: bool = False, as_json: bool 
     """``lyth runs show RUN_ID``: the root cause of a failure first, then the steps
     with status, timing, attempt and error, the child runs of composite steps
     (counted, the failed ones listed) and the tracebacks, with the user's frames."""
-    if not db.exists():
-        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
-    store = _open(db)
+    store = open_recorded(db)
     if isinstance(store, Reply):
         return store
     with store as prov:
@@ -323,9 +337,7 @@ def recover(
     cfg = loaded
     what = "restart" if rerun is None else "replay"
     db = cfg.storage.runs_store
-    if not db.exists():
-        return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
-    store = _open(db)
+    store = open_recorded(db)
     if isinstance(store, Reply):
         return store
     with store as prov:

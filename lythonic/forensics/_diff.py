@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lythonic.compose.provenance import ChildDigest, DagRun, digest, run_seconds
+from lythonic.compose.provenance import ChildDigest, DagRun, digest, node_seconds, run_seconds
 from lythonic.forensics._values import Change, value_changes
 
 __all__ = ["ChildrenDiff", "RunDiff", "StepDiff", "diff_runs"]
@@ -124,13 +124,6 @@ class RunDiff:
         }
 
 
-def _seconds(run: DagRun, label: str) -> float | None:
-    n = run.nodes.get(label)
-    if n is None or n.started_at is None or n.finished_at is None:
-        return None
-    return float((n.finished_at - n.started_at).total_seconds())
-
-
 def _decode(text: str) -> Any:
     try:
         return json.loads(text)
@@ -199,7 +192,7 @@ def diff_runs(
                 label,
                 (na.status if na else None, nb.status if nb else None),
                 (na.attempt if na else None, nb.attempt if nb else None),
-                (_seconds(a, label), _seconds(b, label)),
+                (node_seconds(na), node_seconds(nb)),
                 sorted({e.downstream_label for e in source.edges}) if source else [],
                 value,
                 changes,

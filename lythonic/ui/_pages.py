@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from lythonic.compose.provenance import DagRun, NodeExecution, run_seconds
+from lythonic.compose.provenance import DagRun, NodeExecution, node_seconds, run_seconds
 from lythonic.ui._html import (
     esc,
     link,
@@ -135,11 +135,7 @@ def _steps_table(run: DagRun, graph: RunGraph, counts: Mapping[str, Mapping[str,
             continue
         seen.add(label)
         n = run.nodes.get(label)
-        took = (
-            (n.finished_at - n.started_at).total_seconds()
-            if n is not None and n.started_at and n.finished_at
-            else None
-        )
+        took = node_seconds(n)
         error = "" if n is None or n.status in ("completed", "skipped") else _error_line(n.error)
         children = ""
         if label in counts:
@@ -295,11 +291,7 @@ def step_page(
     if node is None:
         facts = '<p class="empty">This step has not run in this run.</p>'
     else:
-        took = (
-            (node.finished_at - node.started_at).total_seconds()
-            if node.started_at and node.finished_at
-            else None
-        )
+        took = node_seconds(node)
         items = [
             ("status", status_badge(node.status)),
             ("attempt", esc(node.attempt)),

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
-import pytest
 
 from lythonic.compose.dag_provenance import DagProvenance
 from lythonic.compose.dag_runner import DagRunner
-from lythonic.compose.namespace import Dag
 from lythonic.forensics import diff_runs
-from tests.forensics import steps
-
-
-def _dag() -> Dag:
-    dag = Dag()
-    sub = Dag()
-    sub.node(steps.price, "price")
-    dag.node(steps.items, "items") >> dag.map(sub, "prices") >> dag.node(steps.totals, "totals")
-    return dag
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = DagProvenance(tmp_path / "dags.db")
-    yield s
-    s.close()
+from tests.forensics.conftest import prices_dag
 
 
 def _run(store: DagProvenance, run_id: str, **inputs: object) -> None:
     result = asyncio.run(
-        DagRunner(_dag(), store).run({"items": dict(inputs)}, dag_nsref="prices", run_id=run_id)
+        DagRunner(prices_dag(), store).run(
+            {"items": dict(inputs)}, dag_nsref="prices", run_id=run_id
+        )
     )
     assert result.status == "completed", result.error
     store.flush()

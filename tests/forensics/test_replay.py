@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -12,21 +11,7 @@ from lythonic.compose.dag_runner import DagRunner
 from lythonic.compose.namespace import Dag
 from lythonic.forensics import ReplayRefused, replay_step
 from tests.forensics import steps
-
-
-def _prices() -> Dag:
-    dag = Dag()
-    sub = Dag()
-    sub.node(steps.price, "price")
-    dag.node(steps.items, "items") >> dag.map(sub, "prices") >> dag.node(steps.totals, "totals")
-    return dag
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = DagProvenance(tmp_path / "dags.db")
-    yield s
-    s.close()
+from tests.forensics.conftest import prices_dag
 
 
 def _record(store: DagProvenance, dag: Dag, run_id: str, **inputs: object) -> object:
@@ -39,7 +24,7 @@ def _record(store: DagProvenance, dag: Dag, run_id: str, **inputs: object) -> ob
 
 def test_unchanged_code_gives_the_recorded_output(store: DagProvenance) -> None:
     """Replayed from its recorded inputs, a step gives the same value: equal."""
-    dag = _prices()
+    dag = prices_dag()
     run = _record(store, dag, "r", items={"n": 4})
     got = replay_step(store, dag, run, "totals")  # type: ignore[arg-type]
     assert (got.equal, got.value, got.error) == (True, {"sum": 6.0, "count": 4}, None)
@@ -51,7 +36,7 @@ def test_changed_code_shows_the_difference(
     store: DagProvenance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Today's code computes something else: the changes against the record, as paths."""
-    dag = _prices()
+    dag = prices_dag()
     run = _record(store, dag, "r", items={"n": 4})
     today = lambda prices: {"sum": 0.0, "count": len(prices)}  # noqa: E731 -- edited code
     monkeypatch.setattr(dag.nodes["totals"].ns_node, "_decorated", today)
@@ -63,7 +48,7 @@ def test_changed_code_shows_the_difference(
 def test_a_step_of_a_child_run_by_its_path_with_an_override(store: DagProvenance) -> None:
     """``prices[2]/price`` is the price step of the map's third element; --input
     replaces a recorded input (conformed to the parameter's type)."""
-    dag = _prices()
+    dag = prices_dag()
     run = _record(store, dag, "r", items={"n": 4})
     got = replay_step(store, dag, run, "prices[2]/price")  # type: ignore[arg-type]
     assert (got.dag_nsref, got.value, got.equal) == ("d/prices[2]", 2.0, True)
@@ -93,9 +78,9 @@ def test_refusals_name_what_is_wrong(store: DagProvenance) -> None:
         ReplayRefused, match=r"input 'lock' was recorded as a placeholder.*--input lock="
     ):
         replay_step(store, dag, run, "opaque")  # type: ignore[arg-type]
-    prices = _prices()
+    prices = prices_dag()
     priced = _record(store, prices, "p", items={"n": 2})
-    changed = _prices()
+    changed = prices_dag()
     changed.node(steps.scale, "extra")
     with pytest.raises(ReplayRefused, match=r"changed since run p.*--force"):
         replay_step(store, changed, priced, "totals")  # type: ignore[arg-type]
@@ -110,7 +95,7 @@ def test_refusals_name_what_is_wrong(store: DagProvenance) -> None:
 def test_record_makes_a_new_run_by_replay(store: DagProvenance) -> None:
     """With record=True the replay is a new run initiated by `replay`, its one step
     with the inputs and output of the replay."""
-    dag = _prices()
+    dag = prices_dag()
     run = _record(store, dag, "r", items={"n": 3})
     got = replay_step(store, dag, run, "totals", record=True)  # type: ignore[arg-type]
     assert got.recorded_as is not None

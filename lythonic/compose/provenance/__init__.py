@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         run_initiator,
     )
     from lythonic.compose.provenance._summary import (
+        node_seconds,
         run_seconds,
         run_summary,
     )
@@ -85,7 +86,7 @@ __getattr__, __dir__ = lazy_exports(
             "UnknownStep",
         ],
         "_models": ["DagRun", "EdgeTraversal", "IoPayload", "NodeExecution", "to_datetime"],
-        "_summary": ["run_seconds", "run_summary"],
+        "_summary": ["node_seconds", "run_seconds", "run_summary"],
         "_reads": ["ChildDigest", "digest"],
         "_store": [
             "SCHEDULER",
@@ -135,6 +136,7 @@ __all__ = [
     "ensure_schema",
     "initiated_by",
     "json_default",
+    "node_seconds",
     "run_initiator",
     "run_seconds",
     "run_summary",

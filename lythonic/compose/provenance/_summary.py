@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lythonic.compose.provenance._models import DagRun
+from lythonic.compose.provenance._models import DagRun, NodeExecution
 
-__all__ = ["run_seconds", "run_summary"]
+__all__ = ["node_seconds", "run_seconds", "run_summary"]
 
 
 def run_seconds(run: DagRun) -> float | None:
@@ -15,6 +15,13 @@ def run_seconds(run: DagRun) -> float | None:
     if run.finished_at is None:
         return None
     return float((run.finished_at - run.started_at).total_seconds())
+
+
+def node_seconds(node: NodeExecution | None) -> float | None:
+    """How long a step's (last) attempt took, if it ended."""
+    if node is None or node.started_at is None or node.finished_at is None:
+        return None
+    return float((node.finished_at - node.started_at).total_seconds())
 
 
 def run_summary(run: DagRun) -> dict[str, Any]:
