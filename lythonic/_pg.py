@@ -29,6 +29,7 @@ __all__ = ["PgConnection", "connect_pg", "migrate", "read_pool", "shown_url", "t
 _KEYS = {
     "run_owners": ("owner_id",),
     "edge_traversals": ("run_id", "upstream_label", "downstream_label"),
+    "node_logs": ("run_id", "node_label", "attempt", "seq"),
 }
 _REPLACE = re.compile(r"^INSERT OR REPLACE INTO (\w+) \(([^)]*)\)")
 _COPY_FROM = 64  # rows: fewer go pipelined (COPY's round trips cost more than it saves)

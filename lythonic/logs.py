@@ -156,13 +156,16 @@ def configure_logging(
     log_file: Path | None = None,
     stream: TextIO | None = None,
     loggers: Mapping[str, str | int] | None = None,
+    capture: str | int | None = None,
 ) -> None:
     """Set up logging for a lythonic process; calling it again replaces the setup.
 
     ``fmt="auto"`` renders for people when ``stream`` is a terminal and as
     JSON lines otherwise. ``log_file`` (JSON lines) is appended to. ``loggers``
     sets levels of individual loggers (e.g. ``{"lythonic.state": "DEBUG"}``
-    to see SQL statements, which are hidden at the default INFO).
+    to see SQL statements, which are hidden at the default INFO). ``capture``:
+    records from this level on are made (for the handler that keeps what steps
+    log with their runs) while the stream and file still show ``level`` on.
     """
     out = stream if stream is not None else sys.stderr
     json_lines = fmt == "json" or (fmt == "auto" and not _isatty(out))
@@ -173,7 +176,7 @@ def configure_logging(
     root.addHandler(_handler(logging.StreamHandler(out), json_lines, colors=not json_lines))
     if log_file is not None:
         root.addHandler(_file_handler(log_file))
-    _set_levels(level, loggers)
+    _set_levels(level, loggers, capture)
     _configure_structlog()
 
 
@@ -201,11 +204,24 @@ def log_to_file(
     _configure_structlog()
 
 
-def _set_levels(level: str | int, loggers: Mapping[str, str | int] | None) -> None:
+def _set_levels(
+    level: str | int,
+    loggers: Mapping[str, str | int] | None,
+    capture: str | int | None = None,
+) -> None:
     root = logging.getLogger()
-    root.setLevel(parse_level(level))
+    shown = parse_level(level)
+    floor = shown if capture is None else min(shown, parse_level(capture))
+    root.setLevel(floor)
+    for handler in root.handlers:
+        if getattr(handler, _HANDLER_MARK, False):
+            handler.setLevel(shown)  # the output shows ``level`` on, whatever is made
+    if floor < shown:  # lythonic's own records below ``level`` need not be made at all
+        logging.getLogger("lythonic").setLevel(shown)
+    else:
+        logging.getLogger("lythonic").setLevel(logging.NOTSET)
     for name, quiet in _QUIET.items():
-        logging.getLogger(name).setLevel(max(quiet, parse_level(level)))
+        logging.getLogger(name).setLevel(max(quiet, shown))
     for name, value in (loggers or {}).items():
         logging.getLogger(name).setLevel(parse_level(value))
 

@@ -66,3 +66,12 @@ def pg_schema(pg_server: str) -> str:
     import uuid
 
     return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def _default_step_log_capture() -> None:
+    """Each test starts with what steps log kept from INFO on (a command run in
+    process sets LYTH_NODE_LOGS for the whole process)."""
+    from lythonic.compose.provenance import set_capture_level
+
+    set_capture_level("info")

@@ -164,7 +164,9 @@ def run_cmd(
     """
     settings = _settings(config=config, data_dir=data, executor=_choice(executor))
     console = Console()
-    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
     try:
         inputs: dict[str, dict[str, object]] = {}
         if inputs_json is not None:

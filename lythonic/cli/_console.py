@@ -51,12 +51,20 @@ class _NoTraceback(logging.Filter):
         return True
 
 
-def setup_cli_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
-    """Log to stderr through ``lythonic.logs``; tracebacks only at DEBUG."""
+def setup_cli_logging(
+    level: str, fmt: LogFormat, stream: TextIO | None = None, *, capture: str | None = None
+) -> None:
+    """Log to stderr through ``lythonic.logs``; tracebacks only at DEBUG. ``capture``
+    (``LYTH_NODE_LOGS``): what steps log at that level and above is kept with their
+    runs, whatever the console shows."""
+    from lythonic.compose.provenance import set_capture_level
     from lythonic.logs import configure_logging  # structlog: only for commands that log
 
     target = stream if stream is not None else sys.stderr
-    configure_logging(level=level, fmt=fmt, stream=target)
+    keep = None if capture in (None, "off") else capture
+    configure_logging(level=level, fmt=fmt, stream=target, capture=keep)
+    if capture is not None:
+        set_capture_level(capture)
     if level.upper() == "DEBUG":
         return
     for handler in logging.getLogger().handlers:

@@ -37,5 +37,7 @@ def check_cmd(
     Exit 1 naming the worker and the module it lacks (or the version that differs).
     """
     settings = _settings(config=config, data_dir=data, executor="dask")
-    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
     _finish(_executor_cmds.check(settings.config, settings, as_json=as_json))

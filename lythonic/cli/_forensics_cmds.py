@@ -1,10 +1,12 @@
-"""The commands behind ``lyth diff`` and ``lyth replay --isolated``, without the
-typer layer: answers from the record."""
+"""The commands behind ``lyth diff``, ``lyth replay --isolated`` and ``lyth logs``,
+without the typer layer: answers from the record."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lythonic.cli._runs_cmds import open_recorded, resolve_run_id
@@ -15,12 +17,14 @@ from lythonic.declarative._diagnostics import did_you_mean
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lythonic.compose.provenance import DagRun
+    from lythonic.compose.provenance import DagRun, LogLine
     from lythonic.compose.stores import StoreLocation
     from lythonic.declarative import LythSettings
     from lythonic.forensics import RunDiff, StepReplay
 
-__all__ = ["diff", "replay_isolated"]
+__all__ = ["diff", "logs", "replay_isolated"]
+
+_ALL = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
 
 
 def diff(
@@ -239,3 +243,104 @@ def _replay_notes(r: StepReplay) -> list[str]:
     if r.error is None:
         return []
     return [f"lyth: step {r.label!r} raised when replayed:", r.error.rstrip()]
+
+
+_LEVEL_NAMES = ("debug", "info", "warning", "error", "critical")
+
+
+def logs(
+    db: StoreLocation,
+    run_id: str,
+    step: str | None,
+    write: Callable[[str], None],
+    *,
+    attempt: int | None = None,
+    level: str | None = None,
+    follow: bool = False,
+    as_json: bool = False,
+    poll: float = 0.5,
+) -> Reply:
+    """``lyth logs RUN [STEP]``: the lines the run's steps logged, by step and attempt,
+    written as they are read (the first page of a million lines shows at once);
+    with ``follow``, new lines until the run ends."""
+    import logging as _logging
+
+    if level is not None and level.lower() not in _LEVEL_NAMES:
+        hint = did_you_mean(level.lower(), list(_LEVEL_NAMES))
+        return Reply(
+            EXIT_USAGE,
+            "",
+            [f"lyth: error: --level {level!r}: " + (hint or f"one of {', '.join(_LEVEL_NAMES)}")],
+        )
+    store = open_recorded(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        found = resolve_run_id(prov, run_id, db)
+        if isinstance(found, Reply):
+            return found
+        target, label = found, step
+        if step is not None:
+            *keys, label = step.split("/")
+            for key in keys:
+                kids = prov.unfinished_child_runs(target, key=key, limit=1, statuses=_ALL)
+                if not kids:
+                    return Reply(
+                        EXIT_USAGE, "", [f"lyth: error: run {target} has no child run {key!r}"]
+                    )
+                target = kids[0].run_id
+            run = prov.inspect_run(target, children=False)
+            if run is not None and label not in run.nodes:
+                hint = did_you_mean(label, sorted(run.nodes))
+                return Reply(
+                    EXIT_USAGE,
+                    "",
+                    [
+                        f"lyth: error: run {target} has no step {label!r}; "
+                        + (hint or f"its steps: {', '.join(sorted(run.nodes))}")
+                    ],
+                )
+        floor = _logging.getLevelName(level.upper()) if level else None
+        after: tuple[str, int, int] | None = None
+        shown = 0
+        while True:
+            lines = prov.node_log_lines(
+                target, node_label=label, attempt=attempt, min_level=floor, after=after
+            )
+            for line in lines:
+                write(_log_json(line) if as_json else _log_text(line))
+            shown += len(lines)
+            if lines:
+                last = lines[-1]
+                after = (last.node_label, last.attempt, last.seq)
+                continue
+            if not follow:
+                break
+            current = prov.get_run(target)
+            if current is None or current["status"] != "running":
+                break
+            time.sleep(poll)
+    notes = (
+        [] if shown else [f"lyth: no lines kept for {'step ' + step if step else 'run ' + found}"]
+    )
+    return Reply(EXIT_OK, "", notes)
+
+
+def _log_text(line: LogLine) -> str:
+    when = datetime.fromtimestamp(line.ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{when} {line.level:<8} {line.node_label}#{line.attempt} {line.logger}: {line.message}"
+
+
+def _log_json(line: LogLine) -> str:
+    return json.dumps(
+        {
+            "ts": datetime.fromtimestamp(line.ts, UTC).isoformat(),
+            "step": line.node_label,
+            "attempt": line.attempt,
+            "seq": line.seq,
+            "level": line.level,
+            "logger": line.logger,
+            "message": line.message,
+        },
+        ensure_ascii=False,
+    )

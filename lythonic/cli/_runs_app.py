@@ -31,6 +31,7 @@ else:  # loaded when a command runs: `lyth --help` stays light
 
 __all__ = [
     "diff_cmd",
+    "logs_cmd",
     "replay_cmd",
     "restart_cmd",
     "runs_app",
@@ -132,7 +133,9 @@ def restart_cmd(
     by a process that died is marked interrupted first. Exit 1 when it fails again.
     """
     settings = _settings(config=config, data_dir=data, executor=_choice(executor))
-    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
     _finish(_runs_cmds.recover(run_id, settings.config, settings, force=force, as_json=as_json))
 
 
@@ -180,7 +183,9 @@ def replay_cmd(
     recorded unless --record.
     """
     settings = _settings(config=config, data_dir=data, executor=_choice(executor))
-    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
     if isolated or inputs or record:
         from lythonic.cli.commands import EXIT_USAGE, Reply
 
@@ -259,3 +264,52 @@ def diff_cmd(
             as_json=as_json,
         )
     )
+
+
+@app.command("logs")
+def logs_cmd(
+    run_id: RunIdArg,
+    step: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[STEP]",
+            help="Only this step (a step of a map's element by its path: 'chunks[3]/count').",
+            show_default=False,
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Only this attempt of the step.")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option("--level", help="Only lines at this level and above (debug ... critical)."),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the run ends.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line on stdout.")
+    ] = False,
+) -> None:
+    """Print what a run's steps logged (stdlib logging and structlog), kept with the
+    run by step and attempt (LYTH_NODE_LOGS: which levels are kept)."""
+    from lythonic.cli._console import Console
+
+    console = Console()
+    db = _dags_db(config, data)
+    try:
+        reply = _forensics_cmds.logs(
+            db,
+            run_id,
+            step,
+            console.data,
+            attempt=attempt,
+            level=level,
+            follow=follow,
+            as_json=as_json,
+        )
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    _finish(reply, console)

@@ -67,7 +67,9 @@ def fire_cmd(
     except commands.UsageError as e:
         Console().note(f"lyth: error: {e}")
         raise typer.Exit(commands.EXIT_USAGE) from None
-    setup_cli_logging(settings.log_level or "WARNING", settings.log_format)
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
     _finish(_trigger_cmds.fire(trigger, settings.config, settings, payload=given, as_json=as_json))
 
 

@@ -121,6 +121,12 @@ class LythSettings(BaseSettings):
         "default: one per CPU). Ignored with `LYTH_DASK_ADDRESS`.",
     )
 
+    node_logs: Literal["off", "warning", "info", "debug"] = Field(
+        default="info",
+        description="What steps log that is kept with their run (`lyth logs`): lines at "
+        "this level and above, or nothing (`LYTH_NODE_LOGS`). Lines below the process's "
+        "own log level are kept too: the console shows what `LYTH_LOG_LEVEL` asks.",
+    )
     ui_host: str = Field(
         default="127.0.0.1",
         description="Where `lyth ui` and `lyth start --ui` listen (`LYTH_UI_HOST`; "

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lythonic.compose.executor import default_executor
+from lythonic.compose.provenance import set_capture_level
 from lythonic.compose.stores import StoreUnavailable, open_provenance, open_triggers
 from lythonic.compose.trigger import (
     TriggerConfigError,
@@ -120,12 +121,15 @@ class Daemon:
         except OSError as e:
             self.report(f"lyth: cannot write the pid file {self.pid_file.path}: {e}")
             return EXIT_FAILED
+        keep = self.settings.node_logs
         configure_logging(
             level=storage.log_level,
             fmt=self.settings.log_format,
             log_file=storage.log_file,
             loggers=dict(storage.loggers),
+            capture=None if keep == "off" else keep,
         )
+        set_capture_level(keep)
         self.status = self._first_status(loaded)
         self.status_path = storage.data_dir / STATUS_FILE
         self._write_status()

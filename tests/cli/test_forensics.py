@@ -122,3 +122,56 @@ def test_replay_isolated_usage_errors(lyth: Invoke, tmp_path: Path) -> None:
         got = lyth("replay", run, "-c", str(config), *args, allow_imports="tests.forensics")
         assert got.exit_code == 2, (args, got.stderr)
         assert message in got.stderr and "Traceback" not in got.stderr
+
+
+CHATTY = """\
+dags:
+  chat:
+    nodes:
+      talk: tests.forensics.steps:chatty
+      items: tests.forensics.steps:items
+      prices: {map: one_price}
+    edges:
+      - items >> prices
+  one_price:
+    nodes:
+      price: tests.forensics.steps:price
+"""
+
+
+def test_logs_prints_what_steps_logged(lyth: Invoke, tmp_path: Path) -> None:
+    """`lyth run` keeps INFO lines of steps (the console shows warnings only); `lyth
+    logs` prints them by step, --level and --json filter and shape, an unknown step is
+    a usage error with a did-you-mean."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CHATTY)
+    done = lyth("run", "chat", "-c", str(config), "--json", allow_imports="tests.forensics")
+    assert done.exit_code == 0, done.stderr
+    assert "working on" not in done.stderr  # INFO: kept, not shown
+    run = json.loads(done.stdout)["run_id"]
+    text = lyth("logs", run, "-c", str(config)).stdout.splitlines()
+    assert len(text) == 4
+    assert text[0].endswith("INFO     talk#1 tests.forensics.chatty: working on 0")
+    assert text[-1].split(" ", 1)[1] == "WARNING  talk#1 tests.forensics.chatty: done with 3"
+    only = lyth("logs", run, "talk", "-c", str(config), "--level", "warning", "--json")
+    rows = [json.loads(line) for line in only.stdout.splitlines()]
+    assert [(r["step"], r["level"], r["message"]) for r in rows] == [
+        ("talk", "WARNING", "done with 3")
+    ]
+    bad = lyth("logs", run, "tlk", "-c", str(config))
+    assert bad.exit_code == 2 and "did you mean 'talk'" in bad.stderr
+    level = lyth("logs", run, "-c", str(config), "--level", "loud")
+    assert level.exit_code == 2 and "one of debug" in level.stderr
+    quiet = lyth("logs", run, "prices[0]/price", "-c", str(config))
+    assert quiet.exit_code == 0 and "no lines kept for step prices[0]/price" in quiet.stderr
+
+
+def test_node_logs_off_keeps_nothing(lyth: Invoke, tmp_path: Path) -> None:
+    """LYTH_NODE_LOGS=off: nothing is kept."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CHATTY)
+    done = lyth(
+        "run", "chat", "-c", str(config), "--json", allow_imports="tests.forensics", node_logs="off"
+    )
+    run = json.loads(done.stdout)["run_id"]
+    assert lyth("logs", run, "-c", str(config)).stdout == ""

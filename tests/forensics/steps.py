@@ -33,3 +33,13 @@ def make_lock() -> object:
     import threading
 
     return threading.Lock()
+
+
+def chatty(n: int = 3) -> int:
+    import logging
+
+    log = logging.getLogger("tests.forensics.chatty")
+    for i in range(n):
+        log.info("working on %d", i)
+    log.warning("done with %d", n)
+    return n

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from lythonic.compose.provenance._history import (
         RunHistory,
     )
+    from lythonic.compose.provenance._logs import (
+        CAPTURE_LEVELS,
+        set_capture_level,
+    )
     from lythonic.compose.provenance._models import (
         DagRun,
         EdgeTraversal,
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     )
     from lythonic.compose.provenance._reads import (
         ChildDigest,
+        LogLine,
         digest,
     )
     from lythonic.compose.provenance._schema import (
@@ -87,7 +92,8 @@ __getattr__, __dir__ = lazy_exports(
         ],
         "_models": ["DagRun", "EdgeTraversal", "IoPayload", "NodeExecution", "to_datetime"],
         "_summary": ["node_seconds", "run_seconds", "run_summary"],
-        "_reads": ["ChildDigest", "digest"],
+        "_reads": ["ChildDigest", "LogLine", "digest"],
+        "_logs": ["CAPTURE_LEVELS", "set_capture_level"],
         "_store": [
             "SCHEDULER",
             "ForwardingStore",
@@ -105,6 +111,7 @@ __getattr__, __dir__ = lazy_exports(
 )
 
 __all__ = [
+    "CAPTURE_LEVELS",
     "FINISHED",
     "NODE_STATUSES",
     "RUN_STATUSES",
@@ -118,6 +125,7 @@ __all__ = [
     "EdgeTraversal",
     "ForwardingStore",
     "IoPayload",
+    "LogLine",
     "NodeExecution",
     "NodeStatus",
     "NullProvenance",
@@ -141,5 +149,6 @@ __all__ = [
     "run_seconds",
     "run_summary",
     "safe_json_dumps",
+    "set_capture_level",
     "to_datetime",
 ]

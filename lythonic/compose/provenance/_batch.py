@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from lythonic.compose.provenance._records import (
+    LOG,
     N_DONE,
     N_FAIL,
     N_PAUSE,
@@ -70,7 +71,16 @@ class Merge:
     as a partial upsert (nodes) or update (runs).
     """
 
-    __slots__ = ("begins", "edges", "full_nodes", "full_runs", "nodes", "runs", "stopped")
+    __slots__ = (
+        "begins",
+        "edges",
+        "full_nodes",
+        "full_runs",
+        "logs",
+        "nodes",
+        "runs",
+        "stopped",
+    )
 
     def __init__(self) -> None:
         self.begins = False
@@ -83,6 +93,7 @@ class Merge:
         self.runs: dict[str, dict[str, Any]] = {}
         self.nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self.edges: list[tuple[str, str, str, float]] = []
+        self.logs: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
 
     def add(self, rec: tuple[Any, ...], owner_id: str) -> None:
         op = rec[0]
@@ -170,6 +181,8 @@ class Merge:
         elif op == R_STATUS:
             _, run_id, status = rec
             self._run(run_id, {"status": status})
+        elif op == LOG:
+            self.logs[(rec[1], rec[2], rec[3], rec[4])] = rec[1:]
 
     def _node(self, key: tuple[str, str], values: dict[str, Any], attempt: int = 0) -> None:
         if attempt:
@@ -225,6 +238,16 @@ class Merge:
                     "",
                     -1,
                     list(self.stopped),
+                )
+            )
+        if self.logs:
+            out.append(
+                (
+                    "INSERT OR REPLACE INTO node_logs "
+                    "(run_id, node_label, attempt, seq, ts, level, logger, message) VALUES ",
+                    "",
+                    8,
+                    list(self.logs.values()),
                 )
             )
         if self.edges:

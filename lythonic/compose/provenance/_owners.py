@@ -130,7 +130,7 @@ def prune_some(conn: Any, cutoff: float) -> int:
         ") SELECT run_id FROM tree"
     )
     deleted = 0
-    for table in ("node_executions", "edge_traversals", "dag_runs"):
+    for table in ("node_logs", "node_executions", "edge_traversals", "dag_runs"):
         cur = conn.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM prune_ids)")
         deleted = cur.rowcount  # the last: runs
     return int(deleted)

@@ -80,6 +80,18 @@ _DDL = (
     started_at DOUBLE PRECISION NOT NULL,
     heartbeat_at DOUBLE PRECISION NOT NULL
 )""",
+    # Version 2.
+    """CREATE TABLE IF NOT EXISTS node_logs (
+    run_id TEXT NOT NULL,
+    node_label TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts DOUBLE PRECISION NOT NULL,
+    level TEXT NOT NULL,
+    logger TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, node_label, attempt, seq)
+)""",
     "CREATE INDEX IF NOT EXISTS dag_runs_by_parent ON dag_runs(parent_run_id, started_at)",
     "CREATE INDEX IF NOT EXISTS dag_runs_by_start ON dag_runs(started_at)",
     "CREATE INDEX IF NOT EXISTS dag_runs_running ON dag_runs(owner_id) WHERE status = 'running'",

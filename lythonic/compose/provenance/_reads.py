@@ -23,7 +23,7 @@ from lythonic.compose.provenance._models import (
     to_datetime,
 )
 
-__all__ = ["ChildDigest", "ProvenanceReads", "digest"]
+__all__ = ["ChildDigest", "LogLine", "ProvenanceReads", "digest"]
 
 
 def digest(text: str | None) -> str | None:
@@ -35,6 +35,22 @@ def digest(text: str | None) -> str | None:
     if text is None:
         return None
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line a step logged, as ``node_log_lines`` reads it back."""
+
+    node_label: str
+    attempt: int
+    seq: int
+    ts: float
+    level: str
+    logger: str
+    message: str
 
 
 @dataclass(slots=True)
@@ -355,6 +371,41 @@ class ProvenanceReads:
             return out
 
         return self._read(read)
+
+    def node_log_lines(
+        self,
+        run_id: str,
+        *,
+        node_label: str | None = None,
+        attempt: int | None = None,
+        min_level: int | None = None,
+        after: tuple[str, int, int] | None = None,
+        limit: int = 5_000,
+    ) -> list[LogLine]:
+        """Lines the run's steps logged, by step, attempt and order (the table's key:
+        a page of a run with a million lines is read as fast as the first); ``after``
+        is the ``(step, attempt, seq)`` of the last line of the previous page."""
+        where: list[str] = ["run_id = ?"]
+        params: list[Any] = [run_id]
+        if node_label is not None:
+            where.append("node_label = ?")
+            params.append(node_label)
+        if attempt is not None:
+            where.append("attempt = ?")
+            params.append(attempt)
+        if after is not None:
+            where.append("(node_label, attempt, seq) > (?, ?, ?)")
+            params += list(after)
+        if min_level is not None:
+            names = [n for n, v in _LEVELS.items() if v >= min_level]
+            where.append(f"level IN ({_marks(len(names))})")
+            params += names
+        sql = (
+            "SELECT node_label, attempt, seq, ts, level, logger, message FROM node_logs "
+            f"WHERE {' AND '.join(where)} ORDER BY node_label, attempt, seq LIMIT ?"
+        )
+        rows = self._read(lambda c: c.execute(sql, (*params, limit)).fetchall())
+        return [LogLine(*row) for row in rows]
 
     def node_value(
         self, run_id: str, node_label: str, which: str, *, max_bytes: int | None = None

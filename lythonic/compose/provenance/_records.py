@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "CALL",
     "FLUSH",
+    "LOG",
     "N_DONE",
     "N_FAIL",
     "N_PAUSE",
@@ -23,6 +24,7 @@ __all__ = [
     "R_END",
     "R_RESUME",
     "R_STATUS",
+    "log_line",
     "node_done",
     "node_failed",
     "node_paused",
@@ -38,9 +40,24 @@ Record = tuple[Any, ...]
 
 # Kinds, in the order the writer sorts them: rows first, then CALL and FLUSH
 # (the writer's own requests, made by BatchWriter itself).
-R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, CALL, FLUSH = range(
-    11
+(R_BEGIN, R_RESUME, R_END, R_STATUS, N_START, N_DONE, N_FAIL, N_PAUSE, N_SKIP, LOG, CALL, FLUSH) = (
+    range(12)
 )
+
+
+def log_line(
+    run_id: str,
+    label: str,
+    attempt: int,
+    seq: int,
+    at: float,
+    level: str,
+    logger: str,
+    message: str,
+) -> Record:
+    """A line a step logged (``seq`` counts from 1 per step attempt; a later line of
+    the same ``seq`` replaces it: the "N lines dropped" line is rewritten)."""
+    return (LOG, run_id, label, attempt, seq, at, level, logger, message)
 
 
 def run_begun(

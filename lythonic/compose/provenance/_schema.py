@@ -21,7 +21,8 @@ from lythonic._public import publish
 
 __all__ = ["SCHEMA_VERSION", "ProvenanceSchemaError", "connect", "ensure_schema"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: upstream's tables with ours added; 2: ``node_logs`` (what steps logged)."""
 COMPONENT = "provenance"
 
 
@@ -76,6 +77,18 @@ _TABLES = [
     proc_start TEXT,
     started_at REAL NOT NULL,
     heartbeat_at REAL NOT NULL
+)""",
+    # Version 2: the lines steps logged, per attempt in order (``lyth logs``).
+    """CREATE TABLE IF NOT EXISTS node_logs (
+    run_id TEXT NOT NULL,
+    node_label TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    level TEXT NOT NULL,
+    logger TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, node_label, attempt, seq)
 )""",
 ]
 

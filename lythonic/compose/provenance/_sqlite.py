@@ -24,6 +24,7 @@ from lythonic._codec import encode
 from lythonic._events import event
 from lythonic._public import publish
 from lythonic.compose.provenance import _records as records
+from lythonic.compose.provenance._logs import MAX_LINES, message_of, watch_run
 from lythonic.compose.provenance._owners import Owner, new_owner, prune_some, sweep
 from lythonic.compose.provenance._reads import ProvenanceReads
 from lythonic.compose.provenance._schema import connect, ensure_schema
@@ -92,6 +93,8 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             raise
         self._read_lock = threading.Lock()
         self._active: set[str] = set()
+        self._log_lock = threading.Lock()
+        self._log_counts: dict[str, dict[tuple[str, int], int]] = {}  # run -> (step, attempt) -> n
         self._writer = BatchWriter(
             self.db_path,
             self._new_owner(),
@@ -190,6 +193,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         resumed: bool = False,
     ) -> None:
         self._active.add(run_id)
+        watch_run(run_id, self)
         if resumed:
             self._put(records.run_resumed(run_id, dag_hash, config_revision))
             return
@@ -246,8 +250,46 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         error: str | None = None,
     ) -> None:
         self._active.discard(run_id)
+        self._unwatch(run_id)
         sink_json = encode(sink_outputs) if sink_outputs else None
         self._put(records.run_ended(run_id, status, sink_json, error, self._clock()))
+
+    def node_log(self, run_id: str, label: str, attempt: int, record: logging.LogRecord) -> None:
+        """A line step ``label`` logged (``lythonic.compose.provenance._logs``): kept up
+        to ``MAX_LINES`` per attempt, then one line counting those dropped."""
+        with self._log_lock:
+            per_run = self._log_counts.setdefault(run_id, {})
+            n = per_run.get((label, attempt), 0) + 1
+            per_run[(label, attempt)] = n
+        if n <= MAX_LINES:
+            line = records.log_line(
+                run_id,
+                label,
+                attempt,
+                n,
+                record.created,
+                record.levelname,
+                record.name,
+                message_of(record),
+            )
+        else:
+            dropped = f"{n - MAX_LINES:,} more lines dropped (the first {MAX_LINES:,} are kept)"
+            line = records.log_line(
+                run_id,
+                label,
+                attempt,
+                MAX_LINES + 1,
+                record.created,
+                "WARNING",
+                "lythonic",
+                dropped,
+            )
+        self._put(line)
+
+    def _unwatch(self, run_id: str) -> None:
+        watch_run(run_id, None)
+        with self._log_lock:
+            self._log_counts.pop(run_id, None)
 
     # -- upstream's write API (values arrive as JSON text) ---------------------
 
@@ -275,6 +317,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     def finish_run(self, run_id: str, status: str, sink_outputs_json: str | None = None) -> None:
         """Set a run's final status, ``finished_at`` and sink outputs."""
         self._active.discard(run_id)
+        self._unwatch(run_id)
         self._put(records.run_ended(run_id, status, sink_outputs_json, None, self._clock()))
 
     def record_node_start(
@@ -313,6 +356,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     def fail_node_and_finish_run(self, run_id: str, node_label: str, error: str) -> None:
         """A node failed, and with it the run."""
         self._active.discard(run_id)
+        self._unwatch(run_id)
         now = self._clock()
         self._put(records.node_failed(run_id, node_label, error, 1, now))
         self._put(records.run_ended(run_id, "failed", None, None, now))

@@ -3,7 +3,9 @@ concurrent processes, sweeping interrupted runs, retention."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -945,3 +947,118 @@ def test_node_value_gives_the_text_or_its_start_and_the_size(store: DagProvenanc
     assert store.node_value("r", "n", "output", max_bytes=4) == ('"012', 12)
     assert store.node_value("r", "n", "input") == ('{"x": "abcdef"}', 15)
     assert store.node_value("r", "missing", "output") == (None, None)
+
+
+# -- what steps log -------------------------------------------------------------------
+
+_STEP_LOG = logging.getLogger("tests.steps.talk")
+
+
+def _talker(n: int = 3) -> int:
+    _STEP_LOG.setLevel(logging.DEBUG)
+    for i in range(n):
+        _STEP_LOG.info("line %d of %d", i, n)
+    _STEP_LOG.debug("too fine to keep")
+    return n
+
+
+async def _async_talker(n: int) -> int:
+    _STEP_LOG.warning("async step got %s", n)
+    try:
+        raise ValueError("bad input")
+    except ValueError:
+        _STEP_LOG.exception("it failed inside")
+    return n
+
+
+def _talk_dag() -> Dag:
+    dag = Dag()
+    dag.node(_talker, "talk") >> dag.node(_async_talker, "more")
+    return dag
+
+
+def test_what_steps_log_is_kept_by_step_and_attempt(store: DagProvenance):
+    """Lines logged inside sync and async steps are kept in order, with level, logger
+    and the exception's message; debug lines below the capture level are not."""
+    asyncio.run(DagRunner(_talk_dag(), store).run(run_id="r"))
+    _STEP_LOG.info("outside any step: not kept")
+    store.flush()
+    lines = [
+        (x.node_label, x.attempt, x.seq, x.level, x.message) for x in store.node_log_lines("r")
+    ]
+    assert lines == [
+        ("more", 1, 1, "WARNING", "async step got 3"),
+        ("more", 1, 2, "ERROR", "it failed inside (ValueError: bad input)"),
+        ("talk", 1, 1, "INFO", "line 0 of 3"),
+        ("talk", 1, 2, "INFO", "line 1 of 3"),
+        ("talk", 1, 3, "INFO", "line 2 of 3"),
+    ]
+    assert {x.logger for x in store.node_log_lines("r")} == {"tests.steps.talk"}
+    warn = store.node_log_lines("r", min_level=logging.WARNING)
+    assert [x.level for x in warn] == ["WARNING", "ERROR"]
+    page = store.node_log_lines("r", after=("talk", 1, 1), limit=1)
+    assert [x.seq for x in page] == [2]
+
+
+def test_capture_levels_and_the_cap_per_attempt(
+    store: DagProvenance, monkeypatch: pytest.MonkeyPatch
+):
+    """LYTH_NODE_LOGS=warning keeps warnings only, off nothing; past the cap one line
+    counts what was dropped."""
+    from lythonic.compose.provenance import _sqlite as sqlite_store
+    from lythonic.compose.provenance import set_capture_level
+
+    set_capture_level("warning")
+    asyncio.run(DagRunner(_talk_dag(), store).run(run_id="w"))
+    set_capture_level("off")
+    asyncio.run(DagRunner(_talk_dag(), store).run(run_id="o"))
+    set_capture_level("info")
+    monkeypatch.setattr(sqlite_store, "MAX_LINES", 4)
+    dag = Dag()
+    dag.node(_talker, "talk")
+    asyncio.run(DagRunner(dag, store).run({"talk": {"n": 10}}, run_id="cap"))
+    store.flush()
+    assert [x.level for x in store.node_log_lines("w")] == ["WARNING", "ERROR"]
+    assert store.node_log_lines("o") == []
+    capped = store.node_log_lines("cap")
+    assert [x.seq for x in capped] == [1, 2, 3, 4, 5]
+    assert capped[-1].message == "6 more lines dropped (the first 4 are kept)"
+
+
+def test_pruning_a_run_takes_its_log_lines(tmp_path: Path):
+    """A pruned run's lines go with it."""
+    clock = Clock()
+    store = DagProvenance(tmp_path / "runs.db", clock=clock)
+    asyncio.run(DagRunner(_talk_dag(), store).run(run_id="old"))
+    store.flush()
+    assert store.node_log_lines("old")
+    clock.t += 40 * 86_400
+    assert store.prune(30) == 1
+    assert store.node_log_lines("old") == []
+    store.close()
+
+
+def test_a_version_1_file_gets_the_log_table_and_keeps_its_runs(tmp_path: Path):
+    """A store written before node_logs (schema 1) opens, upgraded, every run kept."""
+    db = tmp_path / "runs.db"
+    store = DagProvenance(db)
+    for i in range(3):
+        asyncio.run(DagRunner(_talk_dag(), store).run(run_id=f"v1-{i}"))
+    store.close()
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE node_logs")
+    con.execute("UPDATE lythonic_schema SET version = 1 WHERE component = 'provenance'")
+    con.commit()
+    con.close()
+    store = DagProvenance(db)
+    try:
+        runs = store.get_recent_runs(10, top_level_only=True, children=False)
+        assert sorted(r.run_id for r in runs) == ["v1-0", "v1-1", "v1-2"]
+        assert store.node_log_lines("v1-0") == []  # the table is there, empty for old runs
+    finally:
+        store.close()
+    con = sqlite3.connect(db)
+    assert con.execute(
+        "SELECT version FROM lythonic_schema WHERE component = 'provenance'"
+    ).fetchone() == (SCHEMA_VERSION,)
+    con.close()
