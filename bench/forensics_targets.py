@@ -7,15 +7,22 @@
   in a fresh process, and whether the counts are exact;
 - ``lyth replay RUN --node STEP --isolated`` of a step whose recorded input is
   10 MB: seconds from the command's start until the step is called (interpreter,
-  config, store, decoding the input), median of 3.
+  config, store, decoding the input), median of 3;
+- log capture: a chain of 1,000 ``def`` steps recorded in SQLite, each logging one
+  INFO line, with the lines kept (``LYTH_NODE_LOGS=info``) against not (``off``),
+  medians of 7 alternating runs;
+- ``lyth logs`` of a run with 1,000,000 stored lines: seconds from the command's
+  start to its first line on stdout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -129,6 +136,83 @@ def replay_start(root: Path) -> float:
     return sorted(took)[1]
 
 
+_CHAT = logging.getLogger("bench.chatty")
+
+
+def chatty(x: int = 0) -> int:
+    _CHAT.info("step got %d", x)
+    return x + 1
+
+
+def capture_cost(root: Path) -> dict[str, float]:
+    """µs per step of a 1,000-step chain that logs a line per step, kept and not."""
+    from lythonic.compose.dag_provenance import DagProvenance
+    from lythonic.compose.dag_runner import DagRunner
+    from lythonic.compose.namespace import Dag
+    from lythonic.compose.provenance import set_capture_level
+
+    _CHAT.setLevel(logging.INFO)
+    dag = Dag()
+    prev = dag.node(chatty, "s0")
+    for i in range(1, 1000):
+        node = dag.node(chatty, f"s{i}")
+        prev >> node
+        prev = node
+    times: dict[str, list[float]] = {"info": [], "off": []}
+    for rep in range(7):
+        for mode in ("info", "off") if rep % 2 else ("off", "info"):
+            set_capture_level(mode)
+            store = DagProvenance(root / f"chain-{mode}-{rep}.db")
+            started = time.perf_counter()
+            asyncio.run(DagRunner(dag, store).run())
+            store.flush()
+            times[mode].append((time.perf_counter() - started) / 1000 * 1e6)
+            store.close()
+    set_capture_level("info")
+    on, off = sorted(times["info"])[3], sorted(times["off"])[3]
+    return {"kept_us": on, "off_us": off, "overhead": on / off - 1}
+
+
+def first_line(root: Path) -> float:
+    """Seconds until `lyth logs` prints the first of a run's 1,000,000 lines."""
+    from lythonic.compose.dag_provenance import DagProvenance
+
+    data = root / "data"
+    data.mkdir()
+    db = data / "dags.db"
+    store = DagProvenance(db)
+    store.begin_run("noisy", "noisy", {})
+    store.end_run("noisy", "completed")
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.executemany(
+        "INSERT INTO node_logs VALUES (?, ?, 1, ?, ?, 'INFO', 'bench', ?)",
+        (
+            ("noisy", f"step{i % 10}", i, 1_700_000_000 + i / 1000, f"line {i} " + "x" * 60)
+            for i in range(1_000_000)
+        ),
+    )
+    conn.commit()
+    conn.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lythonic.compose.lyth", "logs", "noisy", "-d", str(data)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        took.append(time.perf_counter() - started)
+        proc.kill()
+        proc.wait()
+    return sorted(took)[1]
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "diff":
         print(json.dumps(diff(Path(sys.argv[2]))))
@@ -143,6 +227,10 @@ def main() -> None:
         root = Path(d) / "replay"
         root.mkdir()
         out["replay_start_s"] = replay_start(root)
+        out["capture"] = capture_cost(Path(d))
+        lines = Path(d) / "lines"
+        lines.mkdir()
+        out["logs_first_line_s"] = first_line(lines)
         print(json.dumps(out))
 
 

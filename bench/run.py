@@ -187,6 +187,17 @@ def _forensics_targets(ours: Path) -> None:
         f"{'replay --isolated, 10 MB input':<34} step called {start:.2f} s after the command "
         f"started  <= 1.5 s: {'ok' if start <= 1.5 else 'MISSED'}"
     )
+    cap = got["capture"]
+    print(
+        f"{'log capture, chain of 1,000 (1 line)':<34} {cap['kept_us']:.1f} µs/step kept, "
+        f"{cap['off_us']:.1f} off ({cap['overhead']:+.0%})  <= +15 %: "
+        f"{'ok' if cap['overhead'] <= 0.15 else 'MISSED'}"
+    )
+    first = got["logs_first_line_s"]
+    print(
+        f"{'lyth logs, 1,000,000 lines':<34} first line after {first * 1000:.0f} ms  "
+        f"<= 200 ms: {'ok' if first <= 0.2 else 'MISSED'}"
+    )
 
 
 def _ui_targets(ours: Path) -> None:

@@ -303,10 +303,12 @@ def logs(
         floor = _logging.getLevelName(level.upper()) if level else None
         after: tuple[str, int, int] | None = None
         shown = 0
+        page = 200  # a small first page: the first line shows at once
         while True:
             lines = prov.node_log_lines(
-                target, node_label=label, attempt=attempt, min_level=floor, after=after
+                target, node_label=label, attempt=attempt, min_level=floor, after=after, limit=page
             )
+            page = 5_000
             for line in lines:
                 write(_log_json(line) if as_json else _log_text(line))
             shown += len(lines)

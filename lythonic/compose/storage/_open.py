@@ -13,6 +13,7 @@ A store is a SQLite file (a ``Path``) or a schema of a PostgreSQL database
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -64,9 +65,10 @@ class StoreUnavailable(Exception):
 
 
 def _db_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import psycopg
-    except ImportError:
+    # psycopg only when something imported it already (a PostgreSQL store did): a
+    # SQLite store cannot raise its errors, and importing it costs ~50 ms of start-up.
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
         return (sqlite3.Error, OSError)
     return (sqlite3.Error, OSError, psycopg.Error)
 
@@ -75,7 +77,6 @@ def open_provenance(path: StoreLocation) -> DagProvenance:
     """The run store (provenance) at ``path``: a SQLite file or a PostgreSQL schema."""
     from lythonic.compose.provenance import DagProvenance, ProvenanceSchemaError
 
-    errors: tuple[type[BaseException], ...] = (ProvenanceSchemaError, *_db_errors())
     try:
         if isinstance(path, PgLocation):
             from lythonic.compose.provenance._pg import PgProvenance
@@ -84,15 +85,16 @@ def open_provenance(path: StoreLocation) -> DagProvenance:
         return DagProvenance(path)
     except ImportError as e:
         raise StoreUnavailable(path, _no_extra(e)) from e
-    except errors as e:
-        raise StoreUnavailable(path, e) from e
+    except Exception as e:
+        if isinstance(e, (ProvenanceSchemaError, *_db_errors())):
+            raise StoreUnavailable(path, e) from e
+        raise
 
 
 def open_triggers(path: StoreLocation, *, clock: Clock | None = None) -> TriggerStore:
     """The trigger store (activations, one event per tick) at ``path``."""
     from lythonic.compose.schedule import TriggerStore, TriggerStoreError
 
-    errors: tuple[type[BaseException], ...] = (TriggerStoreError, *_db_errors())
     try:
         if isinstance(path, PgLocation):
             from lythonic.compose.schedule._pg_store import PgTriggerStore
@@ -101,8 +103,10 @@ def open_triggers(path: StoreLocation, *, clock: Clock | None = None) -> Trigger
         return TriggerStore(path, clock=clock)
     except ImportError as e:
         raise StoreUnavailable(path, _no_extra(e)) from e
-    except errors as e:
-        raise StoreUnavailable(path, e) from e
+    except Exception as e:
+        if isinstance(e, (TriggerStoreError, *_db_errors())):
+            raise StoreUnavailable(path, e) from e
+        raise
 
 
 def _no_extra(e: ImportError) -> Exception:
