@@ -1,5 +1,5 @@
-"""The commands behind ``lyth diff``, ``lyth replay --isolated`` and ``lyth logs``,
-without the typer layer: answers from the record."""
+"""The commands behind ``lyth diff``, ``lyth replay --isolated``, ``lyth logs`` and
+``lyth plan``, without the typer layer: answers from the record."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from lythonic.declarative import LythSettings
     from lythonic.forensics import RunDiff, StepReplay
 
-__all__ = ["diff", "logs", "replay_isolated"]
+__all__ = ["diff", "logs", "plan", "replay_isolated"]
 
 _ALL = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
 
@@ -246,6 +246,12 @@ def _replay_notes(r: StepReplay) -> list[str]:
 
 
 _LEVEL_NAMES = ("debug", "info", "warning", "error", "critical")
+_EXPANDS = {
+    "map": "a map: one child run per element, known when its upstream ran",
+    "call": "a call: its sub-DAG runs as a child run",
+    "switch": "a switch: the branch is chosen when it runs",
+    "map_switch": "a map over a switch: elements and branches known when it runs",
+}
 
 
 def logs(
@@ -346,3 +352,100 @@ def _log_json(line: LogLine) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def plan(
+    dag_name: str,
+    config: Path,
+    settings: LythSettings,
+    *,
+    restart: str | None = None,
+    replay: str | None = None,
+    nodes: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    force: bool = False,
+    as_json: bool = False,
+) -> Reply:
+    """``lyth plan DAG``: what a run, a restart or a replay would do with each step,
+    and why, running nothing. Restart and replay decide with their own rule
+    (``decide_reuse``), so the plan is what they do."""
+    from lythonic._process import run_loop
+    from lythonic.cli.commands import UsageError, _check_inputs, parse_input_args
+    from lythonic.compose.provenance import (
+        DagDefinitionChanged,
+        RunNotRestartable,
+        UnknownStep,
+    )
+    from lythonic.compose.run import PLAIN, explain_recovery, plan_for
+    from lythonic.declarative import UnknownDagError
+
+    if restart is not None and replay is not None:
+        return Reply(EXIT_USAGE, "", ["lyth: error: --restart and --replay: give one of them"])
+    if (replay is None) != (not nodes):
+        problem = (
+            "--replay needs --node STEP" if replay is not None else "--node goes with --replay"
+        )
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {problem}"])
+    loaded = _load(config, settings, outcome="nothing was planned")
+    if isinstance(loaded, Reply):
+        return loaded
+    try:
+        dag = loaded.get_dag(dag_name)
+        if inputs:
+            _check_inputs(loaded, dag_name, parse_input_args(inputs))
+    except UnknownDagError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    except UsageError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    run_id = restart or replay
+    if run_id is None:
+        shape = plan_for(dag)
+        steps = [
+            {
+                "step": np.label,
+                "action": "run" if np.kind == PLAIN else "expand",
+                "reason": "a new run" if np.kind == PLAIN else _EXPANDS.get(np.node.kind, ""),
+            }
+            for np in (shape.nodes[i] for i in shape.order)
+        ]
+        return _plan_reply(dag_name, None, "run", steps, as_json)
+    db = loaded.storage.runs_store
+    store = open_recorded(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        found = resolve_run_id(prov, run_id, db)
+        if isinstance(found, Reply):
+            return found
+        row = prov.get_run(found)
+        if row is not None and row["dag_nsref"] != dag_name:
+            return Reply(
+                EXIT_USAGE,
+                "",
+                [f"lyth: error: run {found} is a run of {row['dag_nsref']!r}, not of {dag_name!r}"],
+            )
+        try:
+            recovery = run_loop(
+                explain_recovery(prov, dag, found, list(nodes) if replay else None, force=force)
+            )
+        except DagDefinitionChanged as e:
+            return Reply(
+                EXIT_FAILED, "", [f"lyth: {str(e).replace('pass force=True', 'pass --force')}"]
+            )
+        except UnknownStep as e:
+            return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+        except RunNotRestartable as e:
+            return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    steps = [{"step": d.label, "action": d.action, "reason": d.reason} for d in recovery.decisions]
+    return _plan_reply(dag_name, found, "restart" if restart else "replay", steps, as_json)
+
+
+def _plan_reply(
+    dag: str, run_id: str | None, mode: str, steps: list[dict[str, str]], as_json: bool
+) -> Reply:
+    if as_json:
+        data = {"dag": dag, "mode": mode, "run_id": run_id, "steps": steps}
+        return Reply(EXIT_OK, json.dumps(data, indent=2) + "\n")
+    head = f"{mode} of DAG {dag}" + (f" from run {run_id}" if run_id else "") + ": runs nothing now"
+    rows = [[s["step"], s["action"], s["reason"]] for s in steps]
+    return Reply(EXIT_OK, head + "\n\n" + table(["STEP", "ACTION", "REASON"], rows) + "\n")

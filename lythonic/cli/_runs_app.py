@@ -32,6 +32,7 @@ else:  # loaded when a command runs: `lyth --help` stays light
 __all__ = [
     "diff_cmd",
     "logs_cmd",
+    "plan_cmd",
     "replay_cmd",
     "restart_cmd",
     "runs_app",
@@ -313,3 +314,51 @@ def logs_cmd(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     _finish(reply, console)
+
+
+@app.command("plan")
+def plan_cmd(
+    dag: Annotated[str, typer.Argument(metavar="DAG", help="The DAG (as lyth.yaml names it).")],
+    config: ConfigOption = None,
+    data: DataOption = None,
+    restart: Annotated[
+        str | None,
+        typer.Option("--restart", metavar="RUN_ID", help="What `lyth restart RUN_ID` would do."),
+    ] = None,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            "--replay", metavar="RUN_ID", help="What `lyth replay RUN_ID --node ...` would do."
+        ),
+    ] = None,
+    node: Annotated[
+        list[str] | None,
+        typer.Option("--node", "-n", metavar="STEP", help="With --replay: the steps to run again."),
+    ] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            metavar="STEP.PARAM=VALUE",
+            help="Inputs of a new run, checked as `lyth run` does.",
+        ),
+    ] = None,
+    force: ForceOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Say, per step, what a run, a restart or a replay would do — run, reuse or
+    expand — and why, running nothing (the same rule restart and replay use)."""
+    settings = _settings(config=config, data_dir=data)
+    _finish(
+        _forensics_cmds.plan(
+            dag,
+            settings.config,
+            settings,
+            restart=restart,
+            replay=replay,
+            nodes=node or (),
+            inputs=inputs or (),
+            force=force,
+            as_json=as_json,
+        )
+    )

@@ -175,3 +175,37 @@ def test_node_logs_off_keeps_nothing(lyth: Invoke, tmp_path: Path) -> None:
     )
     run = json.loads(done.stdout)["run_id"]
     assert lyth("logs", run, "-c", str(config)).stdout == ""
+
+
+def test_plan_says_what_restart_and_replay_would_do(lyth: Invoke, tmp_path: Path) -> None:
+    """lyth plan runs nothing: a new run runs every step (the map expands); --replay
+    names what is reused and why; a completed run cannot be restarted (exit 1);
+    --node without --replay and an unknown step are usage errors."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CONFIG)
+    run = _run(lyth, config, "items.n=3")
+
+    def plan(*args: str):
+        return lyth("plan", *args, allow_imports="tests.forensics")
+
+    fresh = json.loads(plan("prices", "-c", str(config), "--json").stdout)
+    assert [(s["step"], s["action"]) for s in fresh["steps"]] == [
+        ("items", "run"),
+        ("prices", "expand"),
+        ("totals", "run"),
+    ]
+    replay = plan("prices", "-c", str(config), "--replay", run, "-n", "prices")
+    assert replay.exit_code == 0, replay.stderr
+    lines = replay.stdout.splitlines()
+    assert lines[0] == f"replay of DAG prices from run {run}: runs nothing now"
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in lines[3:]}
+    assert rows["items"] == ["reuse", f"completed in {run}"]
+    assert rows["prices"] == ["expand", "asked to run again"]
+    assert rows["totals"] == ["run", "upstream 'prices' runs again"]
+    before = len(json.loads(lyth("runs", "-c", str(config), "--json").stdout))
+    assert before == 1  # nothing ran
+    done = plan("prices", "-c", str(config), "--restart", run)
+    assert done.exit_code == 1 and "has status 'completed'" in done.stderr
+    assert plan("prices", "-c", str(config), "-n", "items").exit_code == 2
+    typo = plan("prices", "-c", str(config), "--replay", run, "-n", "itms")
+    assert typo.exit_code == 2 and "did you mean 'items'" in typo.stderr

@@ -41,7 +41,16 @@ from lythonic.compose.run._plan import PLAIN, DagPlan, plan_for
 if TYPE_CHECKING:
     from lythonic.compose.nodes import DagShape
 
-__all__ = ["RESTARTABLE", "Recovery", "plan_replay", "plan_restart", "reusable_outputs"]
+__all__ = [
+    "RESTARTABLE",
+    "Decision",
+    "Recovery",
+    "decide_reuse",
+    "explain_recovery",
+    "plan_replay",
+    "plan_restart",
+    "reusable_outputs",
+]
 
 log = logging.getLogger("lythonic.compose.dag_runner")
 
@@ -59,6 +68,7 @@ class Recovery:
     resumed: bool
     config_revision: str | None
     initiator: str | None
+    decisions: tuple[Decision, ...] = ()
 
 
 async def plan_restart(store: Any, dag: DagShape, run_id: str, *, force: bool = False) -> Recovery:
@@ -78,14 +88,16 @@ async def plan_restart(store: Any, dag: DagShape, run_id: str, *, force: bool = 
         )
     plan = plan_for(dag)
     _check_definition(run, plan, force, "restart")
+    decisions = decide_reuse(plan, rows, (), run_id)
     return Recovery(
         run_id=run_id,
         dag_nsref=run["dag_nsref"],
         inputs=_decode_inputs(run, plan),
-        prefilled=reusable_outputs(plan, rows, ()),
+        prefilled={d.label: d.value for d in decisions if d.action == "reuse"},
         resumed=True,
         config_revision=run.get("config_revision"),
         initiator=run.get("initiated_by"),
+        decisions=tuple(decisions),
     )
 
 
@@ -105,15 +117,33 @@ async def plan_replay(
             f"replay of run '{run_id}': no step {', '.join(map(repr, unknown))} in this DAG{hint}"
         )
     _check_definition(run, plan, force, "replay")
+    decisions = decide_reuse(plan, rows, rerun, run_id)
     return Recovery(
         run_id=new_run_id(),
         dag_nsref=run["dag_nsref"],
         inputs=_decode_inputs(run, plan),
-        prefilled=reusable_outputs(plan, rows, rerun),
+        prefilled={d.label: d.value for d in decisions if d.action == "reuse"},
         resumed=False,
         config_revision=run.get("config_revision"),
         initiator=None,
+        decisions=tuple(decisions),
     )
+
+
+async def explain_recovery(
+    store: Any,
+    dag: DagShape,
+    run_id: str,
+    rerun: Iterable[str] | None = None,
+    *,
+    force: bool = False,
+) -> Recovery:
+    """What ``restart`` (``rerun`` None) or ``replay`` (``rerun``: the steps asked
+    for) would do, with the same checks and the same rule, running nothing: the
+    ``decisions`` say per step."""
+    if rerun is None:
+        return await plan_restart(store, dag, run_id, force=force)
+    return await plan_replay(store, dag, run_id, rerun, force=force)
 
 
 async def _load(store: Any, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -198,25 +228,52 @@ def _decode_inputs(run: dict[str, Any], plan: DagPlan) -> dict[str, dict[str, An
     return inputs
 
 
-def reusable_outputs(
-    plan: DagPlan, rows: list[dict[str, Any]], rerun: Iterable[str]
-) -> dict[str, Any]:
-    """Recorded outputs to reuse, typed as the nodes declare them.
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a restart or replay does with one step, and why.
 
-    A node's output is reused when it completed (or was reused itself), it is
-    not in ``rerun``, its value was recordable, and every upstream node's
-    output is reused too.
+    ``action``: ``reuse`` (the recorded output, typed, is its value), ``run``
+    (a plain step runs again) or ``expand`` (a map, call or switch runs again,
+    its elements or branch decided when it runs).
+    """
+
+    label: str
+    action: str
+    reason: str
+    value: Any = None
+
+
+def decide_reuse(
+    plan: DagPlan, rows: list[dict[str, Any]], rerun: Iterable[str], run_id: str = "the run"
+) -> list[Decision]:
+    """Per step, in the order they run: reuse or run again, and why. The one rule
+    restart, replay and ``lyth plan`` share.
+
+    A step's output is reused when it completed (or was reused itself) in the
+    run, it is not in ``rerun``, its value was recordable, and every step
+    upstream of it is reused too.
     """
     skip = set(rerun)
     by_label = {r["node_label"]: r for r in rows}
     nodes = plan.nodes
-    reused: dict[str, Any] = {}
+    reused: set[str] = set()
+    out: list[Decision] = []
     for i in plan.order:
         np = nodes[i]
         row = by_label.get(np.label)
-        if row is None or row["status"] not in ("completed", "skipped") or np.label in skip:
+        again = "expand" if np.kind != PLAIN else "run"
+        if np.label in skip:
+            out.append(Decision(np.label, again, "asked to run again"))
             continue
-        if not all(nodes[u].label in reused for u in np.upstream):
+        if row is None:
+            out.append(Decision(np.label, again, f"did not run in {run_id}"))
+            continue
+        if row["status"] not in ("completed", "skipped"):
+            out.append(Decision(np.label, again, f"{row['status']} in {run_id}"))
+            continue
+        fresh = next((nodes[u].label for u in np.upstream if nodes[u].label not in reused), None)
+        if fresh is not None:
+            out.append(Decision(np.label, again, f"upstream '{fresh}' runs again"))
             continue
         try:
             value = decode(row["output_json"], output_type(np.node))
@@ -227,6 +284,7 @@ def reusable_outputs(
                 e,
                 extra=event("recorded_output_unreadable", node=np.label, error=str(e)),
             )
+            out.append(Decision(np.label, again, f"its recorded output is unreadable ({e})"))
             continue
         if has_unrecorded(value):
             log.info(
@@ -234,6 +292,16 @@ def reusable_outputs(
                 np.label,
                 extra=event("recorded_output_placeholder", node=np.label),
             )
+            out.append(Decision(np.label, again, "its recorded output is a placeholder"))
             continue
-        reused[np.label] = value
-    return reused
+        reused.add(np.label)
+        why = f"completed in {run_id}" + (", every upstream reused" if np.upstream else "")
+        out.append(Decision(np.label, "reuse", why, value))
+    return out
+
+
+def reusable_outputs(
+    plan: DagPlan, rows: list[dict[str, Any]], rerun: Iterable[str]
+) -> dict[str, Any]:
+    """Recorded outputs to reuse, typed as the nodes declare them (``decide_reuse``)."""
+    return {d.label: d.value for d in decide_reuse(plan, rows, rerun) if d.action == "reuse"}
