@@ -16,6 +16,8 @@ def _check(ctx: DagContext) -> None:
 
 
 def _base(x: Any) -> int:
+    if isinstance(x, tuple):  # a route's (branch, value)
+        return int(x[1])
     return sum(x) if isinstance(x, list) else int(x)
 
 
@@ -33,3 +35,19 @@ def fan(ctx: DagContext, x: Any = 0) -> list[int]:
 def elem(ctx: DagContext, x: int) -> int:
     _check(ctx)
     return x * 2
+
+
+def route(ctx: DagContext, x: Any = 0) -> tuple[str, int]:
+    _check(ctx)
+    base = _base(x)
+    return ("even" if base % 2 == 0 else "odd", base)
+
+
+def even(ctx: DagContext, x: int) -> int:
+    _check(ctx)
+    return x + 10
+
+
+def odd(ctx: DagContext, x: int) -> int:
+    _check(ctx)
+    return x + 20

@@ -1,5 +1,6 @@
 """The reuse rule against what happens: for 240 random DAGs (plain steps, steps that
-fan out, maps over them), failure points and re-run sets, what ``explain_recovery``
+fan out and maps over them, steps that route and switches on them), failure points
+and re-run sets, what ``explain_recovery``
 (and so ``lyth plan``) says a restart or replay reuses is exactly what the restart
 or replay then reuses, and everything else runs."""
 
@@ -30,15 +31,25 @@ def _random_dag(rng: random.Random) -> tuple[Dag, list[str]]:
         up = None if i == 0 or rng.random() < 0.25 else rng.randrange(i)
         if up is not None and kinds[up] == "fan" and rng.random() < 0.7:
             kind = "map"
+        elif up is not None and kinds[up] == "route" and rng.random() < 0.8:
+            kind = "switch"
         else:
-            kind = rng.choice(["plain", "plain", "fan"])
+            kind = rng.choice(["plain", "plain", "fan", "route"])
         label = f"{kind}{i}"
         if kind == "map":
             sub = Dag()
             sub.node(steps.elem, "elem")
             handle = dag.map(sub, label)
+        elif kind == "switch":
+            branches = {}
+            for name, fn in (("even", steps.even), ("odd", steps.odd)):
+                branch = Dag()
+                branch.node(fn, name)
+                branches[name] = branch
+            handle = dag.switch(branches, label)
         else:
-            handle = dag.node(steps.plain if kind == "plain" else steps.fan, label)
+            fn = {"plain": steps.plain, "fan": steps.fan, "route": steps.route}[kind]
+            handle = dag.node(fn, label)
         if up is not None:
             handles[up] >> handle
         handles.append(handle)
