@@ -204,6 +204,26 @@ def log_to_file(
     _configure_structlog()
 
 
+class _Shown(logging.Filter):
+    """On the output handlers while records below the output level are made (for the
+    handler that keeps what steps log): a record shows when it reaches the output level,
+    or when its logger (or a parent, not the root) was set to let it through."""
+
+    def __init__(self, shown: int) -> None:
+        super().__init__()
+        self.shown = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= self.shown:
+            return True
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None and logger.parent is not None:  # stop before the root
+            if logger.level:
+                return record.levelno >= logger.level
+            logger = logger.parent
+        return False
+
+
 def _set_levels(
     level: str | int,
     loggers: Mapping[str, str | int] | None,
@@ -215,11 +235,10 @@ def _set_levels(
     root.setLevel(floor)
     for handler in root.handlers:
         if getattr(handler, _HANDLER_MARK, False):
-            handler.setLevel(shown)  # the output shows ``level`` on, whatever is made
-    if floor < shown:  # lythonic's own records below ``level`` need not be made at all
-        logging.getLogger("lythonic").setLevel(shown)
-    else:
-        logging.getLogger("lythonic").setLevel(logging.NOTSET)
+            for old in [f for f in handler.filters if isinstance(f, _Shown)]:
+                handler.removeFilter(old)
+            if floor < shown:
+                handler.addFilter(_Shown(shown))
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(max(quiet, shown))
     for name, value in (loggers or {}).items():

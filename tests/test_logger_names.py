@@ -27,7 +27,7 @@ LOGGER_NAMES = {
     "lythonic.engine",
     "lythonic.state",
 }
-# Libraries' loggers the package only adjusts (Dask's is chatty at INFO), never logs to.
+# Loggers the package only adjusts, never logs to: Dask's (chatty at INFO).
 ADJUSTED = {"distributed"}
 
 

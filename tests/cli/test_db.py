@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from lythonic.cli import _db_cmds
+from lythonic.compose.stores import current_versions
 from lythonic.declarative import LythSettings
 
 
@@ -42,7 +43,10 @@ def test_status_then_a_dry_run_then_the_upgrade(
     before = _db_cmds.status(config, settings)
     assert before.code == 0 and before.stdout.count("not created yet") == 2
     dry = _db_cmds.upgrade(config, settings, dry_run=True)
-    assert dry.stdout.count("would ") == 2 and "create to version 1" in dry.stdout
+    versions = current_versions()
+    assert dry.stdout.count("would ") == 2
+    assert f"provenance: create to version {versions['provenance']}" in dry.stdout
+    assert f"triggers: create to version {versions['triggers']}" in dry.stdout
     assert _db_cmds.status(config, settings).stdout == before.stdout  # nothing changed
     done = _db_cmds.upgrade(config, settings)
     assert done.code == 0 and done.stdout.count("done: ") == 2
@@ -66,7 +70,9 @@ def test_a_store_newer_than_this_lythonic_is_named_and_refused(
     status = _db_cmds.status(config, settings)
     assert (
         status.code == 1
-        and "version 7 (this lythonic: 1): newer than this lythonic" in status.stdout
+        and f"version 7 (this lythonic: {current_versions()['provenance']}): newer than this "
+        "lythonic"
+        in status.stdout
     )
     refused = _db_cmds.upgrade(config, settings)
     assert refused.code == 1 and "provenance at " in refused.stderr[0]

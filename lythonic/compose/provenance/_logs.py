@@ -23,6 +23,7 @@ __all__ = [
     "MAX_LINES",
     "NodeLogSink",
     "capture_level",
+    "forget_sink",
     "install_capture",
     "keep_step_lines",
     "message_of",
@@ -61,6 +62,12 @@ def set_capture_level(name: str) -> None:
         _installed.setLevel(_level if _level is not None else logging.CRITICAL + 1)
 
 
+def forget_sink(sink: NodeLogSink) -> None:
+    """``sink`` (a store) closes: the runs it was recording keep nothing more."""
+    for run_id in [r for r, s in list(_sinks.items()) if s is sink]:
+        _sinks.pop(run_id, None)
+
+
 def watch_run(run_id: str, sink: NodeLogSink | None) -> None:
     """While ``sink`` is set, lines logged by ``run_id``'s steps go to it."""
     if sink is None:
@@ -97,8 +104,12 @@ class _Capture(logging.Handler):
         if ctx is None:
             return
         sink = _sinks.get(ctx.run_id)
-        if sink is not None:
+        if sink is None:
+            return
+        try:
             sink.node_log(ctx.run_id, ctx.node_label, ctx.attempt, record)
+        except Exception:  # the store went away: the step logs on, unkept
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         return  # a line that cannot be kept is not the step's problem

@@ -24,7 +24,7 @@ from lythonic._codec import encode
 from lythonic._events import event
 from lythonic._public import publish
 from lythonic.compose.provenance import _records as records
-from lythonic.compose.provenance._logs import MAX_LINES, message_of, watch_run
+from lythonic.compose.provenance._logs import MAX_LINES, forget_sink, message_of, watch_run
 from lythonic.compose.provenance._owners import Owner, new_owner, prune_some, sweep
 from lythonic.compose.provenance._reads import ProvenanceReads
 from lythonic.compose.provenance._schema import connect, ensure_schema
@@ -165,6 +165,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         if self._closed:
             return
         self._closed = True
+        forget_sink(self)
         self._writer.close()
         with self._read_lock:
             if self._reader is not None:

@@ -124,15 +124,16 @@ class PgTriggerStore(TriggerStore):
         """Mark events a dead daemon left unfinished ``interrupted``; how many.
 
         Several daemons may share this database, so the run store's sweep (which
-        knows each run's owner and whether it is alive) runs first. Then a
-        ``running`` event is left alone while its run is ``running`` in
-        ``dag_runs``, and a ``queued`` one while the process that claimed it still
-        has its row in ``run_owners`` (the run store drops a dead owner's row once
-        its heartbeat is stale and its runs are swept).
+        knows each process and whether it is alive) runs first and drops the
+        ``run_owners`` rows of those gone. An event left ``running`` or ``queued``
+        is swept once the process that claimed it has no row there any more; one
+        claimed by a live process never is, even before its run's first record is
+        written. An event that names no process (a manual fire) is swept when its
+        run is not ``running`` in ``dag_runs``.
         """
         with self._write() as cur:
             have_runs = cur.execute("SELECT to_regclass('dag_runs') IS NOT NULL").fetchone()[0]
-            if not have_runs:
+            if not have_runs:  # no run store in this schema: no run can be going
                 cur.execute(
                     "UPDATE trigger_events SET status = 'interrupted', finished_at = ? "
                     "WHERE status = 'running'",
@@ -141,10 +142,12 @@ class PgTriggerStore(TriggerStore):
                 return cur.rowcount
             cur.execute(
                 "UPDATE trigger_events SET status = 'interrupted', finished_at = ? "
-                "WHERE (status = 'running' AND NOT EXISTS (SELECT 1 FROM dag_runs r "
-                "WHERE r.run_id = trigger_events.run_id AND r.status = 'running')) "
-                "OR (status = 'queued' AND owner_id IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM run_owners o WHERE o.owner_id = trigger_events.owner_id))",
+                "WHERE status IN ('running', 'queued') AND ("
+                "(owner_id IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM run_owners o WHERE o.owner_id = trigger_events.owner_id)) "
+                "OR (owner_id IS NULL AND status = 'running' AND NOT EXISTS "
+                "(SELECT 1 FROM dag_runs r WHERE r.run_id = trigger_events.run_id "
+                "AND r.status = 'running')))",
                 (self._now(),),
             )
             return cur.rowcount

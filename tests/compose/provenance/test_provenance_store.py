@@ -1062,3 +1062,15 @@ def test_a_version_1_file_gets_the_log_table_and_keeps_its_runs(tmp_path: Path):
         "SELECT version FROM lythonic_schema WHERE component = 'provenance'"
     ).fetchone() == (SCHEMA_VERSION,)
     con.close()
+
+
+def test_a_closed_store_keeps_no_more_lines_and_never_breaks_a_step(tmp_path: Path):
+    """A run left unfinished in a store that closed: lines logged under its context
+    later are dropped quietly (no error reaches the code that logs)."""
+    from lythonic.compose.log_context import node_run_context
+
+    store = DagProvenance(tmp_path / "runs.db")
+    store.begin_run("left", "d", {})
+    store.close()
+    with node_run_context("left", "step"):
+        _STEP_LOG.warning("after the store closed")  # must not raise

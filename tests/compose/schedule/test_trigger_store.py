@@ -330,8 +330,9 @@ def test_postgres_sweep_leaves_the_ticks_of_runs_still_going(
 def test_postgres_sweep_takes_the_queued_ticks_of_a_gone_daemon(
     pg_server: str, pg_schema: str, clock: FakeClock
 ) -> None:
-    """A queued tick names the process that claimed it: a peer's sweep interrupts it
-    once that process has no row in ``run_owners`` (gone), never while it has."""
+    """A queued or running tick names the process that claimed it: a peer's sweep
+    interrupts it once that process has no row in ``run_owners`` (gone), never while it
+    has — even before the run of a running tick is on record."""
     from lythonic.compose.provenance._pg import PgProvenance
     from lythonic.compose.schedule._pg_store import PgTriggerStore
 
