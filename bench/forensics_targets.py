@@ -8,9 +8,9 @@
 - ``lyth replay RUN --node STEP --isolated`` of a step whose recorded input is
   10 MB: seconds from the command's start until the step is called (interpreter,
   config, store, decoding the input), median of 3;
-- log capture: a chain of 1,000 ``def`` steps recorded in SQLite, each logging one
-  INFO line, with the lines kept (``LYTH_NODE_LOGS=info``) against not (``off``),
-  medians of 7 alternating runs;
+- log capture on the chain benchmark (1,000 ``def`` steps recorded in SQLite) with
+  capture on (``LYTH_NODE_LOGS=info``) against off, medians of 7 alternating runs;
+  and the same chain with every step logging one INFO line (each line a row);
 - ``lyth logs`` of a run with 1,000,000 stored lines: seconds from the command's
   start to its first line on stdout.
 """
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -144,8 +145,12 @@ def chatty(x: int = 0) -> int:
     return x + 1
 
 
-def capture_cost(root: Path) -> dict[str, float]:
-    """µs per step of a 1,000-step chain that logs a line per step, kept and not."""
+def quiet(x: int = 0) -> int:
+    return x + 1
+
+
+def capture_cost(root: Path, fn: Any) -> dict[str, float]:
+    """µs per step of a 1,000-step chain of ``fn``, capture on and off."""
     from lythonic.compose.dag_provenance import DagProvenance
     from lythonic.compose.dag_runner import DagRunner
     from lythonic.compose.namespace import Dag
@@ -153,16 +158,16 @@ def capture_cost(root: Path) -> dict[str, float]:
 
     _CHAT.setLevel(logging.INFO)
     dag = Dag()
-    prev = dag.node(chatty, "s0")
+    prev = dag.node(fn, "s0")
     for i in range(1, 1000):
-        node = dag.node(chatty, f"s{i}")
+        node = dag.node(fn, f"s{i}")
         prev >> node
         prev = node
     times: dict[str, list[float]] = {"info": [], "off": []}
     for rep in range(7):
         for mode in ("info", "off") if rep % 2 else ("off", "info"):
             set_capture_level(mode)
-            store = DagProvenance(root / f"chain-{mode}-{rep}.db")
+            store = DagProvenance(root / f"chain-{fn.__name__}-{mode}-{rep}.db")
             started = time.perf_counter()
             asyncio.run(DagRunner(dag, store).run())
             store.flush()
@@ -227,7 +232,8 @@ def main() -> None:
         root = Path(d) / "replay"
         root.mkdir()
         out["replay_start_s"] = replay_start(root)
-        out["capture"] = capture_cost(Path(d))
+        out["capture"] = capture_cost(Path(d), quiet)
+        out["capture_lines"] = capture_cost(Path(d), chatty)
         lines = Path(d) / "lines"
         lines.mkdir()
         out["logs_first_line_s"] = first_line(lines)
