@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from lythonic.cli._runs_cmds import open_recorded, resolve_run_id
+from lythonic.cli._runs_cmds import open_recorded, open_run, resolve_run_id
 from lythonic.cli._table import seconds_text, table
 from lythonic.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Reply, _load
 from lythonic.declarative._diagnostics import did_you_mean
@@ -185,13 +185,11 @@ def replay_isolated(
     if isinstance(loaded, Reply):
         return loaded
     db = loaded.storage.runs_store
-    store = open_recorded(db)
-    if isinstance(store, Reply):
-        return store
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
     with store as prov:
-        found = resolve_run_id(prov, run_id, db)
-        if isinstance(found, Reply):
-            return found
         run = prov.inspect_run(found, children=False)
         if run is None:
             return Reply(EXIT_USAGE, "", [f"lyth: error: run {found} is gone"])
@@ -278,13 +276,11 @@ def logs(
             "",
             [f"lyth: error: --level {level!r}: " + (hint or f"one of {', '.join(_LEVEL_NAMES)}")],
         )
-    store = open_recorded(db)
-    if isinstance(store, Reply):
-        return store
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
     with store as prov:
-        found = resolve_run_id(prov, run_id, db)
-        if isinstance(found, Reply):
-            return found
         target, label = found, step
         if step is not None:
             *keys, label = step.split("/")
@@ -410,13 +406,11 @@ def plan(
         ]
         return _plan_reply(dag_name, None, "run", steps, as_json)
     db = loaded.storage.runs_store
-    store = open_recorded(db)
-    if isinstance(store, Reply):
-        return store
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
     with store as prov:
-        found = resolve_run_id(prov, run_id, db)
-        if isinstance(found, Reply):
-            return found
         row = prov.get_run(found)
         if row is not None and row["dag_nsref"] != dag_name:
             return Reply(

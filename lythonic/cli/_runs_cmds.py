@@ -35,6 +35,7 @@ __all__ = [
     "RUN_STATUSES",
     "list_runs",
     "open_recorded",
+    "open_run",
     "recover",
     "resolve_run_id",
     "show_run",
@@ -63,6 +64,19 @@ def open_recorded(db: StoreLocation) -> Any:
     if not db.exists():
         return Reply(EXIT_USAGE, "", [f"lyth: error: no runs recorded yet ({db})"])
     return _open(db)
+
+
+def open_run(db: StoreLocation, run_id: str) -> tuple[Any, str] | Reply:
+    """The run store and the run ``run_id`` names (an id or a unique prefix); else a
+    ``Reply`` saying why not (``open_recorded``, ``resolve_run_id``)."""
+    store = open_recorded(db)
+    if isinstance(store, Reply):
+        return store
+    found = resolve_run_id(store, run_id, db)
+    if isinstance(found, Reply):
+        store.close()
+        return found
+    return store, found
 
 
 def resolve_run_id(prov: Any, given: str, db: StoreLocation) -> str | Reply:
@@ -169,13 +183,11 @@ def show_run(db: StoreLocation, run_id: str, *, io: bool = False, as_json: bool 
     """``lyth runs show RUN_ID``: the root cause of a failure first, then the steps
     with status, timing, attempt and error, the child runs of composite steps
     (counted, the failed ones listed) and the tracebacks, with the user's frames."""
-    store = open_recorded(db)
-    if isinstance(store, Reply):
-        return store
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
     with store as prov:
-        found = resolve_run_id(prov, run_id, db)
-        if isinstance(found, Reply):
-            return found
         run = prov.inspect_run(found, children=as_json)
         if io:
             prov.load_io(run)
@@ -337,13 +349,11 @@ def recover(
     cfg = loaded
     what = "restart" if rerun is None else "replay"
     db = cfg.storage.runs_store
-    store = open_recorded(db)
-    if isinstance(store, Reply):
-        return store
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
     with store as prov:
-        found = resolve_run_id(prov, run_id, db)
-        if isinstance(found, Reply):
-            return found
         run_id = found
         run = prov.get_run(run_id)
         if run["status"] == "running" and rerun is None:
