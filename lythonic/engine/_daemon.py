@@ -41,7 +41,7 @@ from lythonic.declarative import LoadedConfig, LythSettings
 from lythonic.declarative._imports import code_dirs
 from lythonic.engine._changes import ChangeSet, WatchPlan, file_digest, plan_watch, watch_changes
 from lythonic.engine._executor import ExecutorUnavailable, open_executor
-from lythonic.engine._pidfile import DaemonAlreadyRunning, PidFile
+from lythonic.engine._pidfile import PID_FILE, DaemonAlreadyRunning, PidFile
 from lythonic.engine._preflight import preflight
 from lythonic.engine._process import busy_threads, exit_process, reexec, restart_info, run_loop
 from lythonic.engine._recorder import EngineRecorder
@@ -56,11 +56,10 @@ from lythonic.engine._status import (
 from lythonic.engine._triggers import ConfigTriggers, TriggerDiff, log_schedule
 from lythonic.logs import configure_logging, get_logger
 
-__all__ = ["PID_FILE", "Daemon"]
+__all__ = ["PID_FILE", "Daemon"]  # PID_FILE: defined in _pidfile, kept here for old imports
 
 log = get_logger("lythonic.engine")
 
-PID_FILE = "lyth.pid"
 EXIT_OK, EXIT_FAILED, EXIT_KILLED = 0, 1, 130
 
 

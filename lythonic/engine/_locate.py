@@ -19,8 +19,7 @@ from pydantic import ValidationError
 from lythonic.compose.stores import StoreLocation
 from lythonic.declarative import LythConfig, LythSettings, StoragePaths
 from lythonic.declarative._config import resolve_storage
-from lythonic.engine._daemon import PID_FILE
-from lythonic.engine._pidfile import PidProbe, probe
+from lythonic.engine._pidfile import PID_FILE, PidProbe, probe
 from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
 
 __all__ = ["DaemonPlace", "config_triggers", "locate", "storage_of"]

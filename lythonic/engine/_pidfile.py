@@ -25,7 +25,18 @@ from pathlib import Path
 
 from lythonic._process import pid_alive
 
-__all__ = ["LOCK_FD_ENV", "DaemonAlreadyRunning", "PidFile", "PidProbe", "pid_alive", "probe"]
+__all__ = [
+    "LOCK_FD_ENV",
+    "PID_FILE",
+    "DaemonAlreadyRunning",
+    "PidFile",
+    "PidProbe",
+    "pid_alive",
+    "probe",
+]
+
+PID_FILE = "lyth.pid"
+"""The daemon's pid file, in its data directory."""
 
 LOCK_FD_ENV = "_LYTHONIC_DAEMON_LOCK_FD"
 """Names the locked pid file descriptor a re-executed daemon inherits."""
