@@ -30,10 +30,9 @@ _INTERRUPTED = 130
 
 def _application() -> typer.Typer:
     from lythonic.cli import (
+        _admin_app,  # noqa: F401 -- registers db status, db upgrade, executor check
         _config_app,  # noqa: F401 -- registers validate, run, graph, schema
         _daemon_app,  # noqa: F401 -- registers start, stop, status
-        _db_app,  # noqa: F401 -- registers db status, db upgrade
-        _executor_app,  # noqa: F401 -- registers executor check
         _runs_app,  # noqa: F401 -- registers runs, restart, replay, diff
         _trigger_app,  # noqa: F401 -- registers fire, trigger
         _ui_app,  # noqa: F401 -- registers ui
@@ -49,8 +48,7 @@ _COMMAND_MODULES = (
     "lythonic._process",
     "lythonic.cli.commands",
     "lythonic.cli._daemon_cmds",
-    "lythonic.cli._db_cmds",
-    "lythonic.cli._executor_cmds",
+    "lythonic.cli._admin_cmds",
     "lythonic.cli._runs_cmds",
     "lythonic.cli._trigger_cmds",
 )
