@@ -31,8 +31,11 @@ def lazy_exports(
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        vars(importlib.import_module(package))[name] = value  # later lookups skip this
+        # __import__, as an import statement does: the interpreter's "import" audit
+        # event fires for a lazily loaded module too (importlib.import_module skips it).
+        __import__(module)
+        value = getattr(sys.modules[module], name)
+        vars(sys.modules[package])[name] = value  # later lookups skip this
         return value
 
     def __dir__() -> list[str]:

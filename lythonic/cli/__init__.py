@@ -43,14 +43,25 @@ def _application() -> typer.Typer:
 
 
 # What a command (not --help, --version or completion) goes on to use; loaded
-# with Ctrl-C held, like the typer application (see _load_application).
+# with Ctrl-C held, like the typer application (see _load_application). Commands
+# that only read what is on record locate the stores without the config model,
+# so they load less and print sooner (`lyth logs` must answer within 200 ms).
 _COMMAND_MODULES = (
+    "asyncio",
     "lythonic._process",
     "lythonic.cli.commands",
     "lythonic.cli._daemon_cmds",
     "lythonic.cli._admin_cmds",
     "lythonic.cli._runs_cmds",
     "lythonic.cli._trigger_cmds",
+    "lythonic.declarative._load",
+)
+_RECORD_COMMANDS = frozenset({"logs", "runs", "status", "stop", "diff"})
+_RECORD_MODULES = (
+    "lythonic._process",
+    "lythonic.cli.commands",
+    "lythonic.cli._daemon_cmds",
+    "lythonic.cli._runs_cmds",
 )
 _LIGHT_FLAGS = frozenset({"--help", "-h", "--version", "--show-completion", "--install-completion"})
 
@@ -62,8 +73,8 @@ def _runs_a_command(argv: list[str]) -> bool:
     return len(argv) > 1 and not completing and not _LIGHT_FLAGS.intersection(argv[1:])
 
 
-def _load_command_modules() -> None:
-    for name in _COMMAND_MODULES:
+def _load_command_modules(argv: list[str]) -> None:
+    for name in _RECORD_MODULES if argv[1] in _RECORD_COMMANDS else _COMMAND_MODULES:
         __import__(name)  # as an import statement does (audited, like every other import)
         getattr(sys.modules[name], "__name__")  # noqa: B009 -- runs a lazily loaded module now
 
@@ -118,7 +129,7 @@ def _load_application() -> typer.Typer:
     try:
         app = _application()
         if _runs_a_command(sys.argv):
-            _load_command_modules()
+            _load_command_modules(sys.argv)
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if pressed:

@@ -11,7 +11,6 @@ interrupted.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -19,19 +18,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lythonic.declarative import (
-    ConfigError,
-    LoadedConfig,
-    LythSettings,
-    UnknownDagError,
-    load_config,
-    schema_text,
-    validate_config,
-)
-from lythonic.declarative._check import missing_source_inputs
+from lythonic import declarative  # names load on first use: history commands stay light
 from lythonic.declarative._diagnostics import did_you_mean
+
+if TYPE_CHECKING:
+    from lythonic.declarative import LoadedConfig, LythSettings
 
 __all__ = [
     "EXIT_FAILED",
@@ -79,7 +72,7 @@ def validate(
     missing = _missing(path)
     if missing is not None:
         return missing
-    diags = validate_config(path, settings=settings, static=static)
+    diags = declarative.validate_config(path, settings=settings, static=static)
     errors = [d for d in diags if d.severity == "error"]
     warnings = [d for d in diags if d.severity != "error"]
     failed = bool(errors) or (strict and bool(warnings))
@@ -106,7 +99,7 @@ def _count(n: int, word: str) -> str:
 
 def schema() -> Reply:
     """The JSON Schema of lyth.yaml."""
-    return Reply(EXIT_OK, schema_text())
+    return Reply(EXIT_OK, declarative.schema_text())
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -231,6 +224,8 @@ def _check_inputs(
     merged = cfg.inputs(name)
     for step, params in conformed.items():
         merged.setdefault(step, {}).update(params)
+    from lythonic.declarative._check import missing_source_inputs
+
     missing = missing_source_inputs(dag, merged)
     if missing:
         flags = " ".join(f"--input {s}.{p}=..." for s, p in missing)
@@ -263,8 +258,8 @@ def _load(
     if missing is not None:
         return missing
     try:
-        return load_config(config, settings=settings)
-    except ConfigError as e:
+        return declarative.load_config(config, settings=settings)
+    except declarative.ConfigError as e:
         lines = [str(d) for d in e.diagnostics]
         return Reply(EXIT_FAILED, "", [*lines, f"{config}: invalid config, {outcome}"])
 
@@ -311,7 +306,7 @@ def run(
     cfg = loaded
     try:
         given = _check_inputs(cfg, dag, inputs or {})
-    except UnknownDagError as e:
+    except declarative.UnknownDagError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
     except UsageError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
@@ -358,6 +353,8 @@ def run(
         _close(store)
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
+        import asyncio  # loaded with the commands (lythonic.cli), Ctrl-C held
+
         result = asyncio.run(
             cfg.run(
                 dag,
@@ -426,6 +423,6 @@ def graph(dag: str, config: Path, settings: LythSettings, *, fmt: str = "mermaid
         return loaded
     try:
         built = loaded.get_dag(dag)
-    except UnknownDagError as e:
+    except declarative.UnknownDagError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
     return Reply(EXIT_OK, render_graph(built, dag, fmt, notes=config_notes(loaded)))

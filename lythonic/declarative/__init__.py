@@ -8,35 +8,127 @@ Dag(nodes=4, edges=3)
 ``validate_config`` returns every ``Diagnostic`` instead of raising;
 ``json_schema()`` is the schema editors use; ``LythSettings`` holds the
 trusted settings (``LYTH_*``), among them the import allow-list.
+
+Names load on first use (``lythonic._lazy``): a command that only locates the
+stores (``lyth logs``, ``runs``, ``status``) reads the settings and the
+``storage:`` section without building the whole config model.
 """
 
-from lythonic.declarative._config import LoadedConfig, StoragePaths, UnknownDagError
-from lythonic.declarative._diagnostics import ConfigError, Diagnostic
-from lythonic.declarative._edges import EdgeDecl, EdgeSyntaxError, parse_edges
-from lythonic.declarative._imports import BUILTIN_DENY, ImportPolicy, RefError, Resolver
-from lythonic.declarative._load import (
-    compile_config,
-    config_revision,
-    load_config,
-    read_config_file,
-    validate_config,
+from typing import TYPE_CHECKING
+
+from lythonic._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from lythonic.declarative._config import (
+        LoadedConfig,
+    )
+    from lythonic.declarative._diagnostics import (
+        ConfigError,
+        Diagnostic,
+        UnknownDagError,
+    )
+    from lythonic.declarative._edges import (
+        EdgeDecl,
+        EdgeSyntaxError,
+        parse_edges,
+    )
+    from lythonic.declarative._imports import (
+        BUILTIN_DENY,
+        ImportPolicy,
+        RefError,
+        Resolver,
+    )
+    from lythonic.declarative._load import (
+        compile_config,
+        config_revision,
+        load_config,
+        read_config_file,
+        validate_config,
+    )
+    from lythonic.declarative._model import (
+        CallNodeSpec,
+        CronTriggerSpec,
+        DagDefaults,
+        DagSpec,
+        LythConfig,
+        MapNodeSpec,
+        NsrefNodeSpec,
+        RefNodeSpec,
+        SwitchNodeSpec,
+        SwitchSpec,
+    )
+    from lythonic.declarative._schema import (
+        json_schema,
+        schema_text,
+    )
+    from lythonic.declarative._settings import (
+        LythSettings,
+        SettingsError,
+        load_settings,
+    )
+    from lythonic.declarative._storage import (
+        StoragePaths,
+        StorageSpec,
+    )
+    from lythonic.declarative._types import (
+        parse_duration,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "_config": ("LoadedConfig",),
+        "_diagnostics": (
+            "ConfigError",
+            "Diagnostic",
+            "UnknownDagError",
+        ),
+        "_edges": (
+            "EdgeDecl",
+            "EdgeSyntaxError",
+            "parse_edges",
+        ),
+        "_imports": (
+            "BUILTIN_DENY",
+            "ImportPolicy",
+            "RefError",
+            "Resolver",
+        ),
+        "_load": (
+            "compile_config",
+            "config_revision",
+            "load_config",
+            "read_config_file",
+            "validate_config",
+        ),
+        "_model": (
+            "CallNodeSpec",
+            "CronTriggerSpec",
+            "DagDefaults",
+            "DagSpec",
+            "LythConfig",
+            "MapNodeSpec",
+            "NsrefNodeSpec",
+            "RefNodeSpec",
+            "SwitchNodeSpec",
+            "SwitchSpec",
+        ),
+        "_schema": (
+            "json_schema",
+            "schema_text",
+        ),
+        "_settings": (
+            "LythSettings",
+            "SettingsError",
+            "load_settings",
+        ),
+        "_storage": (
+            "StoragePaths",
+            "StorageSpec",
+        ),
+        "_types": ("parse_duration",),
+    },
 )
-from lythonic.declarative._model import (
-    CallNodeSpec,
-    CronTriggerSpec,
-    DagDefaults,
-    DagSpec,
-    LythConfig,
-    MapNodeSpec,
-    NsrefNodeSpec,
-    RefNodeSpec,
-    StorageSpec,
-    SwitchNodeSpec,
-    SwitchSpec,
-)
-from lythonic.declarative._schema import json_schema, schema_text
-from lythonic.declarative._settings import LythSettings, SettingsError, load_settings
-from lythonic.declarative._types import parse_duration
 
 __all__ = [
     "BUILTIN_DENY",

@@ -10,82 +10,23 @@ import copy
 import dataclasses
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from lythonic.compose.stores import PgLocation, StoreLocation
-from lythonic.declarative._diagnostics import Diagnostic, did_you_mean
+from lythonic.declarative._diagnostics import Diagnostic, UnknownDagError
 from lythonic.declarative._model import CronTriggerSpec, LythConfig
 from lythonic.declarative._settings import LythSettings
+from lythonic.declarative._storage import StoragePaths, resolve_storage
 
 if TYPE_CHECKING:
     from lythonic.compose.dag_runner import DagRunner, DagRunResult
     from lythonic.compose.executor import Executor
     from lythonic.compose.namespace import Dag, Namespace
     from lythonic.compose.nodes import DagShape
-    from lythonic.declarative._yaml import SourceMap
 
 __all__ = ["LoadedConfig", "StoragePaths", "UnknownDagError", "resolve_storage"]
-
-_STORE_FILES = (
-    ("dags_db", "dags.db"),
-    ("triggers_db", "triggers.db"),
-    ("cache_db", "cache.db"),
-    ("log_file", "lyth.log"),
-)
-
-
-class UnknownDagError(LookupError):
-    """A DAG name that is neither a DAG of the file nor a namespace entry."""
-
-    def __init__(self, name: str, known: list[str]) -> None:
-        self.name = name
-        self.hint = did_you_mean(name, known)
-        listing = ", ".join(sorted(known)) or "none"
-        super().__init__(
-            f"unknown DAG '{name}'" + (f"; {self.hint}" if self.hint else f" (known: {listing})")
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StoragePaths:
-    """Absolute locations of the data directory and the stores in it."""
-
-    data_dir: Path
-    dags_db: Path
-    triggers_db: Path
-    cache_db: Path
-    log_file: Path
-    log_level: str = "INFO"
-    loggers: Mapping[str, str] = field(default_factory=dict)
-    escapes: tuple[str, ...] = ()
-    url: str | None = None
-    """A PostgreSQL database for runs and trigger state (None: the SQLite files)."""
-    db_schema: str = "lythonic"
-
-    @property
-    def runs_store(self) -> StoreLocation:
-        """Where runs are recorded: ``dags_db``, or the PostgreSQL schema."""
-        return self.dags_db if self.url is None else PgLocation(self.url, self.db_schema)
-
-    @property
-    def triggers_store(self) -> StoreLocation:
-        """Where trigger state is kept: ``triggers_db``, or the PostgreSQL schema."""
-        return self.triggers_db if self.url is None else PgLocation(self.url, self.db_schema)
-
-    def problems(self, smap: SourceMap) -> list[Diagnostic]:
-        """Store paths from the file that would leave the data directory."""
-        return [
-            smap.diag(
-                ("storage", key),
-                f"storage.{key} must stay inside the data directory ({self.data_dir})",
-                code="storage_path",
-                hint="give a file name relative to the data directory",
-            )
-            for key in self.escapes
-        ]
 
 
 @functools.cache
@@ -94,50 +35,6 @@ def _dag_runner() -> type[DagRunner]:
     from lythonic.compose.dag_runner import DagRunner
 
     return DagRunner
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-def resolve_storage(spec: LythConfig, base_dir: Path, settings: LythSettings) -> StoragePaths:
-    """Where the stores of ``spec`` live, with the settings' overrides applied.
-
-    The data directory is ``LYTH_DATA_DIR``/``--data`` (relative to the
-    current directory), else ``storage.data_dir`` (relative to the config
-    file's directory), else ``data`` next to the config file. Store files are
-    relative to the data directory and must stay inside it.
-    """
-    storage = spec.storage
-    if settings.data_dir is not None:
-        data_dir = settings.data_dir.expanduser().resolve()
-    elif storage.data_dir:
-        data_dir = (base_dir / Path(storage.data_dir).expanduser()).resolve()
-    else:
-        data_dir = (base_dir / "data").resolve()
-    files: dict[str, Path] = {}
-    escapes = []
-    for key, default in _STORE_FILES:
-        given = getattr(storage, key)
-        path = (data_dir / (given or default)).resolve()
-        if not _inside(path, data_dir) or path == data_dir:
-            escapes.append(key)
-            path = data_dir / default
-        files[key] = path
-    level = settings.log_level or (storage.log_level or "INFO").upper()
-    loggers = {name: lvl.upper() for name, lvl in storage.loggers.items()}
-    return StoragePaths(
-        data_dir=data_dir,
-        dags_db=files["dags_db"],
-        triggers_db=files["triggers_db"],
-        cache_db=files["cache_db"],
-        log_file=files["log_file"],
-        log_level=level,
-        loggers=MappingProxyType(loggers),
-        escapes=tuple(escapes),
-        url=settings.storage_url or storage.url,
-        db_schema=storage.db_schema or "lythonic",
-    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

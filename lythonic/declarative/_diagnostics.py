@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, Literal
 
-__all__ = ["ConfigError", "Diagnostic", "Severity", "did_you_mean", "one_line"]
+__all__ = ["ConfigError", "Diagnostic", "Severity", "UnknownDagError", "did_you_mean", "one_line"]
 
 Severity = Literal["error", "warning"]
 
@@ -98,3 +98,15 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """``"did you mean 'x'?"`` for the closest candidate, or None."""
     match = get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
+
+
+class UnknownDagError(LookupError):
+    """A DAG name that is neither a DAG of the file nor a namespace entry."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.hint = did_you_mean(name, known)
+        listing = ", ".join(sorted(known)) or "none"
+        super().__init__(
+            f"unknown DAG '{name}'" + (f"; {self.hint}" if self.hint else f" (known: {listing})")
+        )

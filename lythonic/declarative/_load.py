@@ -153,7 +153,7 @@ def compile_config(
     if too_long:
         return None, too_long
 
-    storage = resolve_storage(spec, base, settings)
+    storage = resolve_storage(spec.storage, base, settings)
     diags.extend(storage.problems(smap))
     if not static:  # a static check imports nothing, so it needs no import path
         _on_sys_path(base)

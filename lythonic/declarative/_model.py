@@ -17,10 +17,10 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    field_validator,
 )
 
 from lythonic.declarative._namespace_model import NamespaceEntry
+from lythonic.declarative._storage import StorageSpec
 from lythonic.declarative._types import (
     STRICT,
     Backoff,
@@ -53,9 +53,6 @@ __all__ = [
     "SwitchSpec",
 ]
 
-LogLevel = Literal[
-    "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
-]
 
 Inputs = dict[Name, dict[Ident, Any]]
 
@@ -316,76 +313,6 @@ class CronTriggerSpec(BaseModel):
         description="`false` keeps the trigger defined but not firing.",
     )
     description: str | None = Field(default=None, description="What the trigger is for.")
-
-
-class StorageSpec(BaseModel):
-    """Where runs, triggers and caches are stored, and the engine's log file."""
-
-    model_config: ClassVar[ConfigDict] = STRICT
-
-    data_dir: str | None = Field(
-        default=None,
-        description="The data directory, relative to this file's directory (default "
-        "`data`). `--data` and `LYTH_DATA_DIR` override it.",
-    )
-    dags_db: str | None = Field(
-        default=None,
-        description="The run history (provenance) SQLite file, relative to the data "
-        "directory (default `dags.db`).",
-    )
-    triggers_db: str | None = Field(
-        default=None,
-        description="The trigger state SQLite file, relative to the data directory "
-        "(default `triggers.db`).",
-    )
-    cache_db: str | None = Field(
-        default=None,
-        description="The cache SQLite file for `type: cache` namespace entries, relative "
-        "to the data directory (default `cache.db`).",
-    )
-    log_file: str | None = Field(
-        default=None,
-        description="The engine's log file (`lyth start`), relative to the data directory "
-        "(default `lyth.log`).",
-    )
-    log_level: LogLevel | None = Field(
-        default=None,
-        description="The engine's log level (default `INFO`); `LYTH_LOG_LEVEL` overrides it.",
-    )
-    loggers: dict[str, LogLevel] = Field(
-        default_factory=dict,
-        description="Levels for individual loggers, e.g. `{my.module: DEBUG}`.",
-    )
-    url: str | None = Field(
-        default=None,
-        description="Keep runs and trigger state in PostgreSQL instead of SQLite files: "
-        "`postgresql://user@host:5432/db` (needs `pip install lythonic[postgres]`). No "
-        "password here: use `PGPASSWORD`, `~/.pgpass` or the trusted `LYTH_STORAGE_URL`, "
-        "which also overrides this. The cache stays in SQLite.",
-    )
-    db_schema: str | None = Field(
-        default=None,
-        alias="schema",
-        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-        description="The PostgreSQL schema of the tables (default `lythonic`): lower-case "
-        "letters, digits and underscores.",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _no_password(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("storage.url takes a postgresql:// URL")
-        from urllib.parse import urlsplit
-
-        if urlsplit(value).password is not None:
-            raise ValueError(
-                "storage.url must not hold a password: put it in PGPASSWORD, ~/.pgpass or "
-                "LYTH_STORAGE_URL (a trusted setting) instead"
-            )
-        return value
 
 
 class LythConfig(BaseModel):

@@ -4,22 +4,20 @@ These are set by whoever deploys lythonic, never by ``lyth.yaml`` itself:
 the import allow-list lives here so that editing the YAML cannot widen what
 it may import. Precedence: explicit arguments (CLI options), then the
 environment, then the settings file (TOML, named by ``LYTH_SETTINGS_FILE``).
+
+A plain pydantic model gathers its values itself (``_sources``): every
+command builds these settings first, and pydantic-settings' import (~85 ms
+here, most of it providers lythonic does not use) cost each command more
+than the rest of locating its stores.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = ["SETTINGS_FILE_ENV", "LythSettings", "SettingsError", "load_settings"]
 
@@ -32,16 +30,38 @@ class SettingsError(Exception):
     """The environment or the settings file holds an invalid setting."""
 
 
-class LythSettings(BaseSettings):
+_ENV_PREFIX = "LYTH_"
+
+
+def _sources(fields: Any) -> dict[str, Any]:
+    """The values the environment and the settings file give, environment first:
+    ``LYTH_<FIELD>`` (any case, as the shell allows), then the TOML file's keys."""
+    found: dict[str, Any] = {}
+    settings_file = os.environ.get(SETTINGS_FILE_ENV)
+    if settings_file and Path(settings_file).is_file():  # a missing one: load_settings says so
+        import tomllib
+
+        with open(settings_file, "rb") as f:
+            found.update(tomllib.load(f))
+    names = {name.upper(): name for name in fields}
+    for key, value in os.environ.items():
+        upper = key.upper()
+        if upper.startswith(_ENV_PREFIX) and upper[len(_ENV_PREFIX) :] in names:
+            found[names[upper[len(_ENV_PREFIX) :]]] = value
+    return found
+
+
+class LythSettings(BaseModel):
     """Deployment settings of lythonic (``LYTH_<NAME>`` environment variables).
 
     >>> LythSettings(allow_imports="mypkg, other.pipelines").allow_imports
     ['mypkg', 'other.pipelines']
     """
 
-    model_config: ClassVar[SettingsConfigDict] = SettingsConfigDict(
-        env_prefix="LYTH_", extra="forbid", validate_default=True
-    )
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_sources(type(self).model_fields), **values})
 
     config: Path = Field(
         default=Path("lyth.yaml"),
@@ -60,13 +80,13 @@ class LythSettings(BaseSettings):
         description="Log lines for people (`console`), for machines (`json`), or `auto`: "
         "console on a terminal, JSON otherwise (`LYTH_LOG_FORMAT`).",
     )
-    allow_imports: Annotated[list[str], NoDecode] = Field(
+    allow_imports: list[str] = Field(
         default_factory=list,
         description="Module prefixes lyth.yaml may import from, comma-separated in "
         "`LYTH_ALLOW_IMPORTS` (e.g. `mypkg,shared.pipelines`); `*` allows every module "
         "not on the deny list, which lets the YAML's author run arbitrary code.",
     )
-    deny_imports: Annotated[list[str], NoDecode] = Field(
+    deny_imports: list[str] = Field(
         default_factory=list,
         description="Module prefixes never imported, on top of the built-in deny list "
         "(`LYTH_DENY_IMPORTS`).",
@@ -171,21 +191,6 @@ class LythSettings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        settings_file = os.environ.get(SETTINGS_FILE_ENV)
-        if settings_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(settings_file)))
-        return tuple(sources)
 
 
 def load_settings(**overrides: Any) -> LythSettings:

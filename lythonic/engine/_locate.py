@@ -17,8 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from lythonic.compose.stores import StoreLocation
-from lythonic.declarative import LythConfig, LythSettings, StoragePaths
-from lythonic.declarative._config import resolve_storage
+from lythonic.declarative import LythSettings, StoragePaths, StorageSpec
+from lythonic.declarative._storage import resolve_storage
 from lythonic.engine._pidfile import PID_FILE, PidProbe, probe
 from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
 
@@ -64,9 +64,9 @@ def storage_of(config: Path, settings: LythSettings) -> StoragePaths:
         base = config.resolve().parent
     try:
         section = _storage_section(config, settings.max_config_bytes)
-        spec = LythConfig.model_validate({"storage": section})
+        spec = StorageSpec.model_validate(section)
     except ValidationError:
-        spec = LythConfig()
+        spec = StorageSpec()
     return resolve_storage(spec, base, settings)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,56 @@ def test_help_and_version_load_no_engine_store_or_models(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+# What a command reading the record must not load: the lyth.yaml model and its
+# builder, the daemon, the run loop, asyncio (pydantic-settings is gone for good).
+_NOT_FOR_THE_RECORD = (
+    "lythonic.declarative._model",
+    "lythonic.declarative._build",
+    "lythonic.declarative._load",
+    "lythonic.engine._daemon",
+    "lythonic.compose.run",
+    "pydantic_settings",
+    "asyncio",
+)
+
+
+@pytest.mark.parametrize(
+    "args", [["logs", "r1"], ["logs", "r1", "step"], ["runs"], ["runs", "show", "r1"], ["status"]]
+)
+def test_commands_reading_the_record_load_no_config_model(tmp_path: Path, args: list[str]) -> None:
+    """`lyth logs`, `runs` and `status` locate the stores from the settings and the
+    `storage:` section alone (they answer sooner: `lyth logs` prints its first line
+    within 200 ms on a fast machine), and still answer from the record."""
+    from lythonic.compose.dag_provenance import DagProvenance
+
+    (tmp_path / "lyth.yaml").write_text("storage:\n  data_dir: kept\ndags: {}\n")
+    (tmp_path / "kept").mkdir()
+    store = DagProvenance(tmp_path / "kept" / "dags.db")
+    store.begin_run("r1", "d", {})
+    store.end_run("r1", "completed")
+    store.close()
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['lyth', *{args!r}]\n"
+        "from lythonic.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    print('exit', e.code, file=sys.stderr)\n"
+        f"heavy = {_NOT_FOR_THE_RECORD!r}\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LYTH_")},
+    )
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+    if args[:1] == ["runs"]:
+        assert "r1" in proc.stdout, proc.stdout + proc.stderr  # found under storage.data_dir

@@ -31,7 +31,6 @@ run from one whose process died.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import collections
 import concurrent.futures
@@ -41,7 +40,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 from lythonic._connect import is_busy
 from lythonic._events import event
@@ -169,6 +171,8 @@ class BatchWriter:
         """
         if self._thread is None and not self.queue:
             return
+        import asyncio  # only coroutines call this: a reader of history need not load it
+
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         self._signal((FLUSH, (loop, fut)), loop)
