@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lythonic.compose.provenance import DagRun, LogLine
+    from lythonic.compose.run import Decision
     from lythonic.compose.stores import StoreLocation
     from lythonic.declarative import LythSettings
     from lythonic.forensics import RunDiff, StepReplay
@@ -372,7 +373,14 @@ def plan(
         RunNotRestartable,
         UnknownStep,
     )
-    from lythonic.compose.run import PLAIN, explain_recovery, plan_for
+    from lythonic.compose.run import (
+        PLAIN,
+        SWITCH,
+        Decision,
+        explain_recovery,
+        outlook,
+        plan_for,
+    )
     from lythonic.declarative import UnknownDagError
 
     if restart is not None and replay is not None:
@@ -385,25 +393,29 @@ def plan(
     loaded = _load(config, settings, outcome="nothing was planned")
     if isinstance(loaded, Reply):
         return loaded
+    given = loaded.inputs(dag_name)
     try:
         dag = loaded.get_dag(dag_name)
         if inputs:
-            _check_inputs(loaded, dag_name, parse_input_args(inputs))
+            for step, params in _check_inputs(loaded, dag_name, parse_input_args(inputs)).items():
+                given.setdefault(step, {}).update(params)
     except UnknownDagError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
     except UsageError as e:
         return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    loaded.mount_caches()  # cached steps say whether their cache would answer
+    shape = plan_for(dag)
     run_id = restart or replay
     if run_id is None:
-        shape = plan_for(dag)
-        steps = [
-            {
-                "step": np.label,
-                "action": "run" if np.kind == PLAIN else "expand",
-                "reason": "a new run" if np.kind == PLAIN else _EXPANDS.get(np.node.kind, ""),
-            }
+        fresh = [
+            Decision(np.label, "run", "a new run")
+            if np.kind == PLAIN
+            else Decision(np.label, "expand", _EXPANDS.get(np.node.kind, ""))
+            if np.kind != SWITCH
+            else Decision(np.label, "expand", "")  # outlook names what the branch waits for
             for np in (shape.nodes[i] for i in shape.order)
         ]
+        steps = [_row(d) for d in outlook(shape, fresh, given)]
         return _plan_reply(dag_name, None, "run", steps, as_json)
     db = loaded.storage.runs_store
     opened = open_run(db, run_id)
@@ -430,8 +442,13 @@ def plan(
             return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
         except RunNotRestartable as e:
             return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
-    steps = [{"step": d.label, "action": d.action, "reason": d.reason} for d in recovery.decisions]
+    decisions = outlook(shape, list(recovery.decisions), recovery.inputs, found)
+    steps = [_row(d) for d in decisions]
     return _plan_reply(dag_name, found, "restart" if restart else "replay", steps, as_json)
+
+
+def _row(d: Decision) -> dict[str, str]:
+    return {"step": d.label, "action": d.action, "reason": d.reason}
 
 
 def _plan_reply(

@@ -209,3 +209,88 @@ def test_plan_says_what_restart_and_replay_would_do(lyth: Invoke, tmp_path: Path
     assert plan("prices", "-c", str(config), "-n", "items").exit_code == 2
     typo = plan("prices", "-c", str(config), "--replay", run, "-n", "itms")
     assert typo.exit_code == 2 and "did you mean 'items'" in typo.stderr
+
+
+CACHED = """\
+namespace:
+  - type: cache
+    nsref: "market:quote"
+    gref: "tests.forensics.steps:quote"
+    min_ttl: 0.5
+    max_ttl: 2
+dags:
+  quotes:
+    nodes:
+      quote: {nsref: "market:quote"}
+      route: tests.forensics.steps:route
+      sized: {switch: {big: tests.forensics.steps:big, small: tests.forensics.steps:small}}
+    edges:
+      - quote >> route >> sized
+"""
+
+
+def test_plan_says_when_the_cache_answers_and_which_branch_runs(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """A cached step is a `cache hit` while its entry is younger than min_ttl (with the
+    age in the reason), `run` once it is past max_ttl; a switch names its branch when
+    its upstream's value is known (restart or replay reusing it: the other branches
+    are `skip`) and waits for it otherwise — and the plan is what then happens."""
+    import sqlite3
+
+    from tests.forensics import steps
+
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CACHED)
+
+    def plan(*args: str) -> dict[str, tuple[str, str]]:
+        done = lyth("plan", "quotes", "-c", str(config), "--json", *args, allow_imports="tests")
+        assert done.exit_code == 0, done.stderr
+        return {s["step"]: (s["action"], s["reason"]) for s in json.loads(done.stdout)["steps"]}
+
+    fresh = plan("--input", "quote.ticker=ACME")
+    assert fresh["quote"] == ("run", "nothing cached for these arguments")
+    assert fresh["route"][0] == "run"
+    assert fresh["sized"] == ("expand", "branch unknown until 'route' runs")
+    done = lyth(
+        "run", "quotes", "-c", str(config), "--json", "--input", "quote.ticker=ACME",
+        allow_imports="tests",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    run = str(json.loads(done.stdout)["run_id"])
+    assert fresh["quote"][0] == "run" and "quote ACME" in steps.CALLS
+
+    hit = plan("--input", "quote.ticker=ACME")
+    assert hit["quote"][0] == "cache hit"
+    assert hit["quote"][1].startswith("cache age ") and "< min_ttl 0.5 d" in hit["quote"][1]
+    other = plan("--input", "quote.ticker=INITECH")  # another key: not cached
+    assert other["quote"] == ("run", "nothing cached for these arguments")
+
+    replay = plan("--replay", run, "-n", "sized")
+    assert replay["route"][0] == "reuse"
+    assert replay["sized"] == ("expand", f"runs branch 'big' ('route' chose it in {run})")
+    assert replay["sized/small"] == ("skip", "'route' chose 'big'")
+    assert "sized/big" not in replay
+    again = plan("--replay", run, "-n", "quote")  # the cached step itself runs again
+    assert again["quote"][0] == "cache hit"
+    assert again["sized"] == (
+        "expand",
+        "upstream 'route' runs again; branch unknown until 'route' runs",
+    )
+
+    steps.CALLS.clear()  # what the plans said happens: no call of quote, branch big alone
+    for args in (["--node", "quote"], ["--node", "sized"]):
+        done = lyth("replay", run, *args, "-c", str(config), allow_imports="tests")
+        assert done.exit_code == 0, done.stderr
+    assert steps.CALLS == ["big", "big"]
+
+    cache = tmp_path / "data" / "cache.db"
+    with sqlite3.connect(cache) as conn:  # age the entry past max_ttl (3 days)
+        table = next(
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if "quote" in name
+        )
+        conn.execute(f'UPDATE "{table}" SET fetched_at = fetched_at - 3 * 86400')
+    old = plan("--input", "quote.ticker=ACME")
+    assert old["quote"][0] == "run" and "≥ max_ttl 2 d: called again" in old["quote"][1]

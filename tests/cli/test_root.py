@@ -76,6 +76,15 @@ def test_help_and_version_load_no_engine_store_or_models(
 ) -> None:
     """`lyth --help` lists every command without loading what the commands use: no
     engine, no lyth.yaml loader, no compose layer, no pydantic, no SQLite."""
+    proc = _loaded(args, heavy)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def _loaded(
+    args: list[str], heavy: tuple[str, ...], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`lyth ARGS` in a fresh interpreter; its last stderr line lists the modules it
+    loaded whose names start with one of ``heavy``."""
     probe = (
         "import sys\n"
         f"sys.argv = ['lyth', *{args!r}]\n"
@@ -87,10 +96,15 @@ def test_help_and_version_load_no_engine_store_or_models(
         f"heavy = {heavy!r}\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LYTH_")},
     )
-    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
 
 
 # What a command reading the record must not load: the lyth.yaml model and its
@@ -121,26 +135,7 @@ def test_commands_reading_the_record_load_no_config_model(tmp_path: Path, args: 
     store.begin_run("r1", "d", {})
     store.end_run("r1", "completed")
     store.close()
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['lyth', *{args!r}]\n"
-        "from lythonic.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as e:\n"
-        "    print('exit', e.code, file=sys.stderr)\n"
-        f"heavy = {_NOT_FOR_THE_RECORD!r}\n"
-        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("LYTH_")},
-    )
+    proc = _loaded(args, _NOT_FOR_THE_RECORD, cwd=tmp_path)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
     if args[:1] == ["runs"]:
         assert "r1" in proc.stdout, proc.stdout + proc.stderr  # found under storage.data_dir

@@ -43,3 +43,25 @@ def chatty(n: int = 3) -> int:
         log.info("working on %d", i)
     log.warning("done with %d", n)
     return n
+
+
+CALLS: list[str] = []  # what the cached and routed steps did, for the plan tests
+
+
+def quote(ticker: str = "ACME") -> float:
+    CALLS.append(f"quote {ticker}")
+    return float(len(ticker))
+
+
+def route(x: float) -> dict[str, object]:
+    return {"__switch__": "big" if x > 3 else "small", "x": x}
+
+
+def big(value: dict[str, object]) -> str:
+    CALLS.append("big")
+    return f"big {value['x']}"
+
+
+def small(value: dict[str, object]) -> str:
+    CALLS.append("small")
+    return f"small {value['x']}"

@@ -12,6 +12,7 @@ from lythonic._lazy import lazy_exports
 if TYPE_CHECKING:
     from lythonic.compose.cache._cached import (
         DAYS_TO_SECONDS,
+        CacheOutlook,
         CacheProhibitDirectCall,
         CacheRefreshPushback,
         CacheRefreshSuppressed,
@@ -44,6 +45,7 @@ __getattr__, __dir__ = lazy_exports(
         ],
         "_cached": [
             "DAYS_TO_SECONDS",
+            "CacheOutlook",
             "CacheProhibitDirectCall",
             "CacheRefreshPushback",
             "CacheRefreshSuppressed",
@@ -59,6 +61,7 @@ __getattr__, __dir__ = lazy_exports(
 
 __all__ = [
     "DAYS_TO_SECONDS",
+    "CacheOutlook",
     "CacheProhibitDirectCall",
     "CacheRefreshPushback",
     "CacheRefreshSuppressed",

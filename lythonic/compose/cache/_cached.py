@@ -34,6 +34,7 @@ import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DAYS_TO_SECONDS",
+    "CacheOutlook",
     "CacheProhibitDirectCall",
     "CacheRefreshPushback",
     "CacheRefreshSuppressed",
@@ -187,6 +189,40 @@ class _AsyncFlights(_Flights):
 HIT, REFRESH, MISS = range(3)
 
 
+@dataclass(frozen=True, slots=True)
+class CacheOutlook:
+    """What a cached step's wrapper would do with one call now, told without calling
+    the function or drawing the refresh lot (``lyth plan``).
+
+    ``state``: ``hit`` (younger than ``min_ttl``, or refreshes pushed back),
+    ``refresh`` (between the TTLs: refreshed with probability ``p``, else a hit),
+    ``miss`` (no entry for these arguments), ``expired`` (older than ``max_ttl``)
+    or ``suppressed`` (expired while refreshes are pushed back: the call raises
+    ``CacheRefreshSuppressed``). Ages and TTLs in days.
+    """
+
+    state: str
+    age: float | None
+    min_ttl: float
+    max_ttl: float
+    p: float = 0.0
+
+    def reason(self) -> str:
+        """One line for people: ``cache age 0.2 d < min_ttl 0.5 d``."""
+        age = f"cache age {self.age:.2g} d" if self.age is not None else ""
+        if self.state == "hit" and self.age is not None and self.age >= self.min_ttl:
+            return f"{age} ≥ min_ttl {self.min_ttl:g} d, but refreshes are pushed back"
+        return {
+            "hit": f"{age} < min_ttl {self.min_ttl:g} d",
+            "refresh": f"{age} between min_ttl {self.min_ttl:g} d and max_ttl "
+            f"{self.max_ttl:g} d: refreshed with probability {self.p:.2f}, else a cache hit",
+            "miss": "nothing cached for these arguments",
+            "expired": f"{age} ≥ max_ttl {self.max_ttl:g} d: called again",
+            "suppressed": f"{age} ≥ max_ttl {self.max_ttl:g} d and refreshes are pushed "
+            "back: the step fails (CacheRefreshSuppressed)",
+        }[self.state]
+
+
 class _Cache:
     """What the sync and async wrappers of one node share."""
 
@@ -235,6 +271,30 @@ class _Cache:
         if until is not None:
             raise CacheRefreshSuppressed(self.path, until)
         return MISS, None, now
+
+    def outlook(self, **kwargs: Any) -> CacheOutlook | None:
+        """What a call with ``kwargs`` would do now (``CacheOutlook``); None when
+        they do not bind to the function's parameters."""
+        try:
+            key = self.table.key(self.bind((), kwargs))
+        except (TypeError, KeyError, ValueError):
+            return None
+        row = self.table.lookup(self.db_path, key)
+        min_d, max_d = self.min_s / DAYS_TO_SECONDS, self.max_s / DAYS_TO_SECONDS
+        if row is None:
+            return CacheOutlook("miss", None, min_d, max_d)
+        now = self.clock()
+        age = now - row[1]
+        days = age / DAYS_TO_SECONDS
+        if age < self.min_s:
+            return CacheOutlook("hit", days, min_d, max_d)
+        pushed_back = self.table.pushback_check(self.db_path, self.path, now) is not None
+        if age < self.max_s:
+            if pushed_back:
+                return CacheOutlook("hit", days, min_d, max_d)
+            p = (age - self.min_s) / (self.max_s - self.min_s)
+            return CacheOutlook("refresh", days, min_d, max_d, p)
+        return CacheOutlook("suppressed" if pushed_back else "expired", days, min_d, max_d)
 
     def filled_since(self, key: tuple[Any, ...], since: float) -> str | None:
         """The cached JSON if another caller stored it after ``since`` (single flight)."""
@@ -403,6 +463,7 @@ def mount_cached_node(
     wrapper.__doc__ = getattr(method.o, "__doc__", None)
     wrapper.__wrapped__ = method.o
     wrapper.invalidate = cache.invalidate
+    wrapper.outlook = cache.outlook
     node._decorated = wrapper
 
 

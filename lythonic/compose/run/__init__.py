@@ -51,6 +51,9 @@ if TYPE_CHECKING:
         Outcome,
         RunSettings,
     )
+    from lythonic.compose.run._outlook import (
+        outlook,
+    )
     from lythonic.compose.run._plan import (
         ASYNC,
         CALL,
@@ -118,6 +121,7 @@ __getattr__, __dir__ = lazy_exports(
             "plan_for",
         ],
         "_execution": ["dag_hash", "execute_run"],
+        "_outlook": ["outlook"],
         "_recovery": [
             "RESTARTABLE",
             "Decision",
@@ -172,6 +176,7 @@ __all__ = [
     "execute_run",
     "explain_recovery",
     "new_run_id",
+    "outlook",
     "plan_for",
     "plan_replay",
     "plan_restart",

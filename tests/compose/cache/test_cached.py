@@ -428,3 +428,31 @@ def test_mount_wires_cache_nodes_from_storage_config(tmp_path: Path):
     ns.mount(StorageConfig(cache_db=tmp_path / "cache.db"))
     node = ns.get("market:fetch")
     assert node("A") == node("A") and calls["fetch"] == 1
+
+
+def test_outlook_tells_what_a_call_would_do_without_calling(tmp_path: Path):
+    """`outlook` (what `lyth plan` shows) reads the entry's age against the TTLs — miss,
+    hit, refresh with its probability, expired, suppressed by a push-back — and never
+    calls the function nor stores anything."""
+    clock = Clock()
+    node = _mount(fetch, tmp_path, clock)
+    look = node._decorated.outlook
+    assert look(ticker="A").state == "miss"
+    assert look(ticker="A").reason() == "nothing cached for these arguments"
+    node("A")
+    n = calls["fetch"]
+    seen = look(ticker="A", limit=10)  # the default applied: the same key
+    assert (seen.state, seen.age) == ("hit", 0.0)
+    clock.days(0.25)
+    assert look(ticker="A").reason() == "cache age 0.25 d < min_ttl 1 d"
+    clock.days(1.25)  # 1.5 days: between the TTLs, p = 0.5
+    seen = look(ticker="A")
+    assert seen.state == "refresh" and seen.p == pytest.approx(0.5)
+    clock.days(1)  # 2.5 days
+    assert look(ticker="A").state == "expired"
+    with sqlite3.connect(tmp_path / "cache.db") as conn:
+        _pushback_set(conn, "market", clock() + 86400)
+    assert look(ticker="A").state == "suppressed"
+    assert "the step fails" in look(ticker="A").reason()
+    assert look(tick="A") is None  # arguments that do not bind
+    assert calls["fetch"] == n  # nothing was called
