@@ -304,25 +304,48 @@ def logs(
                     ],
                 )
         floor = _logging.getLevelName(level.upper()) if level else None
-        after: tuple[str, int, int] | None = None
-        shown = 0
-        page = 200  # a small first page: the first line shows at once
-        while True:
+
+        def page(after: tuple[str, int, int] | None, key: tuple[str, int] | None, n: int) -> int:
+            """Write the next ``n`` lines after ``after`` (of one step attempt with
+            ``key``); how many there were."""
             lines = prov.node_log_lines(
-                target, node_label=label, attempt=attempt, min_level=floor, after=after, limit=page
+                target,
+                node_label=key[0] if key else label,
+                attempt=key[1] if key else attempt,
+                min_level=floor,
+                after=after,
+                limit=n,
             )
-            page = 5_000
             for line in lines:
                 write(_log_json(line) if as_json else _log_text(line))
-            shown += len(lines)
+                seen[line.node_label, line.attempt] = line.seq
             if lines:
                 last = lines[-1]
-                after = (last.node_label, last.attempt, last.seq)
-                continue
-            if not follow:
-                break
+                cursor[0] = (last.node_label, last.attempt, last.seq)
+            return len(lines)
+
+        seen: dict[tuple[str, int], int] = {}
+        cursor: list[tuple[str, int, int] | None] = [None]
+        shown = page(None, None, 200)  # a small first page: the first line shows at once
+        while (got := page(cursor[0], None, 5_000)) > 0:
+            shown += got
+        # Following: lines arrive for any step attempt (a retry of a step that sorts
+        # first, two steps at once), so each one is asked for past its own last line.
+        while follow:
             current = prov.get_run(target)
-            if current is None or current["status"] != "running":
+            running = current is not None and current["status"] == "running"
+            for key, mark in sorted(prov.node_log_marks(target).items()):
+                if (label is not None and key[0] != label) or (
+                    attempt is not None and key[1] != attempt
+                ):
+                    continue
+                while seen.get(key, 0) < mark:
+                    got = page((*key, seen.get(key, 0)), key, 5_000)
+                    if not got:  # the rest is below --level
+                        break
+                    shown += got
+                seen[key] = max(seen.get(key, 0), mark)  # lines below --level count too
+            if not running:
                 break
             time.sleep(poll)
     notes = (

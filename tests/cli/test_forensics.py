@@ -294,3 +294,52 @@ def test_plan_says_when_the_cache_answers_and_which_branch_runs(
         conn.execute(f'UPDATE "{table}" SET fetched_at = fetched_at - 3 * 86400')
     old = plan("--input", "quote.ticker=ACME")
     assert old["quote"][0] == "run" and "≥ max_ttl 2 d: called again" in old["quote"][1]
+
+
+def test_logs_follow_prints_lines_of_any_step_as_they_come_until_the_run_ends(
+    tmp_path: Path,
+) -> None:
+    """--follow: lines that arrive after the follower caught up are printed, also for a
+    step that sorts before the last one shown (a retry of `a` after `b` logged), at
+    most once each, and the follower stops once the run has ended."""
+    import sqlite3
+    import threading
+    import time
+
+    from lythonic.cli._forensics_cmds import logs
+    from lythonic.compose.dag_provenance import DagProvenance
+
+    db = tmp_path / "dags.db"
+    store = DagProvenance(db)
+    store.begin_run("r1", "d", {})
+    store.flush()
+
+    def add(label: str, attempt: int, seqs: range) -> None:
+        with sqlite3.connect(db) as conn:
+            conn.executemany(
+                "INSERT INTO node_logs VALUES ('r1', ?, ?, ?, ?, 'INFO', 't', ?)",
+                [(label, attempt, i, time.time(), f"{label}#{attempt} line {i}") for i in seqs],
+            )
+
+    add("b", 1, range(1, 4))
+    printed: list[str] = []
+    follower = threading.Thread(
+        target=lambda: logs(db, "r1", None, printed.append, follow=True, poll=0.02)
+    )
+    follower.start()
+    deadline = time.monotonic() + 10
+    while len(printed) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    add("a", 2, range(1, 3))  # sorts before `b`: after the follower's last line
+    add("b", 1, range(4, 5))
+    while len(printed) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    store.end_run("r1", "completed")
+    store.close()
+    follower.join(10)
+    assert not follower.is_alive()
+    messages = [line.rsplit(": ", 1)[1] for line in printed]
+    assert sorted(messages) == sorted(
+        [f"b#1 line {i}" for i in range(1, 5)] + ["a#2 line 1", "a#2 line 2"]
+    )
+    assert messages[:3] == ["b#1 line 1", "b#1 line 2", "b#1 line 3"]

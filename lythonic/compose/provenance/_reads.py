@@ -407,6 +407,16 @@ class ProvenanceReads:
         rows = self._read(lambda c: c.execute(sql, (*params, limit)).fetchall())
         return [LogLine(*row) for row in rows]
 
+    def node_log_marks(self, run_id: str) -> dict[tuple[str, int], int]:
+        """The last ``seq`` kept per ``(step, attempt)`` of a run: a follower asks for
+        what came after each (lines arrive for any step, not in key order)."""
+        sql = (
+            "SELECT node_label, attempt, MAX(seq) FROM node_logs WHERE run_id = ? "
+            "GROUP BY node_label, attempt"
+        )
+        rows = self._read(lambda c: c.execute(sql, (run_id,)).fetchall())
+        return {(label, int(attempt)): int(seq) for label, attempt, seq in rows}
+
     def node_value(
         self, run_id: str, node_label: str, which: str, *, max_bytes: int | None = None
     ) -> tuple[str | None, int | None]:
