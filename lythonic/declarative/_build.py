@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from pathlib import Path as PathLib
 from typing import Any
 
 from lythonic.compose.namespace import Dag, DagNode, Namespace, NamespaceNode
 from lythonic.compose.nodes import Method, call_mode, is_dag_factory
 from lythonic.compose.run import INLINE
-from lythonic.declarative._build_edges import EdgeSite, add_edges
 from lythonic.declarative._diagnostics import Diagnostic, did_you_mean, one_line
+from lythonic.declarative._edges import EdgeSite, add_edges
 from lythonic.declarative._imports import ImportPolicy, RefError, Resolver
 from lythonic.declarative._model import (
     CallNodeSpec,
@@ -110,6 +111,9 @@ class Builder:
         self.file_targets: dict[tuple[str, str], str] = {}
         self.fragment_prefixes: list[str] = []
         self._placeholders: dict[str, Callable[..., Any]] = {}
+        # Where relative paths in the file start, and the directories file triggers may use.
+        self.base_dir: PathLib = PathLib.cwd()
+        self.trigger_roots: list[PathLib] = [self.base_dir]
 
     @property
     def static(self) -> bool:

@@ -10,7 +10,7 @@ from lythonic.declarative._build import Builder, placeholder
 from lythonic.declarative._diagnostics import one_line
 from lythonic.declarative._imports import RefError
 from lythonic.declarative._namespace_model import NsFragmentEntry
-from lythonic.declarative._schedule import cron_problem, timezone_problem
+from lythonic.declarative._trigger_checks import cron_problem, timezone_problem
 from lythonic.declarative._yaml import Path
 
 __all__ = ["build_namespace"]

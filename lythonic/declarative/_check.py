@@ -17,7 +17,12 @@ from lythonic.compose.nodes import DagShape, accepts_any_kwarg, format_type, nod
 from lythonic.declarative._build import Builder
 from lythonic.declarative._diagnostics import did_you_mean
 from lythonic.declarative._inputs import input_mismatch
-from lythonic.declarative._schedule import cron_problem, timezone_problem
+from lythonic.declarative._trigger_checks import (
+    check_event_trigger,
+    cron_problem,
+    sample_inputs,
+    timezone_problem,
+)
 from lythonic.declarative._yaml import Path
 
 __all__ = ["check_config", "check_inputs", "check_schedule", "missing_source_inputs"]
@@ -209,7 +214,13 @@ def _check_triggers(b: Builder) -> None:
                 "duplicate_name",
                 key=True,
             )
-        check_schedule(b, trigger.cron, trigger.timezone, path)
+        inputs = trigger.inputs
+        if trigger.type == "cron":
+            check_schedule(b, trigger.cron, trigger.timezone, path)
+        elif check_event_trigger(b, name, trigger, path):
+            inputs = sample_inputs(trigger.type, inputs)
+        else:
+            inputs = {}  # templates said what is wrong; no type checks on top
         dag = _trigger_dag(b, trigger.dag, runnable)
         if dag is None:
             if trigger.dag in b.broken:
@@ -226,7 +237,7 @@ def _check_triggers(b: Builder) -> None:
         if b.static or trigger.dag in b.broken:
             continue
         declared_steps = b.spec.dags[trigger.dag].nodes if trigger.dag in b.spec.dags else None
-        check_inputs(b, dag, trigger.inputs, (*path, "inputs"), declared_steps)
+        check_inputs(b, dag, inputs, (*path, "inputs"), declared_steps)
         declared = b.spec.dags[trigger.dag].inputs if trigger.dag in b.spec.dags else {}
         merged = {
             n.label: {**declared.get(n.label, {}), **trigger.inputs.get(n.label, {})}

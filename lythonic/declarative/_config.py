@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from lythonic.declarative._diagnostics import Diagnostic, UnknownDagError
-from lythonic.declarative._model import CronTriggerSpec, LythConfig
+from lythonic.declarative._model import LythConfig, TriggerModel
 from lythonic.declarative._settings import LythSettings
 from lythonic.declarative._storage import StoragePaths, resolve_storage
 
@@ -67,7 +67,7 @@ class LoadedConfig:
         return self.storage.data_dir
 
     @property
-    def triggers(self) -> Mapping[str, CronTriggerSpec]:
+    def triggers(self) -> Mapping[str, TriggerModel]:
         """The ``triggers:`` section (run by ``lyth start``)."""
         return MappingProxyType(dict(self.spec.triggers))
 

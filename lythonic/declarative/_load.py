@@ -23,6 +23,7 @@ from lythonic.declarative._imports import ImportPolicy, Resolver, code_dirs
 from lythonic.declarative._model import LythConfig
 from lythonic.declarative._schema_errors import schema_diagnostics
 from lythonic.declarative._settings import LythSettings, load_settings
+from lythonic.declarative._trigger_checks import trigger_roots
 from lythonic.declarative._types import duration_problems
 from lythonic.declarative._yaml import load_yaml
 
@@ -159,6 +160,8 @@ def compile_config(
         _on_sys_path(base)
     policy = ImportPolicy.from_settings(settings, base)
     b = Builder(spec, smap, None if static else Resolver(policy), policy)
+    b.base_dir = base
+    b.trigger_roots = trigger_roots(settings, base)
     build_namespace(b)
     for name in b.dag_order():
         b.build_dag(name)

@@ -21,6 +21,13 @@ from pydantic import (
 
 from lythonic.declarative._namespace_model import NamespaceEntry
 from lythonic.declarative._storage import StorageSpec
+from lythonic.declarative._triggers_model import (
+    TRIGGER_TAGS,
+    CronTriggerSpec,
+    FileTriggerSpec,
+    TriggerModel,
+    WebhookTriggerSpec,
+)
 from lythonic.declarative._types import (
     STRICT,
     Backoff,
@@ -43,6 +50,7 @@ __all__ = [
     "CronTriggerSpec",
     "DagDefaults",
     "DagSpec",
+    "FileTriggerSpec",
     "LythConfig",
     "MapNodeSpec",
     "NodeSpec",
@@ -51,6 +59,8 @@ __all__ = [
     "StorageSpec",
     "SwitchNodeSpec",
     "SwitchSpec",
+    "TriggerModel",
+    "WebhookTriggerSpec",
 ]
 
 
@@ -184,7 +194,9 @@ _TAGS = {
     "call": "call-node",
     "switch": "switch-node",
 }
-UNION_TAGS = frozenset({"ref-string", "target-string", "switch-spec", *_TAGS.values()})
+UNION_TAGS = frozenset(
+    {"ref-string", "target-string", "switch-spec", *_TAGS.values(), *TRIGGER_TAGS}
+)
 """Names pydantic inserts into error locations for the node union; not real keys."""
 
 
@@ -263,58 +275,6 @@ class DagSpec(BaseModel):
     )
 
 
-class CronTriggerSpec(BaseModel):
-    """Runs a DAG on a cron schedule (executed by `lyth start`)."""
-
-    model_config: ClassVar[ConfigDict] = STRICT
-
-    dag: NsRefStr = Field(
-        description="The DAG to run: a DAG of this file (its name) or the `nsref` of a DAG "
-        "in the `namespace:` section."
-    )
-    cron: str = Field(
-        description="When to run: 5 fields (`minute hour day month weekday`), or 6 with "
-        "seconds first (`second minute hour day month weekday`), or a macro such as "
-        "`@daily`, `@hourly`."
-    )
-    timezone: str = Field(
-        default="UTC",
-        description="The IANA time zone the schedule is read in, e.g. `Europe/Berlin`; "
-        "daylight-saving changes are handled (a daily job runs once a day).",
-    )
-    inputs: Inputs = Field(
-        default_factory=dict,
-        description="Step name -> {parameter: value} for the runs this trigger starts, on "
-        "top of the DAG's own `inputs`.",
-    )
-    catchup: Literal["none", "latest", "all"] = Field(
-        default="none",
-        description="Ticks missed while the engine was down: `none` skips them, `latest` "
-        "runs the most recent one, `all` runs each one in order (within `catchup_window`, "
-        "at most `catchup_cap`).",
-    )
-    catchup_window: Duration | None = Field(
-        default=None,
-        description="How far back missed ticks count, e.g. `6h`, `2d` (default: no limit).",
-    )
-    catchup_cap: Count = Field(
-        default=100,
-        description="Most missed ticks `catchup: all` runs (and most ticks `overlap: queue` "
-        "keeps waiting).",
-    )
-    overlap: Literal["skip", "queue", "replace", "allow"] = Field(
-        default="skip",
-        description="When a tick comes while this trigger's previous run still runs: "
-        "`skip` the tick (recorded as skipped), `queue` it, `replace` (cancel) the running "
-        "run, or `allow` both.",
-    )
-    enabled: bool = Field(
-        default=True,
-        description="`false` keeps the trigger defined but not firing.",
-    )
-    description: str | None = Field(default=None, description="What the trigger is for.")
-
-
 class LythConfig(BaseModel):
     """A lyth.yaml file: storage, DAGs, triggers and namespace entries."""
 
@@ -331,8 +291,10 @@ class LythConfig(BaseModel):
         description="DAG name -> its definition. Names are a letter followed by letters, "
         "digits or underscores (at most 64).",
     )
-    triggers: dict[Name, CronTriggerSpec] = Field(
-        default_factory=dict, description="Trigger name -> a cron schedule that runs a DAG."
+    triggers: dict[Name, TriggerModel] = Field(
+        default_factory=dict,
+        description="Trigger name -> what starts a DAG: a cron schedule (`type: cron`, the "
+        "default), a file arriving (`type: file`) or a webhook call (`type: webhook`).",
     )
     namespace: list[NamespaceEntry] = Field(
         default_factory=list,

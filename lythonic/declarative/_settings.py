@@ -165,6 +165,38 @@ class LythSettings(BaseModel):
         "as `Authorization: Bearer …` or once as `?token=…`, then kept in an HttpOnly cookie.",
     )
 
+    file_trigger_roots: list[Path] = Field(
+        default_factory=list,
+        description="Directories `type: file` triggers may watch (and move files to), "
+        f"separated by `{os.pathsep}` in `LYTH_FILE_TRIGGER_ROOTS`; a trigger's `path` must "
+        "lie under one of them. Unset: the directory of lyth.yaml.",
+    )
+    webhook_host: str = Field(
+        default="127.0.0.1",
+        description="Where `lyth start` listens for `type: webhook` calls "
+        "(`LYTH_WEBHOOK_HOST`); put a TLS proxy in front to receive calls from elsewhere.",
+    )
+    webhook_port: int = Field(
+        default=8766,
+        ge=0,
+        le=65535,
+        description="The webhook listener's port (`LYTH_WEBHOOK_PORT`; 0: any free port, "
+        "written to the daemon's status).",
+    )
+    webhook_max_body: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="The largest webhook request body accepted, in bytes "
+        "(`LYTH_WEBHOOK_MAX_BODY`, default 1 MiB); a larger one gets 413.",
+    )
+
+    @field_validator("file_trigger_roots", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part.strip()]
+        return value
+
     @field_validator("allow_imports", "deny_imports", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:

@@ -46,6 +46,7 @@ from lythonic.engine._preflight import preflight
 from lythonic.engine._process import busy_threads, exit_process, reexec, restart_info, run_loop
 from lythonic.engine._recorder import EngineRecorder
 from lythonic.engine._reload import ConfigSource, Reloader
+from lythonic.engine._sources import EventSources
 from lythonic.engine._status import (
     STATUS_FILE,
     DaemonStatus,
@@ -245,6 +246,8 @@ class Daemon:
                 return EXIT_FAILED
             manager.start()
             log_schedule(manager, activation, loaded.revision)
+            sources = self._sources = EventSources(manager, self.settings)
+            await sources.apply(manager.specs())
             self._reloader = Reloader(self._source, loaded, self._apply)
             self._plan = self._watch_plan(loaded)
             gc.collect()
@@ -306,6 +309,7 @@ class Daemon:
         self.status.state = "restarting" if restarting else "stopping"
         self._write_status()
         self._watch_stop.set()
+        await self._sources.stop()  # no new events: files and deliveries wait for the next start
         if watcher is not None:
             await asyncio.wait([watcher], timeout=2)
             watcher.cancel()
@@ -428,6 +432,7 @@ class Daemon:
         if result.ok:
             self.status.revision = self._reloader.current.revision
             self.status.triggers = sorted(self._manager.specs())
+            self._spawn(self._sources.apply(self._manager.specs()))
             log.info(
                 "config reloaded",
                 revision=result.revision,

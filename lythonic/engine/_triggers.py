@@ -26,6 +26,7 @@ from lythonic.compose.schedule import (
     TriggerStore,
     run_with_runner,
 )
+from lythonic.declarative._trigger_checks import EVENT_QUEUE_CAP, event_source_options
 from lythonic.logs import get_logger
 
 if TYPE_CHECKING:
@@ -55,20 +56,33 @@ def config_trigger_specs(cfg: LoadedConfig) -> dict[str, TriggerSpec]:
     """The ``triggers:`` section of ``cfg`` as scheduler specs (payload = step inputs)."""
     out: dict[str, TriggerSpec] = {}
     for name, t in cfg.triggers.items():
-        out[name] = TriggerSpec(
-            name=name,
-            dag_nsref=t.dag,
-            cron=t.cron,
-            timezone=t.timezone,
-            catchup=t.catchup,
-            catchup_window=(
-                timedelta(seconds=t.catchup_window) if t.catchup_window is not None else None
-            ),
-            catchup_cap=t.catchup_cap,
-            overlap=t.overlap,
-            payload={step: dict(params) for step, params in t.inputs.items()},
-            enabled=t.enabled,
-        )
+        payload = {step: dict(params) for step, params in t.inputs.items()}
+        if t.type == "cron":
+            out[name] = TriggerSpec(
+                name=name,
+                dag_nsref=t.dag,
+                cron=t.cron,
+                timezone=t.timezone,
+                catchup=t.catchup,
+                catchup_window=(
+                    timedelta(seconds=t.catchup_window) if t.catchup_window is not None else None
+                ),
+                catchup_cap=t.catchup_cap,
+                overlap=t.overlap,
+                payload=payload,
+                enabled=t.enabled,
+            )
+        else:
+            out[name] = TriggerSpec(
+                name=name,
+                dag_nsref=t.dag,
+                type=t.type,
+                catchup_cap=EVENT_QUEUE_CAP,
+                overlap=t.overlap,
+                payload=payload,
+                enabled=t.enabled,
+                source=event_source_options(t, cfg.base_dir),
+            )
     return out
 
 
@@ -241,6 +255,10 @@ def log_schedule(
         where = {"trigger": name, "dag": spec.dag_nsref}
         if name in activation.left_disabled:
             log.info("trigger disabled", **where)
+        elif spec.type == "file":
+            log.info("trigger watches a directory", **where, path=(spec.source or {}).get("path"))
+        elif spec.type == "webhook":
+            log.info("trigger waits for webhook calls", **where, url=f"/hooks/{name}")
         elif spec.schedule is None or not spec.scheduled:
             log.info("trigger fires on demand only (`lyth fire`)", **where)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lythonic.declarative._schedule import timezone_problem
+from lythonic.declarative._trigger_checks import timezone_problem
 
 
 def test_a_misspelt_zone_gets_a_suggestion() -> None:

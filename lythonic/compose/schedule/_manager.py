@@ -49,6 +49,8 @@ from lythonic.compose.schedule._store import (
     TickResult,
     TriggerStore,
 )
+from lythonic.compose.schedule._templates import TemplateError, render_inputs
+from lythonic.compose.schedule._trigger_event import Offer, TriggerEvent
 
 if TYPE_CHECKING:
     from lythonic.compose.graph import Namespace
@@ -187,7 +189,7 @@ class TriggerManager:
         """Hand the scheduler the triggers that are active in the store."""
         if self._task is None or self._task.done():
             return
-        active = {a["name"] for a in self.store.get_active_poll_triggers()}
+        active = {a["name"] for a in self.store.get_activations() if a["status"] == "active"}
         specs = self.specs()
         self._scheduler.set_specs(s for n, s in specs.items() if n in active)
 
@@ -307,6 +309,11 @@ class TriggerManager:
                 return TickOutcome("no_data", checked=True)
             payload = dict(value) if isinstance(value, dict) else {"data": value}
         effective = payload if payload is not None else (spec.payload or {})
+        if tick.event is not None:  # inputs may name what fired the run: {file.path}
+            try:
+                effective = render_inputs(effective, tick.event.context)
+            except TemplateError as exc:
+                return TickOutcome("error", error=f"inputs: {exc}")
         try:
             dag = self.namespace.get_as_dag(spec.dag_nsref)
         except KeyError as exc:  # the namespace changed under a running scheduler
@@ -352,6 +359,14 @@ class TriggerManager:
     async def drain(self) -> None:
         """Wait until no scheduled run is in flight or queued and all records are written."""
         await self._scheduler.drain()
+
+    async def offer(self, name: str, events: list[TriggerEvent]) -> list[Offer]:
+        """Claim and run the events of the event trigger ``name`` (``Scheduler.offer``)."""
+        return await self._scheduler.offer(name, events)
+
+    def in_flight(self) -> dict[str, int]:
+        """How many runs of each trigger are going now."""
+        return self._scheduler.in_flight()
 
     def next_fire_times(self) -> dict[str, datetime | None]:
         """Each scheduled trigger's next fire time (UTC), once started."""

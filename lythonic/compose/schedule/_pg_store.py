@@ -18,6 +18,7 @@ daemons may share one schema (docs/engine.md, PostgreSQL).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from lythonic._pg import connect_pg, migrate, shown_url
 from lythonic.compose.schedule._clock import Clock, SystemClock
 from lythonic.compose.schedule._store import (
     COMPONENT,
+    DEDUPE_INDEX,
     SCHEMA_VERSION,
     TickClaim,
     TriggerStore,
@@ -71,6 +73,9 @@ _DDL = (
     "CREATE UNIQUE INDEX IF NOT EXISTS trigger_events_tick "
     "ON trigger_events (trigger_name, scheduled_at) WHERE scheduled_at IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS trigger_events_fired ON trigger_events (trigger_name, fired_at)",
+    # Version 3.
+    "ALTER TABLE trigger_events ADD COLUMN IF NOT EXISTS dedupe_key TEXT",
+    DEDUPE_INDEX,
 )
 
 
@@ -191,21 +196,17 @@ class PgTriggerStore(TriggerStore):
             if c.trigger_name in busy and c.overlap != "allow" and c.status == "running"
         }
         claims = [
-            TickClaim(
-                c.trigger_name, c.scheduled_at, None, "skipped", c.payload, c.event_id, c.overlap
-            )
-            if c.event_id in held
-            else c
+            dataclasses.replace(c, run_id=None, status="skipped") if c.event_id in held else c
             for c in claims
         ]
         rows = [claim_row(c, now, self.owner_id) for c in claims if c.trigger_name in active]
         ours: set[str] = set()
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
-            values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             cur.execute(
                 "INSERT INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-                f"payload_json, status, scheduled_at, finished_at, owner_id) VALUES {values} "
+                f"payload_json, status, scheduled_at, finished_at, owner_id, dedupe_key) VALUES {values} "
                 "ON CONFLICT DO NOTHING RETURNING event_id",
                 [v for row in chunk for v in row],
             )

@@ -41,6 +41,12 @@ from lythonic._public import publish
 from lythonic.compose.schedule._clock import Clock, SystemClock, spawn_watched
 from lythonic.compose.schedule._spec import TriggerSpec
 from lythonic.compose.schedule._store import TickClaim, TickResult, TriggerStore
+from lythonic.compose.schedule._trigger_event import (
+    EVENT_TYPES,
+    Offer,
+    TriggerEvent,
+    event_run_id,
+)
 
 __all__ = ["Scheduler", "Tick", "TickOutcome", "tick_run_id"]
 
@@ -110,6 +116,8 @@ class Tick:
     scheduled_at: datetime
     run_id: str
     event_id: str
+    event: TriggerEvent | None = None
+    """The file or delivery that fired it (event triggers); None for a scheduled tick."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +193,9 @@ class Scheduler:
         A trigger whose cron or timezone changed continues from now; runs in
         flight are not touched.
         """
-        self._wanted = {s.name: s for s in specs if s.scheduled and s.enabled}
+        self._wanted = {
+            s.name: s for s in specs if s.enabled and (s.scheduled or s.type in EVENT_TYPES)
+        }
         self._wake()
 
     def start(self) -> asyncio.Task[None]:
@@ -326,6 +336,12 @@ class Scheduler:
             status, since = cursors.get(name, (None, None))
             if status != "active":
                 self._drop(name, "is not active in the store")
+                continue
+            if spec.type in EVENT_TYPES:  # fires when its source offers events, not on time
+                if e is None:
+                    self._entries[name] = _Entry(spec, now)
+                else:
+                    e.spec = spec
                 continue
             schedule = spec.schedule
             assert schedule is not None
@@ -514,6 +530,69 @@ class Scheduler:
             else:
                 self._start(e, tick)
 
+    # -- events ---------------------------------------------------------------
+
+    async def offer(self, name: str, events: list[TriggerEvent]) -> list[Offer]:
+        """Claim and start a run for each event of the event trigger ``name``.
+
+        All events are claimed in one store transaction, each keyed by its
+        ``key``: a key claimed before (by this or another scheduler, before a
+        restart too) comes back ``duplicate`` and starts nothing. A claimed
+        event follows the trigger's ``overlap`` policy against the runs of the
+        trigger still going (and the earlier events of the same offer).
+        """
+        e = self._entries.get(name)
+        if e is None or e.spec.type not in EVENT_TYPES or self._stopping:
+            return [Offer("inactive") for _ in events]
+        spec = e.spec
+        now = self.clock.now()
+        plans: list[Plan] = []
+        claims: list[TickClaim] = []
+        busy = bool(e.running or e.queue)
+        queued = len(e.queue)
+        for ev in events:
+            tick = Tick(spec, ev.at or now, event_run_id(name, ev.key), self._event_id(), ev)
+            if not busy or spec.overlap == "allow":
+                action = "run"
+            elif spec.overlap == "queue":
+                action = "queue" if queued < spec.catchup_cap else "skip"
+            else:
+                action = _OVERLAP_ACTION[spec.overlap]
+            busy = True
+            queued += action == "queue"
+            run_id = None if action == "skip" else tick.run_id
+            overlap = spec.overlap if action == "run" else "allow"
+            record = ev.record if ev.record is not None else ev.context
+            claims.append(
+                TickClaim(
+                    name,
+                    None,
+                    run_id,
+                    _CLAIM_STATUS[action],
+                    record,
+                    tick.event_id,
+                    overlap,
+                    ev.key,
+                )
+            )
+            plans.append((e, tick, action))
+        store = self.store
+        outcomes = await store.awrite(lambda cur: store.claim_ticks(cur, claims, {}))
+        self._act(plans, outcomes)
+        out: list[Offer] = []
+        for (_, tick, action), outcome in zip(plans, outcomes, strict=True):
+            if outcome == "taken":
+                out.append(
+                    Offer("duplicate", event_run_id(name, tick.event.key if tick.event else ""))
+                )
+            elif outcome == "inactive":
+                out.append(Offer("inactive"))
+            else:
+                shown = "skip" if outcome == "busy" else action
+                run_id = None if shown == "skip" else tick.run_id
+                out.append(Offer("claimed", run_id, tick.event_id, shown))
+        return out
+
     # -- runs -----------------------------------------------------------------
 
     def _start(
@@ -563,6 +642,18 @@ class Scheduler:
                 extra=event("tick_failed", trigger=name, run_id=tick.run_id, error=str(exc)),
             )
             outcome = TickOutcome("error", error=f"{type(exc).__name__}: {exc}")
+        if tick.event is not None and tick.event.settled is not None and outcome.ran:
+            try:  # off the loop: it may move or delete a file
+                await asyncio.get_running_loop().run_in_executor(None, tick.event.settled, outcome)
+            except Exception as exc:
+                log.exception(
+                    "trigger %r: settling event of %s failed",
+                    name,
+                    tick.run_id,
+                    extra=event(
+                        "event_settle_failed", trigger=name, run_id=tick.run_id, error=str(exc)
+                    ),
+                )
         result = TickResult(
             tick.event_id,
             name,

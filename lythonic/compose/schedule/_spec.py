@@ -44,8 +44,9 @@ class TriggerConfigError(ValueError):
 class TriggerSpec:
     """A trigger: what to fire (``dag_nsref``), when (``cron`` in ``timezone``) and how.
 
-    ``type`` is ``"poll"`` for scheduled triggers; any other type only fires
-    on demand. ``catchup`` says which ticks missed while nothing ran still
+    ``type`` is ``"poll"`` for scheduled triggers; ``"file"`` and ``"webhook"``
+    fire on events their source offers (``source`` holds the source's options:
+    directory, pattern, auth …); any other type only fires on demand. ``catchup`` says which ticks missed while nothing ran still
     fire (``none``, the most recent one: ``latest``, or ``all`` within
     ``catchup_window``, at most ``catchup_cap``); ``overlap`` what a tick does
     while the trigger's previous run is still going.
@@ -63,6 +64,7 @@ class TriggerSpec:
     payload: dict[str, Any] | None = None
     enabled: bool = True
     poll_fn: GlobalRef | None = None
+    source: dict[str, Any] | None = None
     schedule: CronSchedule | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -137,6 +139,8 @@ class TriggerSpec:
             data["catchup_window"] = self.catchup_window.total_seconds()
         data["catchup_cap"] = self.catchup_cap
         data["overlap"] = self.overlap
+        if self.source is not None:
+            data["source"] = json.loads(json.dumps(self.source, default=str))
         if self.payload is not None:
             try:
                 data["payload"] = json.loads(json.dumps(self.payload))

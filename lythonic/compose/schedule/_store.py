@@ -45,9 +45,11 @@ log = logging.getLogger("lythonic.compose.trigger")
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the tables below; a store refuses a file written by a newer one.
-2: ``trigger_events.owner_id`` (the process that claimed the tick)."""
+2: ``trigger_events.owner_id`` (the process that claimed the tick).
+3: ``trigger_events.dedupe_key``: the file or delivery an event trigger fired for
+(unique per trigger: one run per file or delivery, whoever claims it)."""
 
 COMPONENT = "triggers"
 """This store's row in ``lythonic_schema`` (which it shares with the other stores)."""
@@ -91,12 +93,19 @@ _ADDED_COLUMNS = (
     ("trigger_events", "finished_at", "REAL"),
     ("trigger_events", "error", "TEXT"),
     ("trigger_events", "owner_id", "TEXT"),
+    ("trigger_events", "dedupe_key", "TEXT"),
+)
+DEDUPE_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS trigger_events_dedupe "
+    "ON trigger_events (trigger_name, dedupe_key) WHERE dedupe_key IS NOT NULL"
 )
 _INDEXES = (
     # The one-fire-per-tick guarantee. Manual fires have no scheduled time.
     "CREATE UNIQUE INDEX IF NOT EXISTS trigger_events_tick "
     "ON trigger_events (trigger_name, scheduled_at) WHERE scheduled_at IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS trigger_events_fired ON trigger_events (trigger_name, fired_at)",
+    # One fire per file or webhook delivery (event triggers).
+    DEDUPE_INDEX,
 )
 UNFINISHED = ("running", "queued")
 
@@ -126,17 +135,20 @@ class TriggerStoreError(RuntimeError):
 class TickClaim:
     """A scheduled tick to record; ``status`` is ``running``, ``queued`` or ``skipped``.
 
+    An event trigger's claim has no ``scheduled_at`` and a ``dedupe_key`` (the
+    file or delivery it fires for) instead: the store takes one claim per key.
     ``overlap``: the trigger's policy, for a store shared by several schedulers
     (PostgreSQL) to apply when another one's run of the trigger is still going.
     """
 
     trigger_name: str
-    scheduled_at: float
+    scheduled_at: float | None
     run_id: str | None
     status: str
     payload: dict[str, Any] | None = None
     event_id: str = ""
     overlap: str = "allow"
+    dedupe_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,7 @@ def claim_row(c: TickClaim, now: float, owner_id: str | None) -> tuple[Any, ...]
         c.scheduled_at,
         finished,
         owner_id,
+        c.dedupe_key,
     )
 
 
@@ -519,8 +532,8 @@ class TriggerStore:
         before = cur.connection.total_changes
         cur.executemany(
             "INSERT OR IGNORE INTO trigger_events (event_id, trigger_name, fired_at, run_id, "
-            "payload_json, status, scheduled_at, finished_at, owner_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "payload_json, status, scheduled_at, finished_at, owner_id, dedupe_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         ids = [r[0] for r in rows]
