@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,12 @@ class PgConnection:
 
         return bool(self.raw.closed) or isinstance(error, psycopg.OperationalError)
 
+    def notify_runs(self, run_ids: Iterable[str]) -> None:
+        """Tell listeners (``RunListener``) these runs changed, when the transaction commits."""
+        channel = runs_channel(self._schema)
+        for run_id in sorted(set(run_ids)):
+            self.execute("SELECT pg_notify(?, ?)", (channel, run_id))
+
     def execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
         if sql.startswith("ROLLBACK"):
             self._staged_tables = set()  # one made in the transaction is gone
@@ -258,6 +265,37 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def runs_channel(schema: str) -> str:
+    """The ``NOTIFY`` channel on which writers to ``schema`` name the runs they changed
+    (``lyth logs --follow`` listens on it).
+
+    >>> runs_channel("lythonic")
+    'lythonic_runs_lythonic'
+    """
+    return f"lythonic_runs_{schema}"[:63]
+
+
+class RunListener:
+    """A connection LISTENing on a schema's runs channel: ``wait(run_id, timeout)``
+    returns True as soon as a writer committed a change to that run, False at the
+    timeout (a safety net: a notification is lost if the connection drops)."""
+
+    def __init__(self, url: str, schema: str) -> None:
+        self.conn = _open(url, schema)
+        self.conn.execute(f'LISTEN "{runs_channel(schema)}"')
+
+    def wait(self, run_id: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            for note in self.conn.notifies(timeout=left, stop_after=1):
+                if note.payload == run_id:
+                    return True
+        return False
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def connect_pg(url: str, schema: str) -> PgConnection:

@@ -19,6 +19,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import typer
 
     from lythonic.cli._app import app as app
@@ -106,7 +108,7 @@ def main() -> None:
         raise
 
 
-def _load_application() -> typer.Typer:
+def _load_application() -> Callable[[], Any]:
     """``_application()`` with Ctrl-C held back until its modules are loaded.
 
     A KeyboardInterrupt raised inside an import can leave a package half
@@ -120,14 +122,14 @@ def _load_application() -> typer.Typer:
     import signal
 
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        return _application()  # SIGINT ignored, or handled by an embedding program
+        return _application_for(sys.argv)  # SIGINT ignored, or handled by an embedding program
     pressed: list[int] = []
     try:
         signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     except ValueError:  # not the main thread
-        return _application()
+        return _application_for(sys.argv)
     try:
-        app = _application()
+        app = _application_for(sys.argv)
         if _runs_a_command(sys.argv):
             _load_command_modules(sys.argv)
     finally:
@@ -135,6 +137,97 @@ def _load_application() -> typer.Typer:
     if pressed:
         raise KeyboardInterrupt
     return app
+
+
+# `lyth logs` is asked for while something goes wrong, often over a million lines,
+# and should answer at once: its common forms skip building the typer application
+# (~45 ms of imports) and call the command directly. Anything else (--help, an
+# option it does not know, a value it cannot read) goes to typer, which then
+# says what is wrong exactly as for every other command.
+_LOGS_FLAGS = {"--json": "as_json", "--follow": "follow", "-f": "follow"}
+_LOGS_VALUES = {
+    "--attempt": "attempt",
+    "--level": "level",
+    "--config": "config",
+    "-c": "config",
+    "--data": "data",
+    "-d": "data",
+}
+
+
+def _logs_arguments(argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of a plain ``lyth logs`` invocation, or None for typer to parse.
+
+    >>> _logs_arguments(["lyth", "logs", "r1", "load", "--attempt=2", "-f"])
+    {'run_id': 'r1', 'step': 'load', 'attempt': 2, 'follow': True}
+    >>> _logs_arguments(["lyth", "logs", "r1", "--attempt", "0"]) is None
+    True
+    """
+    if len(argv) < 3 or argv[1] != "logs" or not _runs_a_command(argv):
+        return None
+    found: dict[str, Any] = {}
+    positional: list[str] = []
+    args = iter(argv[2:])
+    for arg in args:
+        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if arg in _LOGS_FLAGS:
+            key = _LOGS_FLAGS[arg]
+            if key in found:
+                return None
+            found[key] = True
+        elif name in _LOGS_VALUES:
+            key = _LOGS_VALUES[name]
+            if not eq:
+                value = next(args, "")
+            if key in found or not value or value.startswith("-"):
+                return None
+            found[key] = value
+        elif arg.startswith("-") or len(positional) == 2:
+            return None
+        else:
+            positional.append(arg)
+    if not positional:
+        return None
+    attempt = found.get("attempt")
+    if attempt is not None:
+        if not attempt.isdigit() or int(attempt) < 1:
+            return None
+        found["attempt"] = int(attempt)
+    for key in ("config", "data"):
+        if key in found:
+            from pathlib import Path
+
+            found[key] = Path(found[key])
+    step = positional[1] if len(positional) > 1 else None
+    return {"run_id": positional[0], "step": step, **found}
+
+
+def _application_for(argv: list[str]) -> Callable[[], Any]:
+    """The typer application, or for a plain ``lyth logs`` the command itself."""
+    arguments = _logs_arguments(argv)
+    if arguments is None:
+        return _application()
+    from lythonic.cli import _forensics_cmds
+    from lythonic.cli._console import Console
+
+    def run_logs() -> None:
+        console = Console()
+        options = dict(arguments)
+        config, data = options.pop("config", None), options.pop("data", None)
+        run_id, step = options.pop("run_id"), options.pop("step")
+        try:
+            reply = _forensics_cmds.logs_of_config(
+                config, data, run_id, step, console.data, **options
+            )
+        except KeyboardInterrupt:
+            raise SystemExit(_INTERRUPTED) from None
+        console.data(reply.stdout)
+        for line in reply.stderr:
+            console.note(line)
+        if reply.code:
+            raise SystemExit(reply.code)
+
+    return run_logs
 
 
 def _by_ctrl_c(exc: BaseException) -> bool:

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lythonic.cli._runs_cmds import open_recorded, open_run, resolve_run_id
 from lythonic.cli._table import seconds_text, table
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lythonic.declarative import LythSettings
     from lythonic.forensics import RunDiff, StepReplay
 
-__all__ = ["diff", "logs", "plan", "replay_isolated"]
+__all__ = ["diff", "logs", "logs_of_config", "plan", "replay_isolated"]
 
 _ALL = ("running", "completed", "failed", "paused", "cancelled", "interrupted")
 
@@ -253,6 +253,29 @@ _EXPANDS = {
 }
 
 
+def logs_of_config(
+    config: Path | None,
+    data: Path | None,
+    run_id: str,
+    step: str | None,
+    write: Callable[[str], None],
+    **options: Any,
+) -> Reply:
+    """``lyth logs`` with ``--config``/``--data`` as given: the settings are read and the
+    run store located (as ``lyth runs`` does), then ``logs``. The typer command and the
+    entry point's fast path (``lythonic.cli.main``) both call this."""
+    from lythonic._filesystem import set_network_fs_policy
+    from lythonic.declarative import SettingsError, load_settings
+    from lythonic.engine._locate import locate
+
+    try:
+        settings = load_settings(config=config, data_dir=data)
+    except SettingsError as e:
+        return Reply(EXIT_USAGE, "", [f"lyth: error: {e}"])
+    set_network_fs_policy(settings.network_fs)
+    return logs(locate(settings.config, settings).dags_db, run_id, step, write, **options)
+
+
 def logs(
     db: StoreLocation,
     run_id: str,
@@ -263,11 +286,13 @@ def logs(
     level: str | None = None,
     follow: bool = False,
     as_json: bool = False,
-    poll: float = 0.5,
+    poll: float | None = None,
 ) -> Reply:
     """``lyth logs RUN [STEP]``: the lines the run's steps logged, by step and attempt,
     written as they are read (the first page of a million lines shows at once);
-    with ``follow``, new lines until the run ends."""
+    with ``follow``, new lines until the run ends: on PostgreSQL as soon as a writer
+    commits them (LISTEN/NOTIFY, with a look every ``poll`` seconds, default 2, in
+    case a notification is lost), on SQLite every ``poll`` seconds (default 0.5)."""
     import logging as _logging
 
     if level is not None and level.lower() not in _LEVEL_NAMES:
@@ -326,28 +351,38 @@ def logs(
 
         seen: dict[tuple[str, int], int] = {}
         cursor: list[tuple[str, int, int] | None] = [None]
-        shown = page(None, None, 200)  # a small first page: the first line shows at once
-        while (got := page(cursor[0], None, 5_000)) > 0:
-            shown += got
-        # Following: lines arrive for any step attempt (a retry of a step that sorts
-        # first, two steps at once), so each one is asked for past its own last line.
-        while follow:
-            current = prov.get_run(target)
-            running = current is not None and current["status"] == "running"
-            for key, mark in sorted(prov.node_log_marks(target).items()):
-                if (label is not None and key[0] != label) or (
-                    attempt is not None and key[1] != attempt
-                ):
-                    continue
-                while seen.get(key, 0) < mark:
-                    got = page((*key, seen.get(key, 0)), key, 5_000)
-                    if not got:  # the rest is below --level
-                        break
-                    shown += got
-                seen[key] = max(seen.get(key, 0), mark)  # lines below --level count too
-            if not running:
-                break
-            time.sleep(poll)
+        # Listening starts before the first read: a change committed in between is heard.
+        listener = prov.run_listener() if follow else None
+        every = poll if poll is not None else (0.5 if listener is None else 2.0)
+        try:
+            shown = page(None, None, 200)  # a small first page: the first line shows at once
+            while (got := page(cursor[0], None, 5_000)) > 0:
+                shown += got
+            # Following: lines arrive for any step attempt (a retry of a step that sorts
+            # first, two steps at once), so each one is asked for past its own last line.
+            while follow:
+                current = prov.get_run(target)
+                running = current is not None and current["status"] == "running"
+                for key, mark in sorted(prov.node_log_marks(target).items()):
+                    if (label is not None and key[0] != label) or (
+                        attempt is not None and key[1] != attempt
+                    ):
+                        continue
+                    while seen.get(key, 0) < mark:
+                        got = page((*key, seen.get(key, 0)), key, 5_000)
+                        if not got:  # the rest is below --level
+                            break
+                        shown += got
+                    seen[key] = max(seen.get(key, 0), mark)  # lines below --level count too
+                if not running:
+                    break
+                if listener is None:
+                    time.sleep(every)
+                else:
+                    listener.wait(target, every)
+        finally:
+            if listener is not None:
+                listener.close()
     notes = (
         [] if shown else [f"lyth: no lines kept for {'step ' + step if step else 'run ' + found}"]
     )

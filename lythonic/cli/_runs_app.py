@@ -299,10 +299,10 @@ def logs_cmd(
     from lythonic.cli._console import Console
 
     console = Console()
-    db = _dags_db(config, data)
     try:
-        reply = _forensics_cmds.logs(
-            db,
+        reply = _forensics_cmds.logs_of_config(
+            config,
+            data,
             run_id,
             step,
             console.data,

@@ -343,3 +343,48 @@ def test_logs_follow_prints_lines_of_any_step_as_they_come_until_the_run_ends(
         [f"b#1 line {i}" for i in range(1, 5)] + ["a#2 line 1", "a#2 line 2"]
     )
     assert messages[:3] == ["b#1 line 1", "b#1 line 2", "b#1 line 3"]
+
+
+def test_logs_fast_path_answers_exactly_as_the_typer_command(lyth: Invoke, tmp_path: Path) -> None:
+    """The `lyth` script answers plain `lyth logs` without building the typer
+    application; its output, errors and exit codes equal the typer command's for the
+    same arguments, and what it does not parse itself (help, unknown options, bad
+    values) goes to typer."""
+    import os
+    import subprocess
+    import sys
+
+    from lythonic.cli import _logs_arguments
+
+    config = tmp_path / "lyth.yaml"
+    config.write_text(CHATTY)
+    done = lyth("run", "chat", "-c", str(config), "--json", allow_imports="tests.forensics")
+    run = json.loads(done.stdout)["run_id"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYTH_")}
+    script = Path(sys.executable).parent / "lyth"
+    cases = [
+        [run, "-c", str(config)],
+        [run, "talk", "--level=warning", "--json", "--config", str(config)],
+        [run, "talk", "--attempt", "1", "-c", str(config)],
+        [run[:8], "-c", str(config), "-f"],
+        [run, "tlk", "-c", str(config)],
+        [run, "-c", str(config), "--level", "loud"],
+        ["no-such-run", "-c", str(config)],
+        [run, "-d", str(tmp_path / "elsewhere")],
+        [run, "-c", str(config), "--attempt", "0"],  # typer refuses it
+        [run, "-c", str(config), "--nope"],  # typer refuses it
+    ]
+    for args in cases:
+        fast = _logs_arguments(["lyth", "logs", *args]) is not None
+        assert fast == ("--nope" not in args and "0" not in args), args
+        typer_said = lyth("logs", *args)
+        script_said = subprocess.run(
+            [str(script), "logs", *args], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert script_said.returncode == typer_said.exit_code, (args, script_said.stderr)
+        assert script_said.stdout == typer_said.stdout, args
+        assert script_said.stderr.strip() == typer_said.stderr.strip(), args
+    help_text = subprocess.run(
+        [str(script), "logs", "--help"], capture_output=True, text=True, env=env
+    ).stdout
+    assert "--follow" in help_text and "--attempt" in help_text

@@ -357,3 +357,51 @@ def _safely(read: object) -> dict[str, str]:
         return read()  # type: ignore[operator,no-any-return]
     except psycopg.Error:
         return {}
+
+
+def test_logs_follow_on_postgres_hears_new_lines_without_polling(
+    pg_server: str, pg_schema: str
+) -> None:
+    """On PostgreSQL, --follow LISTENs: lines a writer commits reach the follower and
+    it stops when the run ends, although its look-again interval (the safety net for a
+    lost notification) is an hour."""
+    import logging
+    import threading
+    import time
+
+    from lythonic.cli._forensics_cmds import logs
+    from lythonic.compose.provenance._pg import PgProvenance
+    from lythonic.compose.stores import PgLocation
+
+    store = PgProvenance(pg_server, schema=pg_schema, flush_interval=0.01)
+    store.begin_run("r1", "d", {})
+    store.flush()
+
+    def say(label: str, i: int) -> None:
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, f"{label} line {i}", None, None)
+        store.node_log("r1", label, 1, record)
+
+    say("b", 1)
+    store.flush()
+    printed: list[str] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        logs(PgLocation(pg_server, pg_schema), "r1", None, printed.append, follow=True, poll=3600)
+        done.set()
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    deadline = time.monotonic() + 20
+    while not printed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    say("a", 1)
+    say("b", 2)
+    while len(printed) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    store.end_run("r1", "completed")
+    store.flush()
+    assert done.wait(20), "the follower did not hear the run end"
+    store.close()
+    messages = sorted(line.rsplit(": ", 1)[1] for line in printed)
+    assert messages == ["a line 1", "b line 1", "b line 2"]

@@ -210,6 +210,10 @@ class Merge:
         else:
             row.update(values)
 
+    def changed_runs(self) -> set[str]:
+        """The runs whose record or log lines this batch writes."""
+        return {*self.full_runs, *self.runs, *(row[0] for row in self.logs.values())}
+
     def statements(self) -> list[tuple[str, str, int, list[tuple[Any, ...]]]]:
         """(head, tail, width, rows) per statement shape; rows of one shape share SQL."""
         out: list[tuple[str, str, int, list[tuple[Any, ...]]]] = []

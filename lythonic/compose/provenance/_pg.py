@@ -22,7 +22,14 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from lythonic._pg import PgConnection, connect_pg, migrate, read_pool, shown_url
+from lythonic._pg import (
+    PgConnection,
+    RunListener,
+    connect_pg,
+    migrate,
+    read_pool,
+    shown_url,
+)
 from lythonic.compose.provenance._schema import (
     COMPONENT,
     SCHEMA_VERSION,
@@ -156,6 +163,13 @@ class PgProvenance(DagProvenance):
         super()._forget_reads()
         inherited.append(self._pool)  # the pool's threads are not in this process
         self._pool = None
+
+    def run_listener(self) -> RunListener:
+        """A LISTEN connection: writers NOTIFY the runs each commit changed."""
+        try:
+            return RunListener(self.url, self.schema)
+        except ConnectionError as e:
+            raise ProvenanceSchemaError(str(e)) from None
 
     def close(self) -> None:
         super().close()

@@ -159,6 +159,11 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         self._read_lock = threading.Lock()
         self._reader = None
 
+    def run_listener(self) -> Any:
+        """What to wait on for a run's changes (``wait(run_id, timeout) -> bool``,
+        ``close()``), or None where writers announce nothing (SQLite: poll instead)."""
+        return None
+
     def close(self) -> None:
         """Commit what is queued and release the file. Runs still in flight stay
         ``running`` until a ``sweep_interrupted`` finds them."""

@@ -407,6 +407,11 @@ class BatchWriter:
         return [(seg[2], False, failed) for seg in segments if not isinstance(seg, Merge)], failed
 
     def _write(self, conn: Any, merge: Merge, careful: bool) -> None:
+        notify = getattr(conn, "notify_runs", None)  # PostgreSQL: LISTENers hear of it
+        if notify is not None:
+            changed = merge.changed_runs()
+            if changed:
+                notify(changed)
         for head, tail, width, rows in merge.statements():
             if not careful:
                 execute_rows(conn, head, tail, width, rows)
