@@ -169,6 +169,7 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     _postgres_targets(ours)
     _ui_targets(ours)
     _forensics_targets(ours)
+    _event_targets(ours)
 
 
 def _forensics_targets(ours: Path) -> None:
@@ -198,6 +199,25 @@ def _forensics_targets(ours: Path) -> None:
     print(
         f"{'lyth logs, 1,000,000 lines':<34} first line after {first * 1000:.0f} ms  "
         f"<= 200 ms: {'ok' if first <= 0.2 else 'MISSED'}"
+    )
+
+
+def _event_targets(ours: Path) -> None:
+    """Webhook deliveries on a real loopback listener (bench/event_targets.py)."""
+    got = _target(ours, "event_targets.py")
+    if got is None:
+        return
+    hook = got["webhook"]
+    exact = hook["accepted"] == hook["duplicates"] == 2000 and hook["events"] == 2100
+    print(
+        f"{'webhook: 2,000 signed POSTs, 20 at once':<34} 202 p50 {hook['p50_ms']:.1f} ms, "
+        f"p99 {hook['p99_ms']:.1f} ms; run started p95 {hook['start_p95_ms']:.0f} ms after "
+        f"the request; redelivered: {hook['duplicates']:.0f} duplicates  <= 50 ms p99, <= 1 s, "
+        f"exact: {'ok' if hook['p99_ms'] <= 50 and hook['start_p95_ms'] <= 1000 and exact else 'MISSED'}"
+    )
+    print(
+        f"{'webhook: bad signature':<34} 401 after {hook['bad_ms']:.1f} ms  <= 5 ms: "
+        f"{'ok' if hook['bad_ms'] <= 5 else 'MISSED'}"
     )
 
 

@@ -101,6 +101,7 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
                 "exit": st.exit,
                 "last_pid": st.pid,
                 "abandoned": st.abandoned or None,
+                "sources": st.sources or None,
             }
         )
     from lythonic.compose.stores import StoreUnavailable
@@ -164,6 +165,9 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
     if d["running"]:
         lines.append(f"watch        {'on' if d.get('watch') else 'off'}")
         lines.extend(_abandoned_lines(d.get("abandoned")))
+        webhook = (d.get("sources") or {}).get("webhook") or {}
+        if webhook.get("url"):
+            lines.append(f"webhooks     {webhook['url']}<trigger>")
     reload = d.get("last_reload")
     if reload:
         at = reload.get("at")
@@ -238,7 +242,7 @@ def render_status(data: dict[str, Any], now: datetime | None = None) -> str:
                     t["name"],
                     state,
                     t["dag"],
-                    t["cron"],
+                    t["cron"] or t.get("fires_on"),
                     utc_text(nxt),
                     local_text(nxt) if nxt else None,
                     local_text(nxt, zone) if nxt and zone else None,

@@ -217,6 +217,19 @@ def fire(
             )
         if activation is None:
             manager.activate(name)
+        from lythonic.compose.schedule import templated
+
+        from_event = templated(spec.payload or {}) if payload is None else []
+        if from_event:
+            return Reply(
+                EXIT_USAGE,
+                "",
+                [
+                    f"lyth: error: trigger '{name}' fills {', '.join(from_event)} from the "
+                    f"{'file' if spec.type == 'file' else 'request'} that fires it; to fire it "
+                    'by hand, give its inputs with --payload \'{"step": {"param": ...}}\''
+                ],
+            )
         if name in config_trigger_specs(cfg):
             try:
                 _check_inputs(

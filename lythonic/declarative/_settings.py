@@ -190,6 +190,13 @@ class LythSettings(BaseModel):
         "(`LYTH_WEBHOOK_MAX_BODY`, default 1 MiB); a larger one gets 413.",
     )
 
+    webhook_rate: float = Field(
+        default=50.0,
+        gt=0,
+        description="Requests a second each webhook trigger accepts on average, twice as "
+        "many at once (`LYTH_WEBHOOK_RATE`); more get 429 with Retry-After.",
+    )
+
     @field_validator("file_trigger_roots", mode="before")
     @classmethod
     def _split_paths(cls, value: Any) -> Any:

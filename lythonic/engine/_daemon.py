@@ -248,6 +248,7 @@ class Daemon:
             log_schedule(manager, activation, loaded.revision)
             sources = self._sources = EventSources(manager, self.settings)
             await sources.apply(manager.specs())
+            self.status.sources = sources.describe()
             self._reloader = Reloader(self._source, loaded, self._apply)
             self._plan = self._watch_plan(loaded)
             gc.collect()
@@ -427,12 +428,18 @@ class Daemon:
                 return
             self._record_reload(result)
 
+    async def _apply_sources(self) -> None:
+        """Hand the event sources the reloaded triggers; the status says what they serve."""
+        await self._sources.apply(self._manager.specs())
+        self.status.sources = self._sources.describe()
+        self._write_status()
+
     def _record_reload(self, result: ReloadResult) -> None:
         self.status.last_reload = result
         if result.ok:
             self.status.revision = self._reloader.current.revision
             self.status.triggers = sorted(self._manager.specs())
-            self._spawn(self._sources.apply(self._manager.specs()))
+            self._spawn(self._apply_sources())
             log.info(
                 "config reloaded",
                 revision=result.revision,

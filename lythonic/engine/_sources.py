@@ -53,6 +53,11 @@ class EventSources:
 
     def _make(self, kind: str) -> SourceKind | None:
         """A new source for triggers of ``kind``; None for a kind no source serves."""
+        if kind == "webhook":
+            from lythonic.engine._webhook import WebhookSource
+
+            check = getattr(self.manager, "input_problem", None)
+            return WebhookSource(self.manager, self.settings, check_inputs=check)
         return None
 
     async def apply(self, specs: dict[str, TriggerSpec]) -> None:

@@ -101,6 +101,8 @@ class DaemonStatus:
     """Sync step calls the daemon gave up on (timed out, run cancelled) that still
     hold a thread: ``running`` (now), ``total`` (since start), ``by_step``
     (``dag/step`` -> running now), ``threads``/``limit`` of the step pool."""
+    sources: dict[str, Any] = field(default_factory=dict)
+    """What the event sources serve, by kind (the webhook listener's URLs …)."""
     last_reload: ReloadResult | None = None
     exit: dict[str, Any] | None = None
     updated_at: str = field(default_factory=_now)

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -167,6 +167,31 @@ class ConfigTriggers(TriggerManager):
             # A failure is logged by the store; mark it seen so asyncio does not warn.
             written.add_done_callback(lambda f: f.cancelled() or f.exception())
         return diff
+
+    def input_problem(self, spec: TriggerSpec, inputs: dict[str, dict[str, Any]]) -> str | None:
+        """Why ``inputs`` (an event's rendered step inputs) cannot be given to the steps of
+        the trigger's DAG (no such step or parameter, a value of the wrong type), or None."""
+        from lythonic.compose.nodes import accepts_any_kwarg, node_params
+        from lythonic.declarative._inputs import input_mismatch
+
+        try:
+            dag = self.snapshot.get_dag(spec.dag_nsref)
+        except KeyError:
+            return f"DAG '{spec.dag_nsref}' is not in the config"
+        for step, params in inputs.items():
+            node = dag.nodes.get(step)
+            if node is None or node.kind != "node":
+                return f"DAG '{spec.dag_nsref}' has no step '{step}' that takes inputs"
+            declared = {p.name: p.annotation for p in node_params(node.ns_node)}
+            for param, value in params.items():
+                if param not in declared:
+                    if accepts_any_kwarg(node.ns_node):
+                        continue
+                    return f"step '{step}' has no parameter '{param}'"
+                problem = input_mismatch(declared[param], value)
+                if problem is not None:
+                    return f"input {step}.{param}: {problem}"
+        return None
 
     # -- runs ---------------------------------------------------------------
 

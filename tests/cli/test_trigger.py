@@ -138,3 +138,31 @@ def test_disable_and_enable_work_while_the_config_is_broken(lyth: Invoke, tmp_pa
     assert disabled.exit_code == 0 and _state(tmp_path, "hourly") == ("disabled", "cli")
     unknown = lyth("trigger", "disable", "hourli", "-c", str(config))
     assert unknown.exit_code == 2 and "did you mean 'hourly'" in unknown.stderr
+
+
+def test_firing_an_event_trigger_by_hand_needs_the_inputs_its_event_would_give(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """`lyth fire` of a file trigger whose input is `{file.path}` is a usage error naming
+    that input; with --payload giving it, the run goes as for any trigger."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(
+        CONFIG
+        + "  arrivals:\n    dag: ping\n    type: file\n    path: incoming\n"
+        + '    inputs: {work: {label: "{file.name}"}}\n'
+    )
+    refused = lyth("fire", "arrivals", "-c", str(config), allow_imports="tests.engine")
+    assert refused.exit_code == 2
+    assert "fills work.label from the file that fires it" in refused.stderr
+    done = lyth(
+        "fire",
+        "arrivals",
+        "-c",
+        str(config),
+        "--payload",
+        '{"work": {"label": "by-hand.csv"}}',
+        "--json",
+        allow_imports="tests.engine",
+    )
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)["outputs"] == {"work": "v1:by-hand.csv:0"}

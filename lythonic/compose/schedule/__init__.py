@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         is_whole_placeholder,
         placeholders,
         render_inputs,
+        templated,
     )
     from lythonic.compose.schedule._trigger_event import (
         EVENT_TYPES,
@@ -87,7 +88,13 @@ __getattr__, __dir__ = lazy_exports(
             "TriggerStoreError",
         ],
         "_scheduler": ["Scheduler", "Tick", "TickOutcome", "tick_run_id"],
-        "_templates": ["TemplateError", "is_whole_placeholder", "placeholders", "render_inputs"],
+        "_templates": [
+            "TemplateError",
+            "is_whole_placeholder",
+            "placeholders",
+            "render_inputs",
+            "templated",
+        ],
         "_trigger_event": ["EVENT_TYPES", "Offer", "TriggerEvent", "event_run_id"],
         "_manager": [
             "CONFIGURED",
@@ -138,6 +145,7 @@ __all__ = [
     "render_inputs",
     "run_with_runner",
     "spawn_watched",
+    "templated",
     "tick_run_id",
     "trigger_listing",
 ]

@@ -38,6 +38,8 @@ def trigger_listing(
                 "state": a["status"],
                 "type": a["trigger_type"],
                 "cron": config.get("schedule"),
+                "source": config.get("source"),
+                "fires_on": _fires_on(a["trigger_type"], a["name"], config),
                 "timezone": config.get("timezone", "UTC"),
                 "next_utc": _iso(nxt),
                 "next_local": _iso(nxt, local=True),
@@ -57,3 +59,13 @@ def trigger_listing(
             }
         )
     return rows
+
+
+def _fires_on(kind: str, name: str, config: dict[str, Any]) -> str | None:
+    """What starts the trigger's runs, in a few words (for event triggers)."""
+    source = config.get("source") or {}
+    if kind == "file":
+        return f"files {source.get('path', '?')}/{source.get('pattern', '*')}"
+    if kind == "webhook":
+        return f"POST /hooks/{name} ({source.get('auth', '?')})"
+    return None

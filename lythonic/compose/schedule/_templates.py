@@ -19,7 +19,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["TemplateError", "is_whole_placeholder", "placeholders", "render_inputs"]
+__all__ = [
+    "TemplateError",
+    "is_whole_placeholder",
+    "placeholders",
+    "render_inputs",
+    "templated",
+]
 
 _PLACE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+)*$")
@@ -127,3 +133,18 @@ def render_inputs(
         step: {param: _render(v, context) for param, v in params.items()}
         for step, params in inputs.items()
     }
+
+
+def templated(inputs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``step.param`` of every input whose value names a placeholder."""
+    out = []
+    for step, params in inputs.items():
+        for param, value in params.items():
+            if isinstance(value, str):
+                try:
+                    found = placeholders(value)
+                except TemplateError:
+                    found = [value]
+                if found:
+                    out.append(f"{step}.{param}")
+    return out
