@@ -209,15 +209,29 @@ def _event_targets(ours: Path) -> None:
         return
     hook = got["webhook"]
     exact = hook["accepted"] == hook["duplicates"] == 2000 and hook["events"] == 2100
+    ok = hook["start_p95_ms"] <= 1000 and exact
     print(
-        f"{'webhook: 2,000 signed POSTs, 20 at once':<34} 202 p50 {hook['p50_ms']:.1f} ms, "
-        f"p99 {hook['p99_ms']:.1f} ms; run started p95 {hook['start_p95_ms']:.0f} ms after "
-        f"the request; redelivered: {hook['duplicates']:.0f} duplicates  <= 50 ms p99, <= 1 s, "
-        f"exact: {'ok' if hook['p99_ms'] <= 50 and hook['start_p95_ms'] <= 1000 and exact else 'MISSED'}"
+        f"{'webhook: 2,000 signed POSTs, 20 at once':<34} run started p95 "
+        f"{hook['start_p95_ms']:.0f} ms after the request; redelivered: "
+        f"{hook['duplicates']:.0f} duplicates, no new run  <= 1 s, exact: "
+        f"{'ok' if ok else 'MISSED'}"
+    )
+    print(
+        f"{'webhook: 202 answer, 20 at once':<34} p50 {hook['p50_ms']:.1f} ms, p99 "
+        f"{hook['p99_ms']:.1f} ms (sender on the same 2 cores)  <= 50 ms p99 (design brief): "
+        f"{'ok' if hook['p99_ms'] <= 50 else 'MISSED'}"
     )
     print(
         f"{'webhook: bad signature':<34} 401 after {hook['bad_ms']:.1f} ms  <= 5 ms: "
         f"{'ok' if hook['bad_ms'] <= 5 else 'MISSED'}"
+    )
+    files = got["files"]
+    ok = files["runs"] == 200 and files["start_p95_s"] <= 1.5 and files["idle_cpu"] <= 0.005
+    print(
+        f"{'files: 200 arriving, stable_for 0.5 s':<34} run started p95 "
+        f"{files['start_p95_s']:.2f} s after the file was written; idle watcher "
+        f"{files['idle_cpu']:.2%} of a core  <= stable_for + 1 s, <= 0.5 %: "
+        f"{'ok' if ok else 'MISSED'}"
     )
 
 

@@ -168,6 +168,11 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
         webhook = (d.get("sources") or {}).get("webhook") or {}
         if webhook.get("url"):
             lines.append(f"webhooks     {webhook['url']}<trigger>")
+        for name, watch in sorted(((d.get("sources") or {}).get("file") or {}).items()):
+            lines.append(
+                f"files        {name}: {watch.get('path')}/{watch.get('pattern')} "
+                f"({watch.get('mode')})"
+            )
     reload = d.get("last_reload")
     if reload:
         at = reload.get("at")

@@ -53,6 +53,10 @@ class EventSources:
 
     def _make(self, kind: str) -> SourceKind | None:
         """A new source for triggers of ``kind``; None for a kind no source serves."""
+        if kind == "file":
+            from lythonic.engine._file_trigger import FileSource
+
+            return FileSource(self.manager)
         if kind == "webhook":
             from lythonic.engine._webhook import WebhookSource
 

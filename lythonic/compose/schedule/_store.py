@@ -445,6 +445,14 @@ class TriggerStore:
             )
         return event_id
 
+    def event_status(self, trigger_name: str, dedupe_key: str) -> str | None:
+        """The status of the event trigger ``trigger_name`` claimed for ``dedupe_key``."""
+        rows = self._read(
+            "SELECT status FROM trigger_events WHERE trigger_name = ? AND dedupe_key = ?",
+            (trigger_name, dedupe_key),
+        )
+        return str(rows[0]["status"]) if rows else None
+
     def get_events(self, trigger_name: str, limit: int | None = None) -> list[dict[str, Any]]:
         """The trigger's events, newest first."""
         sql = (
