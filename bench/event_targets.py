@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -67,29 +68,37 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _started(root: Path, text: str, settings: Any, name: str) -> tuple[Any, Any, Any]:
+    """A started ``ConfigTriggers`` of config ``text`` on SQLite stores ``name-*.db``."""
+    from lythonic.compose.dag_provenance import DagProvenance
+    from lythonic.compose.schedule import TriggerStore
+    from lythonic.declarative import compile_config
+    from lythonic.engine._triggers import ConfigTriggers
+
+    cfg, diags = compile_config(text, file="lyth.yaml", base_dir=root, settings=settings)
+    assert cfg is not None, [str(d) for d in diags]
+    store = TriggerStore(root / f"{name}-triggers.db")
+    prov = DagProvenance(root / f"{name}-dags.db")
+    manager = ConfigTriggers(cfg, store, prov)
+    manager.activate_configured()
+    manager.start()
+    return manager, store, prov
+
+
 async def webhook(root: Path) -> dict[str, float]:
 
     import logging
 
     import structlog
 
-    from lythonic.compose.dag_provenance import DagProvenance
-    from lythonic.compose.schedule import TriggerStore
-    from lythonic.declarative import LythSettings, compile_config
-    from lythonic.engine._triggers import ConfigTriggers
+    from lythonic.declarative import LythSettings
     from lythonic.engine._webhook import WebhookSource
 
     # As in the daemon at its default level: the INFO line per run is not rendered.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     os.environ["BENCH_HOOK_SECRET"] = SECRET
     settings = LythSettings(allow_imports=["event_targets"], webhook_port=0, webhook_rate=1e6)
-    cfg, diags = compile_config(CONFIG, file="lyth.yaml", base_dir=root, settings=settings)
-    assert cfg is not None, [str(d) for d in diags]
-    store = TriggerStore(root / "triggers.db")
-    prov = DagProvenance(root / "dags.db")
-    manager = ConfigTriggers(cfg, store, prov)
-    manager.activate_configured()
-    manager.start()
+    manager, store, prov = _started(root, CONFIG, settings, "hooks")
     source = WebhookSource(manager, settings, check_inputs=manager.input_problem)
     await source.apply({n: s for n, s in manager.specs().items() if s.type == "webhook"})
     url = f"{source.url}push"
@@ -174,21 +183,12 @@ triggers:
 
 
 async def files(root: Path) -> dict[str, float]:
-    from lythonic.compose.dag_provenance import DagProvenance
-    from lythonic.compose.schedule import TriggerStore
-    from lythonic.declarative import LythSettings, compile_config
+    from lythonic.declarative import LythSettings
     from lythonic.engine._file_trigger import FileSource
-    from lythonic.engine._triggers import ConfigTriggers
 
     (root / "incoming").mkdir()
     settings = LythSettings(allow_imports=["event_targets"])
-    cfg, diags = compile_config(FILES, file="lyth.yaml", base_dir=root, settings=settings)
-    assert cfg is not None, [str(d) for d in diags]
-    store = TriggerStore(root / "file-triggers.db")
-    prov = DagProvenance(root / "file-dags.db")
-    manager = ConfigTriggers(cfg, store, prov)
-    manager.activate_configured()
-    manager.start()
+    manager, store, prov = _started(root, FILES, settings, "files")
     source = FileSource(manager)
     await source.apply({n: s for n, s in manager.specs().items() if s.type == "file"})
     await asyncio.sleep(0.5)
