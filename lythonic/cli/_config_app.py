@@ -96,17 +96,33 @@ def _finish(reply: commands.Reply, console: Console | None = None) -> None:
         raise typer.Exit(reply.code)
 
 
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 @app.command("validate")
 def validate_cmd(
-    file: Annotated[
-        Path | None,
+    files: Annotated[
+        list[Path] | None,
         typer.Argument(
-            help="The config file (default: $LYTH_CONFIG, else lyth.yaml).", show_default=False
+            metavar="FILE",
+            help="The config files (default: $LYTH_CONFIG, else lyth.yaml).",
+            show_default=False,
         ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="text: FILE:LINE:COL lines on stderr; json: as --json; github: one GitHub "
+            "Actions annotation per problem on stdout.",
+        ),
+    ] = OutputFormat.text,
     static: Annotated[
         bool,
         typer.Option(
@@ -118,15 +134,21 @@ def validate_cmd(
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Check a config file; print every problem as FILE:LINE:COL: message.
+    """Check config files; print every problem as FILE:LINE:COL: message.
 
-    Exit 0 when valid (silent), 1 when not. Modules are imported through the
-    import allow-list unless --static.
+    Exit 0 when all are valid (silent), 1 when one is not, 2 when one does not
+    exist. Modules are imported through the import allow-list unless --static.
     """
-    settings = _settings(config=file)
-    _finish(
-        commands.validate(settings.config, settings, static=static, strict=strict, as_json=as_json)
+    settings = _settings(config=files[0] if files else None)
+    reply = commands.validate(
+        files or [settings.config],
+        settings,
+        static=static,
+        strict=strict,
+        as_json=as_json,
+        output=output.value,
     )
+    _finish(reply)
 
 
 @app.command("run")

@@ -24,7 +24,7 @@ from lythonic import declarative  # names load on first use: history commands st
 from lythonic.declarative._diagnostics import did_you_mean
 
 if TYPE_CHECKING:
-    from lythonic.declarative import LoadedConfig, LythSettings
+    from lythonic.declarative import Diagnostic, LoadedConfig, LythSettings
 
 __all__ = [
     "EXIT_FAILED",
@@ -33,6 +33,7 @@ __all__ = [
     "EXIT_USAGE",
     "Reply",
     "UsageError",
+    "github_annotation",
     "graph",
     "parse_input_args",
     "parse_inputs_json",
@@ -61,36 +62,82 @@ class UsageError(Exception):
 
 
 def validate(
-    path: Path,
+    path: Path | Sequence[Path],
     settings: LythSettings,
     *,
     static: bool = False,
     strict: bool = False,
     as_json: bool = False,
+    output: str = "text",
 ) -> Reply:
-    """Check a config file; every problem in one pass."""
-    missing = _missing(path)
-    if missing is not None:
-        return missing
-    diags = declarative.validate_config(path, settings=settings, static=static)
-    errors = [d for d in diags if d.severity == "error"]
-    warnings = [d for d in diags if d.severity != "error"]
-    failed = bool(errors) or (strict and bool(warnings))
-    code = EXIT_FAILED if failed else EXIT_OK
-    if as_json:
-        data = {
-            "file": str(path),
-            "valid": not failed,
-            "static": static,
-            "errors": len(errors),
-            "warnings": len(warnings),
-            "diagnostics": [d.as_dict() for d in diags],
-        }
-        return Reply(code, json.dumps(data, indent=2) + "\n")
-    lines = [str(d) for d in diags]
-    if diags:
-        lines.append(_count(len(errors), "error") + ", " + _count(len(warnings), "warning"))
-    return Reply(code, "", lines)
+    """Check config files; every problem of each in one pass.
+
+    ``output``: ``text`` (``FILE:LINE:COL: message`` lines on stderr and a count),
+    ``json`` (one object per file; a list of them for several files) or ``github``
+    (one GitHub Actions annotation per problem, on stdout). The exit code is the
+    worst of the files': 2 for a file that does not exist, 1 for a problem.
+    """
+    paths = [path] if isinstance(path, Path) else list(path)
+    output = "json" if as_json else output
+    code = EXIT_OK
+    stdout: list[str] = []
+    stderr: list[str] = []
+    documents: list[dict[str, Any]] = []
+    for one in paths:
+        missing = _missing(one)
+        if missing is not None:
+            code = max(code, missing.code)
+            stderr.extend(missing.stderr)
+            continue
+        diags = declarative.validate_config(one, settings=settings, static=static)
+        errors = [d for d in diags if d.severity == "error"]
+        warnings = [d for d in diags if d.severity != "error"]
+        failed = bool(errors) or (strict and bool(warnings))
+        code = max(code, EXIT_FAILED if failed else EXIT_OK)
+        if output == "json":
+            documents.append(
+                {
+                    "file": str(one),
+                    "valid": not failed,
+                    "static": static,
+                    "errors": len(errors),
+                    "warnings": len(warnings),
+                    "diagnostics": [d.as_dict() for d in diags],
+                }
+            )
+        elif output == "github":
+            stdout.extend(github_annotation(d, strict) for d in diags)
+        else:
+            stderr.extend(str(d) for d in diags)
+            if diags:
+                stderr.append(
+                    _count(len(errors), "error") + ", " + _count(len(warnings), "warning")
+                )
+    if output == "json":
+        data: Any = documents[0] if len(paths) == 1 and documents else documents
+        return Reply(code, json.dumps(data, indent=2) + "\n", stderr)
+    return Reply(code, "".join(line + "\n" for line in stdout), stderr)
+
+
+def _escaped(text: str, *, prop: bool = False) -> str:
+    """``text`` as GitHub's workflow commands take it (a property also escapes ``:``, ``,``)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotation(d: Diagnostic, strict: bool = False) -> str:
+    """One problem as a GitHub Actions annotation (a warning is an error with ``strict``).
+
+    >>> from lythonic.declarative import Diagnostic
+    >>> github_annotation(Diagnostic("lyth.yaml", 3, 7, "unknown step 'lod', 50%", "x"))
+    '::error file=lyth.yaml,line=3,col=7,title=lyth validate::unknown step 'lod', 50%25'
+    """
+    level = "error" if d.severity == "error" or strict else "warning"
+    where = f"file={_escaped(str(d.file), prop=True)}"
+    if d.line:
+        where += f",line={d.line},col={d.column}"
+    message = d.message + (f" ({d.hint})" if d.hint else "")
+    return f"::{level} {where},title=lyth validate::{_escaped(message)}"
 
 
 def _count(n: int, word: str) -> str:
