@@ -143,3 +143,37 @@ def test_the_root_cause_comes_first(lyth: Invoke, tmp_path: Path) -> None:
     lines = result.stderr.splitlines()
     assert "unknown step 'parse'" in lines[0], result.stderr
     assert "'parsed' must have exactly one upstream edge" in lines[1], result.stderr
+
+
+def test_several_files_report_each_and_exit_with_the_worst(lyth: Invoke, tmp_path: Path) -> None:
+    """`lyth validate A B C`: each file's problems are reported with its name; the exit
+    code is the worst (1 for a problem, 2 for a file that does not exist); --json gives
+    one object per file."""
+    good = tmp_path / "good.yaml"
+    good.write_text("dags: {}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"dags:\n  d:\n    nodes:\n      a: {STEPS}:text\n    edges: [a >> b]\n")
+    both = lyth("validate", "--static", str(good), str(bad))
+    assert both.exit_code == 1
+    assert f"{bad}:5:" in both.stderr and str(good) not in both.stderr
+    assert lyth("validate", "--static", str(good), str(good)).exit_code == 0
+    missing = lyth("validate", "--static", str(bad), str(tmp_path / "none.yaml"))
+    assert missing.exit_code == 2 and "no config file" in missing.stderr
+    data = json.loads(lyth("validate", "--static", "--json", str(good), str(bad)).stdout)
+    assert [(d["file"], d["valid"]) for d in data] == [(str(good), True), (str(bad), False)]
+
+
+def test_github_format_prints_one_annotation_per_problem(lyth: Invoke, tmp_path: Path) -> None:
+    """`--format github` prints `::error file=…,line=…,col=…::message` on stdout, one line
+    per problem (warnings as `::warning`), with `%`, newlines and property commas escaped."""
+    bad = tmp_path / "a,b.yaml"
+    bad.write_text(f"dags:\n  d:\n    nodes:\n      a: {STEPS}:text\n    edges: [a >> b, a >> c]\n")
+    shown = lyth("validate", "--static", "--format", "github", str(bad))
+    assert shown.exit_code == 1
+    lines = shown.stdout.splitlines()
+    assert len(lines) == 2, lines
+    where = str(bad).replace(",", "%2C")
+    assert lines[0].startswith(f"::error file={where},line=5,col=")
+    assert "title=lyth validate::unknown step 'b'" in lines[0]
+    assert "unknown step 'c'" in lines[1]
+    assert shown.stderr == ""
