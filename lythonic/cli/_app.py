@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 from typer import core as _typer_core
 
@@ -39,7 +42,7 @@ app = typer.Typer(
     name="lyth",
     help="Run Python data pipelines declared in lyth.yaml.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -57,3 +60,56 @@ def _root(
     ),
 ) -> None:
     """Run Python data pipelines declared in lyth.yaml."""
+
+
+# -- shell completion (`lyth --install-completion`) --------------------------------
+# Names come from the config the command would read (--config, else $LYTH_CONFIG,
+# else ./lyth.yaml), read leniently as plain YAML: nothing of the project is
+# imported, a broken file still completes, and a failure completes nothing.
+
+
+def _config_of(ctx: typer.Context) -> tuple[Path, Any]:
+    from lythonic.declarative import load_settings
+
+    given = ctx.params.get("config")
+    settings = load_settings(config=given, data_dir=ctx.params.get("data"))
+    return Path(settings.config), settings
+
+
+def _names(ctx: typer.Context, incomplete: str, kind: str) -> list[str]:
+    try:
+        from lythonic.engine._locate import config_names
+
+        config, settings = _config_of(ctx)
+        dag = ctx.params.get("dag") if kind == "steps" else None
+        names = config_names(config, settings.max_config_bytes, kind, dag)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_dag(ctx: typer.Context, incomplete: str) -> list[str]:
+    """DAG names of the config."""
+    return _names(ctx, incomplete, "dags")
+
+
+def complete_trigger(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Trigger names of the config."""
+    return _names(ctx, incomplete, "triggers")
+
+
+def complete_step(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Step names of the config's DAGs (of ``--dag``/the DAG argument when given)."""
+    return _names(ctx, incomplete, "steps")
+
+
+def complete_run_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The latest 50 run ids of the config's store."""
+    try:
+        from lythonic.engine._locate import recent_run_ids
+
+        config, settings = _config_of(ctx)
+        ids = recent_run_ids(config, settings)
+    except Exception:
+        return []
+    return [r for r in ids if r.startswith(incomplete)]

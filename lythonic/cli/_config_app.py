@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lythonic._lazy import lazy_module
-from lythonic.cli._app import app
+from lythonic.cli._app import app, complete_dag
 from lythonic.cli._console import Console, setup_cli_logging
 
 if TYPE_CHECKING:
@@ -153,7 +153,12 @@ def validate_cmd(
 
 @app.command("run")
 def run_cmd(
-    dag: Annotated[str, typer.Argument(help="The DAG to run (its name, or a namespace nsref).")],
+    dag: Annotated[
+        str,
+        typer.Argument(
+            help="The DAG to run (its name, or a namespace nsref).", autocompletion=complete_dag
+        ),
+    ],
     config: ConfigOption = None,
     data: DataOption = None,
     input_args: Annotated[
@@ -217,7 +222,7 @@ def _read(path: Path) -> str:
 
 @app.command("graph")
 def graph_cmd(
-    dag: Annotated[str, typer.Argument(help="The DAG to draw.")],
+    dag: Annotated[str, typer.Argument(help="The DAG to draw.", autocompletion=complete_dag)],
     config: ConfigOption = None,
     fmt: Annotated[
         GraphFormat,

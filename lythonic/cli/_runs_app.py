@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lythonic._lazy import lazy_module
-from lythonic.cli._app import app
+from lythonic.cli._app import app, complete_dag, complete_run_id, complete_step
 from lythonic.cli._config_app import (
     ConfigOption,
     DataOption,
@@ -51,7 +51,9 @@ app.add_typer(runs_app)
 RunIdArg = Annotated[
     str,
     typer.Argument(
-        metavar="RUN_ID", help="The run id (as `lyth runs` lists it), or a unique prefix of it."
+        metavar="RUN_ID",
+        help="The run id (as `lyth runs` lists it), or a unique prefix of it.",
+        autocompletion=complete_run_id,
     ),
 ]
 ForceOption = Annotated[
@@ -145,7 +147,13 @@ def replay_cmd(
     run_id: RunIdArg,
     node: Annotated[
         list[str],
-        typer.Option("--node", "-n", metavar="STEP", help="A step to run again (repeat for more)."),
+        typer.Option(
+            "--node",
+            "-n",
+            metavar="STEP",
+            help="A step to run again (repeat for more).",
+            autocompletion=complete_step,
+        ),
     ],
     config: ConfigOption = None,
     data: DataOption = None,
@@ -219,13 +227,29 @@ def replay_cmd(
 
 @app.command("diff")
 def diff_cmd(
-    run_a: Annotated[str, typer.Argument(metavar="RUN_A", help="A run id (or a unique prefix).")],
-    run_b: Annotated[str, typer.Argument(metavar="RUN_B", help="The run to compare it with.")],
+    run_a: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN_A", help="A run id (or a unique prefix).", autocompletion=complete_run_id
+        ),
+    ],
+    run_b: Annotated[
+        str,
+        typer.Argument(
+            metavar="RUN_B", help="The run to compare it with.", autocompletion=complete_run_id
+        ),
+    ],
     config: ConfigOption = None,
     data: DataOption = None,
     node: Annotated[
         list[str] | None,
-        typer.Option("--node", "-n", metavar="STEP", help="Only this step (repeat for more)."),
+        typer.Option(
+            "--node",
+            "-n",
+            metavar="STEP",
+            help="Only this step (repeat for more).",
+            autocompletion=complete_step,
+        ),
     ] = None,
     rtol: Annotated[
         float,
@@ -276,6 +300,7 @@ def logs_cmd(
             metavar="[STEP]",
             help="Only this step (a step of a map's element by its path: 'chunks[3]/count').",
             show_default=False,
+            autocompletion=complete_step,
         ),
     ] = None,
     config: ConfigOption = None,
@@ -318,7 +343,12 @@ def logs_cmd(
 
 @app.command("plan")
 def plan_cmd(
-    dag: Annotated[str, typer.Argument(metavar="DAG", help="The DAG (as lyth.yaml names it).")],
+    dag: Annotated[
+        str,
+        typer.Argument(
+            metavar="DAG", help="The DAG (as lyth.yaml names it).", autocompletion=complete_dag
+        ),
+    ],
     config: ConfigOption = None,
     data: DataOption = None,
     restart: Annotated[
@@ -333,7 +363,13 @@ def plan_cmd(
     ] = None,
     node: Annotated[
         list[str] | None,
-        typer.Option("--node", "-n", metavar="STEP", help="With --replay: the steps to run again."),
+        typer.Option(
+            "--node",
+            "-n",
+            metavar="STEP",
+            help="With --replay: the steps to run again.",
+            autocompletion=complete_step,
+        ),
     ] = None,
     inputs: Annotated[
         list[str] | None,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lythonic._lazy import lazy_module
-from lythonic.cli._app import app
+from lythonic.cli._app import app, complete_trigger
 from lythonic.cli._config_app import (
     ConfigOption,
     DataOption,
@@ -35,7 +35,9 @@ trigger_app = typer.Typer(
 )
 app.add_typer(trigger_app)
 
-NameArg = Annotated[str, typer.Argument(help="The trigger's name.")]
+NameArg = Annotated[
+    str, typer.Argument(help="The trigger's name.", autocompletion=complete_trigger)
+]
 
 
 @app.command("fire")

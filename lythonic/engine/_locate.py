@@ -22,7 +22,14 @@ from lythonic.declarative._storage import resolve_storage
 from lythonic.engine._pidfile import PID_FILE, PidProbe, probe
 from lythonic.engine._status import STATUS_FILE, DaemonStatus, read_status
 
-__all__ = ["DaemonPlace", "config_triggers", "locate", "storage_of"]
+__all__ = [
+    "DaemonPlace",
+    "config_names",
+    "config_triggers",
+    "locate",
+    "recent_run_ids",
+    "storage_of",
+]
 
 
 def _document(config: Path, max_bytes: int) -> dict[str, Any] | None:
@@ -55,6 +62,37 @@ def config_triggers(config: Path, max_bytes: int) -> set[str] | None:
     if isinstance(triggers, list):  # upstream's list form: [{name: ..., ...}]
         return {str(t["name"]) for t in triggers if isinstance(t, dict) and "name" in t}
     return set()
+
+
+def config_names(config: Path, max_bytes: int, kind: str, dag: str | None = None) -> list[str]:
+    """Names ``config`` declares, read leniently (for shell completion): ``dags``,
+    ``triggers``, or ``steps`` (of ``dag``, or of every DAG); [] when unreadable."""
+    data = _document(config, max_bytes) or {}
+    found = data.get("dags")
+    dags: dict[str, Any] = found if isinstance(found, dict) else {}
+    if kind == "dags":
+        return sorted(str(n) for n in dags)
+    if kind == "triggers":
+        return sorted(config_triggers(config, max_bytes) or ())
+    steps: set[str] = set()
+    for name, spec in dags.items():
+        if (dag is None or name == dag) and isinstance(spec, dict):
+            nodes = spec.get("nodes")
+            if isinstance(nodes, dict):
+                steps.update(str(n) for n in nodes)
+    return sorted(steps)
+
+
+def recent_run_ids(config: Path, settings: LythSettings, limit: int = 50) -> list[str]:
+    """The latest top-level run ids of ``config``'s store, newest first ([] when none)."""
+    from lythonic.compose.stores import open_provenance
+
+    db = locate(config, settings).dags_db
+    if not db.exists():
+        return []
+    with open_provenance(db) as prov:
+        runs = prov.get_recent_runs(limit, None, top_level_only=True, children=False)
+    return [r.run_id for r in runs]
 
 
 def storage_of(config: Path, settings: LythSettings) -> StoragePaths:
