@@ -237,6 +237,22 @@ def graph_cmd(
 
 
 @app.command("schema")
-def schema_cmd() -> None:
-    """Print the JSON Schema of lyth.yaml (draft-07), as in schemas/lyth.schema.json."""
-    _finish(commands.schema())
+def schema_cmd(
+    with_steps: Annotated[
+        bool,
+        typer.Option(
+            "--with-steps",
+            help="Load the config (importing its modules) and type each step's inputs "
+            "from its function's signature.",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Print the JSON Schema of lyth.yaml (draft-07), as in schemas/lyth.schema.json;
+    with --with-steps, the schema of this config's steps too (write it next to the
+    config and point the modeline at it)."""
+    if not with_steps:
+        _finish(commands.schema())
+        return
+    settings = _settings(config=config)
+    _finish(commands.schema(settings.config, settings))

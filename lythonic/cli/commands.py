@@ -144,9 +144,17 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def schema() -> Reply:
-    """The JSON Schema of lyth.yaml."""
-    return Reply(EXIT_OK, declarative.schema_text())
+def schema(config: Path | None = None, settings: LythSettings | None = None) -> Reply:
+    """The JSON Schema of lyth.yaml; with ``config``, the inputs of its steps typed too
+    (the config is loaded: its modules are imported through the allow-list)."""
+    if config is None or settings is None:
+        return Reply(EXIT_OK, declarative.schema_text())
+    loaded = _load(config, settings)
+    if isinstance(loaded, Reply):
+        return loaded
+    from lythonic.declarative._schema import steps_schema
+
+    return Reply(EXIT_OK, declarative.schema_text(steps_schema(loaded)))
 
 
 # -- inputs ---------------------------------------------------------------------

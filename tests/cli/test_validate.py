@@ -177,3 +177,19 @@ def test_github_format_prints_one_annotation_per_problem(lyth: Invoke, tmp_path:
     assert "title=lyth validate::unknown step 'b'" in lines[0]
     assert "unknown step 'c'" in lines[1]
     assert shown.stderr == ""
+
+
+def test_schema_with_steps_prints_the_typed_schema_of_the_config(
+    lyth: Invoke, tmp_path: Path
+) -> None:
+    """`lyth schema --with-steps -c FILE` loads the config and prints its typed schema;
+    a broken config is exit 1 with its problems; plain `lyth schema` is the generic one."""
+    config = tmp_path / "lyth.yaml"
+    config.write_text(f"dags:\n  d:\n    nodes:\n      j: {STEPS}:join\n")
+    typed = json.loads(lyth("schema", "--with-steps", "-c", str(config)).stdout)
+    step = typed["properties"]["dags"]["properties"]["d"]["properties"]["inputs"]
+    assert step["properties"]["j"]["properties"]["n"] == {"type": "integer"}
+    assert "properties" not in json.loads(lyth("schema").stdout)["properties"]["dags"]
+    config.write_text("dags:\n  d:\n    nodes:\n      j: nope:fn\n")
+    broken = lyth("schema", "--with-steps", "-c", str(config))
+    assert broken.exit_code == 1 and "nope" in broken.stderr

@@ -190,3 +190,46 @@ def test_cross_field_rules_are_one_positioned_line(case: str) -> None:
         r"^lyth\.yaml:\d+:\d+: .*max_ttl \(2\) must be at least min_ttl \(3\)", errors[0]
     )
     assert "\n" not in errors[0] and "validation error" not in errors[0]
+
+
+def test_the_schema_has_an_id_naming_the_format_version() -> None:
+    """`$id` names the schema (format version 1); editors resolve its refs as before."""
+    schema = json_schema()
+    assert schema["$id"] == "https://lythonic.dev/schemas/lyth-1.schema.json"
+    jsonschema.Draft7Validator.check_schema(schema)
+
+
+def test_with_steps_types_each_steps_inputs_from_its_signature(tmp_path: Path) -> None:
+    """`steps_schema` of a loaded config: a DAG's and a trigger's step inputs are typed
+    from the function (`parts: int`): a string there, or a parameter the step does not
+    have, is flagged; right values pass; an event trigger may use a template."""
+    from lythonic.declarative import LythSettings, load_config
+    from lythonic.declarative._schema import steps_schema
+
+    config = tmp_path / "lyth.yaml"
+    config.write_text(
+        "dags:\n"
+        "  d:\n"
+        "    nodes:\n"
+        "      split: tests.declarative.fixtures.steps:join\n"
+        "    inputs: {split: {s: a, n: 2}}\n"
+        "triggers:\n"
+        "  t: {dag: d, cron: '@daily', inputs: {split: {n: 3}}}\n"
+        "  f:\n"
+        "    dag: d\n"
+        "    type: file\n"
+        "    path: in\n"
+        "    inputs: {split: {s: '{file.name}', n: '{file.size}'}}\n"
+    )
+    cfg = load_config(config, settings=LythSettings(allow_imports=["tests.declarative.fixtures"]))
+    validator = jsonschema.Draft7Validator(steps_schema(cfg))
+    data = yaml.safe_load(config.read_text())
+    assert list(validator.iter_errors(data)) == []
+    data["dags"]["d"]["inputs"]["split"]["n"] = "two"
+    errors = [e.message for e in validator.iter_errors(data)]
+    assert errors == ["'two' is not of type 'integer'"]
+    data["dags"]["d"]["inputs"]["split"] = {"s": "a", "n": 2, "m": 1}
+    assert any("'m' was unexpected" in e.message for e in validator.iter_errors(data))
+    data = yaml.safe_load(config.read_text())
+    data["triggers"]["t"]["inputs"]["split"]["n"] = "3"
+    assert [e.message for e in validator.iter_errors(data)] == ["'3' is not of type 'integer'"]
