@@ -1,4 +1,10 @@
-"""Helpers for testing code built on lythonic.
+"""Helpers for testing code built on lythonic (see docs/testing.md).
+
+``run_dag`` runs a DAG once and returns what was recorded (``RecordedRun``:
+each step's status and output, the edges values crossed); ``edge_value`` and
+``assert_edge`` read what crossed an edge. The pytest plugin of this package
+(``lythonic.testing._plugin``, registered as ``pytest11``) gives the fixtures
+``lyth_data_dir``, ``lyth_store``, ``lyth_run`` and ``fake_clock``.
 
 ``FakeClock`` replaces the wall clock of the trigger scheduler, so a test can
 run a day of cron ticks in milliseconds:
@@ -31,5 +37,6 @@ run a day of cron ticks in milliseconds:
 """
 
 from lythonic.compose.schedule import FakeClock
+from lythonic.testing._run import RecordedRun, RecordedStep, assert_edge, edge_value, run_dag
 
-__all__ = ["FakeClock"]
+__all__ = ["FakeClock", "RecordedRun", "RecordedStep", "assert_edge", "edge_value", "run_dag"]
