@@ -192,6 +192,19 @@ async def test_refusals_write_nothing(hooks: Hooks, monkeypatch: pytest.MonkeyPa
     assert hooks.events("push") == [] and hooks.events("nightly") == []
 
 
+async def test_a_disabled_webhook_trigger_answers_404(hooks: Hooks) -> None:
+    """`lyth trigger disable` (the store's status) stops a webhook trigger: 404, no event;
+    enabled again, the same delivery runs."""
+    body = b'{"ref": "x"}'
+    hooks.manager.deactivate("push")
+    await asyncio.sleep(0.05)  # the scheduler applies it
+    assert (await hooks.post("push", body, github_headers(body, "d-9"))).status_code == 404
+    assert hooks.events("push") == []
+    hooks.manager.activate("push")
+    await asyncio.sleep(0.05)
+    assert (await hooks.post("push", body, github_headers(body, "d-9"))).status_code == 202
+
+
 async def test_standard_webhooks_and_bearer_triggers(hooks: Hooks) -> None:
     """A fresh Standard Webhooks signature runs (its header reaches the input); a stale
     one gets 401; a bearer token runs with `{body.n}` typed as the parameter's int."""
