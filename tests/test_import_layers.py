@@ -29,8 +29,8 @@ LAYERS: dict[str, int] = {
     "lythonic.compose.schedule": 6,
     "lythonic.compose.storage": 7,
     "lythonic.compose": 8,  # the public paths: thin re-exports of the layers
-    "lythonic.testing": 9,
     "lythonic.declarative": 9,
+    "lythonic.testing": 10,  # the pytest plugin: runs Python DAGs and lyth.yaml configs
     "lythonic.ui": 10,  # the web view: reads the stores, draws the config's DAGs
     "lythonic.forensics": 10,  # diff (and later plan, logs) of recorded runs
     "lythonic.engine": 11,

@@ -30,9 +30,11 @@ else:  # loaded when a command runs: `lyth --help` stays light
 
 
 __all__ = [
+    "delete_cmd",
     "diff_cmd",
     "logs_cmd",
     "plan_cmd",
+    "prune_cmd",
     "replay_cmd",
     "restart_cmd",
     "runs_app",
@@ -119,6 +121,62 @@ def sweep_cmd(
     """
     db = _dags_db(config, data)
     _finish(_runs_cmds.sweep(db, as_json=as_json))
+
+
+@runs_app.command("prune")
+def prune_cmd(
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="DURATION",
+            help="Delete finished runs started longer ago than this (e.g. 30d, 12h); "
+            "default: storage.retention of the config.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the runs it would delete; delete nothing.")
+    ] = False,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete finished runs (with their child runs, steps, values and log lines) older
+    than --older-than or storage.retention, then compact the store's file. Running runs
+    are kept."""
+    from lythonic.declarative._storage import retention_rules
+    from lythonic.declarative._types import parse_duration
+    from lythonic.engine._locate import locate, storage_of
+
+    settings = _settings(config=config, data_dir=data)
+    if older_than is not None:
+        try:
+            seconds = parse_duration(older_than)
+        except ValueError as e:
+            from lythonic.cli._console import Console
+
+            Console().note(f"lyth: error: --older-than: {e}")
+            raise typer.Exit(2) from None
+        rules = retention_rules(float(seconds))
+    else:
+        rules = retention_rules(storage_of(settings.config, settings).retention)
+    db = locate(settings.config, settings).dags_db
+    _finish(_runs_cmds.prune(db, rules, dry_run=dry_run, as_json=as_json))
+
+
+@runs_app.command("delete")
+def delete_cmd(
+    run_id: RunIdArg,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete it even while it is running.")
+    ] = False,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete one run with its child runs, steps, values and log lines."""
+    db = _dags_db(config, data)
+    _finish(_runs_cmds.delete(db, run_id, force=force, as_json=as_json))
 
 
 @app.command("restart")

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUN_STATUSES",
+    "delete",
     "list_runs",
     "open_recorded",
     "open_run",
+    "prune",
     "recover",
     "resolve_run_id",
     "show_run",
@@ -330,6 +332,91 @@ def sweep(db: StoreLocation, *, as_json: bool = False) -> Reply:
         EXIT_OK,
         "".join(f"{run_id}\n" for run_id in swept),
         [f"lyth: marked {len(swept)} run(s) interrupted; `lyth restart RUN` continues one"],
+    )
+
+
+def prune(
+    db: StoreLocation,
+    rules: list[tuple[float, list[str] | None, list[str]]],
+    *,
+    dry_run: bool = False,
+    as_json: bool = False,
+) -> Reply:
+    """``lyth runs prune``: delete finished runs older than the rules keep them."""
+    from lythonic.compose.provenance import apply_retention
+
+    if not rules:
+        return Reply(
+            EXIT_USAGE,
+            "",
+            [
+                "lyth: error: nothing to prune by: give --older-than (e.g. 30d) or set "
+                "storage.retention in the config"
+            ],
+        )
+    if not db.exists():
+        return Reply(EXIT_OK, "[]\n" if as_json else "", [f"lyth: no runs recorded yet ({db})"])
+    store = _open(db)
+    if isinstance(store, Reply):
+        return store
+    with store as prov:
+        result = apply_retention(prov, rules, dry_run=dry_run)
+    if as_json:
+        data = {
+            "dry_run": dry_run,
+            "runs": result.run_ids,
+            "deleted": result.deleted,
+            "vacuumed": result.vacuumed,
+        }
+        return Reply(EXIT_OK, json.dumps(data, indent=2) + "\n")
+    listing = "".join(f"{run_id}\n" for run_id in result.run_ids)
+    if dry_run:
+        return Reply(EXIT_OK, listing, [f"lyth: would delete {len(result.run_ids)} run(s)"])
+    space = "; the store's file was compacted (VACUUM)" if result.vacuumed else ""
+    return Reply(
+        EXIT_OK,
+        listing,
+        [
+            f"lyth: deleted {len(result.run_ids)} run(s) ({result.deleted} with their child "
+            f"runs), their steps, values and log lines{space}"
+        ],
+    )
+
+
+def delete(db: StoreLocation, run_id: str, *, force: bool = False, as_json: bool = False) -> Reply:
+    """``lyth runs delete RUN``: one top-level run and everything under it."""
+    opened = open_run(db, run_id)
+    if isinstance(opened, Reply):
+        return opened
+    store, found = opened
+    with store as prov:
+        run = prov.get_run(found)
+        if run is not None and run.get("parent_run_id"):
+            return Reply(
+                EXIT_USAGE,
+                "",
+                [
+                    f"lyth: error: run {found} is a child run of {run['parent_run_id']}; delete "
+                    "that one"
+                ],
+            )
+        if run is not None and run["status"] == "running" and not force:
+            return Reply(
+                EXIT_FAILED,
+                "",
+                [f"lyth: run {found} is running; stop it first, or --force to delete it anyway"],
+            )
+        deleted = prov.delete_runs([found])
+        vacuumed = bool(prov.vacuum()) if deleted else False
+    if as_json:
+        return Reply(EXIT_OK, json.dumps({"run_id": found, "deleted": deleted}) + "\n")
+    return Reply(
+        EXIT_OK,
+        "",
+        [
+            f"lyth: deleted run {found} ({deleted} with its child runs)"
+            + ("; file compacted" if vacuumed else "")
+        ],
     )
 
 

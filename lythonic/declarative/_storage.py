@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from lythonic.compose.stores import PgLocation, StoreLocation
 from lythonic.declarative._diagnostics import Diagnostic
 from lythonic.declarative._settings import LythSettings
-from lythonic.declarative._types import STRICT
+from lythonic.declarative._types import STRICT, _duration_schema, parse_duration
 
 if TYPE_CHECKING:
     from lythonic.declarative._yaml import SourceMap
@@ -35,6 +35,51 @@ _STORE_FILES = (
     ("cache_db", "cache.db"),
     ("log_file", "lyth.log"),
 )
+
+
+RETENTION_KEYS = ("completed", "failed", "cancelled", "interrupted", "skipped", "default")
+"""What ``storage.retention`` may name: a finished run status, or ``default``."""
+_RETENTION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        _duration_schema(positive=True),
+        {
+            "type": "object",
+            "properties": {
+                k: {
+                    **_duration_schema(positive=True),
+                    "description": (
+                        "How long runs of any status not listed are kept."
+                        if k == "default"
+                        else f"How long `{k}` runs are kept."
+                    ),
+                }
+                for k in RETENTION_KEYS
+            },
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ]
+}
+
+
+def _retention(value: Any) -> Any:
+    """``30d`` or ``{status: 30d, default: 60d}`` in seconds; one message when wrong."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in RETENTION_KEYS]
+        if unknown:
+            raise ValueError(
+                f"retention: {unknown[0]!r} is not a run status; use {', '.join(RETENTION_KEYS)}"
+            )
+        return {k: _positive(parse_duration(v)) for k, v in value.items()}
+    return _positive(parse_duration(value))
+
+
+def _positive(seconds: Any) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+        raise ValueError("retention: give a positive duration such as 30d, 12h")
+    return float(seconds)
 
 
 class StorageSpec(BaseModel):
@@ -90,6 +135,19 @@ class StorageSpec(BaseModel):
         "letters, digits and underscores.",
     )
 
+    retention: Annotated[
+        float | dict[str, float] | None,
+        BeforeValidator(_retention),
+        WithJsonSchema(_RETENTION_SCHEMA),
+    ] = Field(
+        default=None,
+        description="How long finished runs are kept (with their steps, values and log "
+        "lines): a duration for every run (`30d`), or one per status with `default` for "
+        "the others (`{completed: 30d, failed: 90d, default: 60d}`; a status not listed "
+        "and no `default`: kept for ever). Applied by `lyth start` once a day and by "
+        "`lyth runs prune`.",
+    )
+
     @field_validator("url")
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
@@ -107,6 +165,28 @@ class StorageSpec(BaseModel):
         return value
 
 
+def retention_rules(
+    retention: float | Mapping[str, float] | None,
+) -> list[tuple[float, list[str] | None, list[str]]]:
+    """``storage.retention`` as ``(seconds, statuses, exclude)`` rules for pruning:
+    ``statuses`` None means every status (less ``exclude``).
+
+    >>> retention_rules({"failed": 90.0, "default": 30.0})
+    [(90.0, ['failed'], []), (30.0, None, ['failed'])]
+    """
+    if retention is None:
+        return []
+    if not isinstance(retention, Mapping):
+        return [(float(retention), None, [])]
+    named = [k for k in retention if k != "default"]
+    rules: list[tuple[float, list[str] | None, list[str]]] = [
+        (float(retention[k]), [k], []) for k in named
+    ]
+    if "default" in retention:
+        rules.append((float(retention["default"]), None, named))
+    return rules
+
+
 @dataclass(frozen=True, slots=True)
 class StoragePaths:
     """Absolute locations of the data directory and the stores in it."""
@@ -122,6 +202,8 @@ class StoragePaths:
     url: str | None = None
     """A PostgreSQL database for runs and trigger state (None: the SQLite files)."""
     db_schema: str = "lythonic"
+    retention: float | Mapping[str, float] | None = None
+    """``storage.retention``: seconds, or seconds per status (see ``retention_rules``)."""
 
     @property
     def runs_store(self) -> StoreLocation:
@@ -186,4 +268,9 @@ def resolve_storage(storage: StorageSpec, base_dir: Path, settings: LythSettings
         escapes=tuple(escapes),
         url=settings.storage_url or storage.url,
         db_schema=storage.db_schema or "lythonic",
+        retention=(
+            MappingProxyType({str(k): v for k, v in storage.retention.items()})
+            if isinstance(storage.retention, dict)
+            else storage.retention
+        ),
     )

@@ -73,6 +73,10 @@ def _stderr(text: str) -> None:
     sys.stderr.flush()
 
 
+RETENTION_EVERY = 86400.0
+"""Seconds between the daemon's passes of ``storage.retention`` (the first at start)."""
+
+
 class Daemon:
     """Runs the triggers of ``config`` until a signal stops it (``run()``)."""
 
@@ -264,6 +268,8 @@ class Daemon:
             if watcher is not None:
                 log.info("watching for changes", dirs=[str(d) for d in self._plan.dirs])
             self._spawn(self._track_abandoned())
+            if storage.retention is not None:
+                self._spawn(self._apply_retention(provenance, storage.retention))
             if storage.url is not None:  # other daemons may share the database
                 self._spawn(self._sweep_peers(provenance, store))
             web = await self._serve_ui(storage, manager) if self.ui is not None else None
@@ -350,6 +356,28 @@ class Daemon:
                 await _sweep(provenance, store, by="another daemon")
             except Exception as e:  # the database is away for now: try again later
                 log.warning("sweep of a shared store failed", error=str(e))
+
+    async def _apply_retention(
+        self, provenance: Any, retention: Any, every: float = RETENTION_EVERY
+    ) -> None:
+        """``storage.retention``: delete the runs it no longer keeps, at start and daily."""
+        from lythonic.compose.provenance import apply_retention
+        from lythonic.declarative._storage import retention_rules
+
+        rules = retention_rules(retention)
+        while True:
+            try:
+                result = await asyncio.to_thread(apply_retention, provenance, rules)
+                if result.run_ids:
+                    log.info(
+                        "old runs deleted (storage.retention)",
+                        runs=len(result.run_ids),
+                        with_children=result.deleted,
+                        vacuumed=result.vacuumed,
+                    )
+            except Exception as e:  # a busy or unreachable store: the next pass tries again
+                log.warning("applying storage.retention failed", error=str(e))
+            await asyncio.sleep(every)
 
     async def _track_abandoned(self, every: float = 2.0) -> None:
         """Keep the status record's count of abandoned step calls current."""

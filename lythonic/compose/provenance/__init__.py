@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         LogLine,
         digest,
     )
+    from lythonic.compose.provenance._retention import RetentionResult, apply_retention
     from lythonic.compose.provenance._schema import (
         SCHEMA_VERSION,
         ProvenanceSchemaError,
@@ -107,6 +108,7 @@ __getattr__, __dir__ = lazy_exports(
         "_writer": ["BatchWriter", "ProvenanceWriteError"],
         "_sqlite": ["DagProvenance"],
         "_values": ["decode_value", "json_default", "safe_json_dumps"],
+        "_retention": ["RetentionResult", "apply_retention"],
     },
 )
 
@@ -132,12 +134,14 @@ __all__ = [
     "ProvenanceSchemaError",
     "ProvenanceStore",
     "ProvenanceWriteError",
+    "RetentionResult",
     "RunHistory",
     "RunNotFound",
     "RunNotRestartable",
     "RunRecoveryError",
     "RunStatus",
     "UnknownStep",
+    "apply_retention",
     "connect",
     "decode_value",
     "digest",

@@ -86,8 +86,15 @@ class RunHistory(Protocol):
         """Mark runs whose owner is gone ``interrupted``; their ids."""
         ...
 
-    def prune(self, older_than_days: float) -> int:
-        """Delete runs older than that; how many were deleted."""
+    def prune(
+        self,
+        older_than_days: float,
+        *,
+        statuses: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
+    ) -> int:
+        """Delete finished runs older than that (of ``statuses``, not of ``exclude``);
+        how many were deleted."""
         ...
 
     def close(self) -> None:

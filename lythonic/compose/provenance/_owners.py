@@ -12,13 +12,13 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lythonic._process import pid_alive, proc_start
 
-__all__ = ["Owner", "new_owner", "owner_alive", "prune_some", "sweep"]
+__all__ = ["Owner", "new_owner", "owner_alive", "prunable", "prune_some", "sweep"]
 
 PRUNE_ROOTS_PER_TRANSACTION = 500
 
@@ -111,17 +111,59 @@ def sweep(conn: Any, me: str, active: Collection[str], now: float, stale_after: 
     return [run_id for run_id, _ in swept]
 
 
-def prune_some(conn: Any, cutoff: float) -> int:
+def _root_filter(
+    cutoff: float, statuses: Sequence[str] | None, exclude: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` of finished top-level runs started before ``cutoff`` (with a
+    status in ``statuses`` when given, not in ``exclude``), and its arguments."""
+    where = "parent_run_id IS NULL AND started_at < ? AND status != 'running'"
+    args: list[Any] = [cutoff]
+    if statuses is not None:
+        where += f" AND status IN ({','.join('?' * len(statuses))})" if statuses else " AND 0"
+        args.extend(statuses)
+    if exclude:
+        where += f" AND status NOT IN ({','.join('?' * len(exclude))})"
+        args.extend(exclude)
+    return where, args
+
+
+def prunable(
+    conn: Any, cutoff: float, statuses: Sequence[str] | None = None, exclude: Sequence[str] = ()
+) -> list[str]:
+    """The top-level runs ``prune_some`` would delete (oldest first)."""
+    where, args = _root_filter(cutoff, statuses, exclude)
+    rows = conn.execute(
+        f"SELECT run_id FROM dag_runs WHERE {where} ORDER BY started_at", args
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def prune_some(
+    conn: Any,
+    cutoff: float,
+    statuses: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    *,
+    roots: Sequence[str] | None = None,
+) -> int:
     """Delete up to ``PRUNE_ROOTS_PER_TRANSACTION`` finished top-level runs started
-    before ``cutoff``, with their descendants; the number of runs deleted."""
+    before ``cutoff`` (of ``statuses``, not of ``exclude``) — or exactly the runs
+    ``roots`` — with their descendants, node rows, edges and log lines; the number
+    of runs deleted (child runs included)."""
     for table in ("prune_roots", "prune_ids"):
         conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (run_id TEXT PRIMARY KEY)")
         conn.execute(f"DELETE FROM {table}")
-    conn.execute(
-        "INSERT INTO prune_roots SELECT run_id FROM dag_runs WHERE parent_run_id IS NULL "
-        "AND started_at < ? AND status != 'running' LIMIT ?",
-        (cutoff, PRUNE_ROOTS_PER_TRANSACTION),
-    )
+    if roots is not None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO prune_roots SELECT run_id FROM dag_runs WHERE run_id = ?",
+            [(r,) for r in roots],
+        )
+    else:
+        where, args = _root_filter(cutoff, statuses, exclude)
+        conn.execute(
+            f"INSERT INTO prune_roots SELECT run_id FROM dag_runs WHERE {where} LIMIT ?",
+            [*args, PRUNE_ROOTS_PER_TRANSACTION],
+        )
     # LIMIT would cut a recursive query short: roots first, then their descendants.
     conn.execute(
         "INSERT OR IGNORE INTO prune_ids WITH RECURSIVE tree(run_id) AS ("

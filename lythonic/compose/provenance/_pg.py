@@ -164,6 +164,10 @@ class PgProvenance(DagProvenance):
         inherited.append(self._pool)  # the pool's threads are not in this process
         self._pool = None
 
+    def vacuum(self) -> bool:
+        """Nothing to do: PostgreSQL's autovacuum reclaims deleted rows."""
+        return False
+
     def run_listener(self) -> RunListener:
         """A LISTEN connection: writers NOTIFY the runs each commit changed."""
         try:

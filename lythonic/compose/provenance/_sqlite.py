@@ -25,7 +25,7 @@ from lythonic._events import event
 from lythonic._public import publish
 from lythonic.compose.provenance import _records as records
 from lythonic.compose.provenance._logs import MAX_LINES, forget_sink, message_of, watch_run
-from lythonic.compose.provenance._owners import Owner, new_owner, prune_some, sweep
+from lythonic.compose.provenance._owners import Owner, new_owner, prunable, prune_some, sweep
 from lythonic.compose.provenance._reads import ProvenanceReads
 from lythonic.compose.provenance._schema import connect, ensure_schema
 from lythonic.compose.provenance._statuses import RunStatus
@@ -393,19 +393,58 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
             )
         return swept
 
-    def prune(self, older_than_days: float) -> int:
-        """Delete finished top-level runs started more than ``older_than_days`` ago,
-        with all their child runs, node rows and edge rows; the number of runs deleted."""
+    def prune(
+        self,
+        older_than_days: float,
+        *,
+        statuses: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
+    ) -> int:
+        """Delete finished top-level runs started more than ``older_than_days`` ago (of
+        ``statuses`` when given, not of ``exclude``), with all their child runs, node
+        rows, edge rows and log lines; the number of runs deleted (children included)."""
         if older_than_days < 0:
             raise ValueError(f"older_than_days must be >= 0, got {older_than_days}")
         cutoff = self._clock() - older_than_days * DAYS
 
         total = 0
         while True:
-            deleted: int = self._writer.call(lambda conn: prune_some(conn, cutoff))
+            deleted: int = self._writer.call(
+                lambda conn: prune_some(conn, cutoff, statuses, exclude)
+            )
             total += deleted
             if deleted == 0:
                 return total
+
+    def prunable(
+        self,
+        older_than_days: float,
+        *,
+        statuses: Sequence[str] | None = None,
+        exclude: Sequence[str] = (),
+    ) -> list[str]:
+        """The top-level runs ``prune`` would delete now, oldest first."""
+        cutoff = self._clock() - older_than_days * DAYS
+        return self._read(lambda conn: prunable(conn, cutoff, statuses, exclude))
+
+    def delete_runs(self, run_ids: Sequence[str]) -> int:
+        """Delete these runs with their child runs, node rows, edges and log lines; the
+        number of runs deleted (children included). A running run is deleted too: the
+        caller checks first."""
+        return int(self._writer.call(lambda conn: prune_some(conn, 0.0, roots=run_ids)))
+
+    def vacuum(self) -> bool:
+        """Give the space of deleted rows back to the file system (SQLite ``VACUUM``);
+        whether it ran. It waits for other writers of the file (busy timeout)."""
+        self.flush()
+        import sqlite3
+
+        conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+        try:
+            conn.execute("VACUUM")
+        finally:
+            conn.close()
+        return True
 
 
 @atexit.register

@@ -265,7 +265,7 @@ class NullProvenance(ProvenanceStore):
     def sweep_interrupted(self, **_: Any) -> list[str]:
         return []
 
-    def prune(self, older_than_days: float) -> int:
+    def prune(self, older_than_days: float, **filters: Any) -> int:
         return 0
 
     def close(self) -> None:
