@@ -26,7 +26,7 @@ else:  # loaded when a command runs: `lyth --help` stays light
     commands = lazy_module("lythonic.cli.commands")
 
 
-__all__ = ["disable_cmd", "enable_cmd", "fire_cmd", "trigger_app"]
+__all__ = ["backfill_cmd", "disable_cmd", "enable_cmd", "fire_cmd", "trigger_app"]
 
 trigger_app = typer.Typer(
     name="trigger",
@@ -73,6 +73,73 @@ def fire_cmd(
         settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
     )
     _finish(_trigger_cmds.fire(trigger, settings.config, settings, payload=given, as_json=as_json))
+
+
+@app.command("backfill")
+def backfill_cmd(
+    trigger: NameArg,
+    start: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="The first day (2026-11-01) or moment (2026-11-01T06:00) of the window, in "
+            "the trigger's time zone.",
+        ),
+    ],
+    end: Annotated[
+        str,
+        typer.Option(
+            "--to", metavar="DATE", help="The last day (inclusive) or moment of the window."
+        ),
+    ],
+    max_parallel: Annotated[
+        int, typer.Option("--max-parallel", min=1, help="Most runs going at once.")
+    ] = 1,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the ticks and what would happen; run nothing.")
+    ] = False,
+    rerun_failed: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-failed", help="Also restart ticks whose run failed or was cancelled."
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run every tick again, completed ones too.")
+    ] = False,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    executor: ExecutorOption = None,
+) -> None:
+    """Run the ticks a cron trigger's schedule would have fired in a window, each once.
+
+    Same run ids and scheduled times as the daemon's fires: a tick already run is skipped
+    (unless --rerun-failed/--force), one interrupted is resumed, so running the command
+    again after a Ctrl-C finishes the rest. Exit 1 when a run did not complete.
+    """
+    import sys
+
+    settings = _settings(config=config, data_dir=data, executor=_choice(executor))
+    setup_cli_logging(
+        settings.log_level or "WARNING", settings.log_format, capture=settings.node_logs
+    )
+    console = Console()
+    reply = _trigger_cmds.backfill(
+        trigger,
+        settings.config,
+        settings,
+        start=start,
+        end=end,
+        max_parallel=max_parallel,
+        dry_run=dry_run,
+        rerun_failed=rerun_failed,
+        force=force,
+        as_json=as_json,
+        progress=console.note if sys.stderr.isatty() else None,
+    )
+    _finish(reply, console)
 
 
 @trigger_app.command("enable")

@@ -33,7 +33,7 @@ from lythonic.compose.stores import StoreUnavailable, open_provenance, open_trig
 from lythonic.declarative import ConfigError, LoadedConfig, LythSettings, load_config
 from lythonic.declarative._diagnostics import did_you_mean
 
-__all__ = ["CLI_INITIATOR", "fire", "parse_payload", "set_enabled"]
+__all__ = ["CLI_INITIATOR", "backfill", "fire", "parse_payload", "set_enabled"]
 
 CLI_INITIATOR = "cli"
 """``changed_by`` of triggers enabled or disabled with ``lyth trigger``."""
@@ -255,3 +255,204 @@ def fire(
         with contextlib.suppress(Exception):
             provenance.close()
     return _run_reply(spec.dag_nsref, result, took, cfg.storage.runs_store, as_json)
+
+
+# -- backfill -----------------------------------------------------------------------
+
+
+def _window_bound(text: str, zone: str, *, end: bool) -> Any:
+    """A ``--from``/``--to`` value: a date (the whole day, in the trigger's zone) or an
+    ISO date-time (naive: in the trigger's zone)."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    start = datetime.combine(day, time(), tzinfo=tz)
+    return start + timedelta(days=1, microseconds=-1) if end else start
+
+
+def backfill(
+    name: str,
+    config: Path,
+    settings: LythSettings,
+    *,
+    start: str,
+    end: str,
+    max_parallel: int = 1,
+    dry_run: bool = False,
+    rerun_failed: bool = False,
+    force: bool = False,
+    as_json: bool = False,
+    progress: Any = None,
+) -> Reply:
+    """``lyth backfill TRIGGER --from --to``: the ticks the schedule would have fired."""
+    from lythonic.engine._backfill import plan_backfill
+
+    loaded = _load(config, settings)
+    if isinstance(loaded, Reply):
+        return loaded
+    cfg = loaded
+    try:
+        provenance = open_provenance(cfg.storage.runs_store)
+    except StoreUnavailable as e:
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    from lythonic.engine._executor import ExecutorUnavailable, open_executor
+
+    try:
+        executor = open_executor(settings)
+    except ExecutorUnavailable as e:
+        provenance.close()
+        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    manager = _manager(cfg, provenance, executor)
+    store = manager.store
+    try:
+        specs = manager.specs()
+        spec = specs.get(name)
+        if spec is None:
+            return _unknown(name, list(specs))
+        if not spec.scheduled:
+            return Reply(
+                EXIT_USAGE,
+                "",
+                [f"lyth: error: trigger '{name}' has no cron schedule to backfill ({spec.type})"],
+            )
+        try:
+            lo = _window_bound(start, spec.timezone, end=False)
+            hi = _window_bound(end, spec.timezone, end=True)
+        except ValueError as e:
+            return Reply(EXIT_USAGE, "", [f"lyth: error: --from/--to: {e} (use e.g. 2026-11-01)"])
+        if hi < lo:
+            return Reply(EXIT_USAGE, "", ["lyth: error: --to is before --from"])
+        activation = store.get_activation(name)
+        if activation is not None and activation["status"] != "active":
+            return Reply(
+                EXIT_FAILED,
+                "",
+                [f"lyth: trigger '{name}' is disabled; enable it to backfill it"],
+            )
+        events = {
+            e["scheduled_at"]: e for e in store.get_events(name) if e["scheduled_at"] is not None
+        }
+        ticks = plan_backfill(spec, lo, hi, events, rerun_failed=rerun_failed, force=force)
+        if not dry_run and any(t.action != "skip" for t in ticks):
+            if activation is None:
+                manager.activate(name)
+            _run_ticks(cfg, spec, ticks, store, provenance, executor, max_parallel, progress)
+    except KeyboardInterrupt:
+        return Reply(
+            EXIT_INTERRUPTED,
+            "",
+            [f"lyth: interrupted; run the same command again to finish the rest of {name}"],
+        )
+    finally:
+        store.close()
+        executor.close()
+        with contextlib.suppress(Exception):
+            provenance.close()
+    return _backfill_reply(name, ticks, dry_run, as_json)
+
+
+def _run_ticks(
+    cfg: LoadedConfig,
+    spec: Any,
+    ticks: list[Any],
+    store: Any,
+    provenance: Any,
+    executor: Any,
+    max_parallel: int,
+    progress: Any,
+) -> None:
+    from types import SimpleNamespace
+
+    from lythonic.compose.provenance import RunNotFound, RunNotRestartable
+    from lythonic.engine._backfill import run_backfill
+
+    cfg.mount_caches()
+    # A run a stopped backfill left `running` (its process is gone) can be resumed.
+    provenance.sweep_interrupted()
+
+    async def run_fresh(tick: Any) -> Any:
+        with initiated_by("backfill"):
+            return await cfg.run(
+                spec.dag_nsref,
+                spec.payload,
+                provenance=provenance,
+                executor=executor,
+                run_id=tick.run_id,
+                scheduled_at=tick.at,
+            )
+
+    async def restart(tick: Any) -> Any:
+        try:
+            return await cfg.runner(spec.dag_nsref, provenance, executor=executor).restart(
+                tick.run_id, force=True
+            )
+        except RunNotFound:  # claimed, then stopped before the run began
+            return await run_fresh(tick)
+        except RunNotRestartable:
+            recorded = provenance.get_run(tick.run_id) or {}
+            if recorded.get("status") != "completed":
+                raise
+            # The run completed though its event says otherwise (a daemon stopped
+            # between the two records): nothing to run again.
+            return SimpleNamespace(status="completed", run_id=tick.run_id, error=None)
+
+    def forget(tick: Any) -> None:
+        provenance.delete_runs([tick.run_id])
+
+    todo = sum(t.action != "skip" for t in ticks)
+    done: list[Any] = []
+
+    def on_done(tick: Any) -> None:
+        done.append(tick)
+        if progress is not None:
+            progress(f"[{len(done)}/{todo}] {tick.run_id} {tick.status}")
+
+    run_loop(
+        run_backfill(
+            ticks,
+            spec,
+            store,
+            run_fresh,
+            restart,
+            forget,
+            max_parallel=max_parallel,
+            on_done=on_done,
+        )
+    )
+
+
+def _backfill_reply(name: str, ticks: list[Any], dry_run: bool, as_json: bool) -> Reply:
+    if as_json:
+        rows = [
+            {
+                "scheduled_at": t.at.isoformat(),
+                "run_id": t.run_id,
+                "action": t.action,
+                "why": t.why or None,
+                "status": t.status,
+            }
+            for t in ticks
+        ]
+        return Reply(EXIT_OK, json.dumps({"dry_run": dry_run, "ticks": rows}, indent=2) + "\n")
+    lines = [
+        f"{t.at.isoformat()}  {t.run_id}  "
+        + (t.action if dry_run else (t.status or t.action))
+        + (f" ({t.why})" if t.why else "")
+        for t in ticks
+    ]
+    ran = [t for t in ticks if t.status is not None]
+    failed = [t for t in ran if t.status != "completed"]
+    if dry_run:
+        summary = (
+            f"lyth: {name}: {len(ticks)} tick(s), {sum(t.action != 'skip' for t in ticks)} "
+            "would run (dry run: nothing ran)"
+        )
+    else:
+        summary = f"lyth: {name}: {len(ticks)} tick(s), {len(ran)} ran, {len(failed)} not completed"
+    return Reply(EXIT_FAILED if failed else EXIT_OK, "".join(s + "\n" for s in lines), [summary])

@@ -129,8 +129,8 @@ def github_annotation(d: Diagnostic, strict: bool = False) -> str:
     """One problem as a GitHub Actions annotation (a warning is an error with ``strict``).
 
     >>> from lythonic.declarative import Diagnostic
-    >>> github_annotation(Diagnostic("lyth.yaml", 3, 7, "unknown step 'lod', 50%", "x"))
-    '::error file=lyth.yaml,line=3,col=7,title=lyth validate::unknown step 'lod', 50%25'
+    >>> print(github_annotation(Diagnostic("a,b.yaml", 3, 7, "unknown step 'lod', 50%", "x")))
+    ::error file=a%2Cb.yaml,line=3,col=7,title=lyth validate::unknown step 'lod', 50%25
     """
     level = "error" if d.severity == "error" or strict else "warning"
     where = f"file={_escaped(str(d.file), prop=True)}"
