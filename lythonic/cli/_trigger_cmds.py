@@ -170,23 +170,14 @@ def _set_enabled_on_record(
     )
 
 
-def fire(
-    name: str,
-    config: Path,
-    settings: LythSettings,
-    *,
-    payload: dict[str, Any] | None = None,
-    as_json: bool = False,
-) -> Reply:
-    """``lyth fire TRIGGER``: run the trigger's DAG now, in this process."""
+def _open_to_run(config: Path, settings: LythSettings) -> tuple[Any, Any, Any, Any] | Reply:
+    """The config, its run store, the executor and a trigger manager over them; or the
+    ``Reply`` saying which could not be opened (what was opened is closed again)."""
     loaded = _load(config, settings)
     if isinstance(loaded, Reply):
         return loaded
-    cfg = loaded
-    from lythonic.engine import config_trigger_specs
-
     try:
-        provenance = open_provenance(cfg.storage.runs_store)
+        provenance = open_provenance(loaded.storage.runs_store)
     except StoreUnavailable as e:
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     from lythonic.engine._executor import ExecutorUnavailable, open_executor
@@ -197,11 +188,29 @@ def fire(
         provenance.close()
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
     try:
-        manager = _manager(cfg, provenance, executor)
+        manager = _manager(loaded, provenance, executor)
     except StoreUnavailable as e:
         provenance.close()
         executor.close()
         return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
+    return loaded, provenance, executor, manager
+
+
+def fire(
+    name: str,
+    config: Path,
+    settings: LythSettings,
+    *,
+    payload: dict[str, Any] | None = None,
+    as_json: bool = False,
+) -> Reply:
+    """``lyth fire TRIGGER``: run the trigger's DAG now, in this process."""
+    opened = _open_to_run(config, settings)
+    if isinstance(opened, Reply):
+        return opened
+    cfg, provenance, executor, manager = opened
+    from lythonic.engine import config_trigger_specs
+
     try:
         specs = manager.specs()
         spec = specs.get(name)
@@ -293,22 +302,10 @@ def backfill(
     """``lyth backfill TRIGGER --from --to``: the ticks the schedule would have fired."""
     from lythonic.engine._backfill import plan_backfill
 
-    loaded = _load(config, settings)
-    if isinstance(loaded, Reply):
-        return loaded
-    cfg = loaded
-    try:
-        provenance = open_provenance(cfg.storage.runs_store)
-    except StoreUnavailable as e:
-        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
-    from lythonic.engine._executor import ExecutorUnavailable, open_executor
-
-    try:
-        executor = open_executor(settings)
-    except ExecutorUnavailable as e:
-        provenance.close()
-        return Reply(EXIT_FAILED, "", [f"lyth: {e}"])
-    manager = _manager(cfg, provenance, executor)
+    opened = _open_to_run(config, settings)
+    if isinstance(opened, Reply):
+        return opened
+    cfg, provenance, executor, manager = opened
     store = manager.store
     try:
         specs = manager.specs()
