@@ -107,6 +107,8 @@ class LoadedConfig:
         spec = self.spec.dags.get(name)
         if spec is not None and spec.max_concurrency is not None:
             options.setdefault("max_concurrency", spec.max_concurrency)
+        if spec is not None and spec.timeout is not None:
+            options.setdefault("timeout", spec.timeout)
         return _dag_runner()(self.get_dag(name), provenance=provenance, **options)
 
     async def run(

@@ -273,6 +273,11 @@ class DagSpec(BaseModel):
         default=None,
         description="Most steps of one run in flight at once (default: no limit).",
     )
+    timeout: Duration | None = Field(
+        default=None,
+        description="Longest a whole run may take, e.g. `2s`, `1h` (child runs included): "
+        "then its steps in flight are cancelled and the run fails as timed out.",
+    )
 
 
 class LythConfig(BaseModel):

@@ -135,8 +135,25 @@ class _Run(CompositeRuns):
                 extra=self._event("run_cannot_start", label, error=message),
             )
             return self._finish_failed(label, message, message)
+        timeout = self.settings.timeout if self.parent_run_id is None else None
         try:
-            await self._loop()
+            if timeout is None:
+                await self._loop()
+            else:
+                async with asyncio.timeout(timeout):
+                    await self._loop()
+        except TimeoutError:  # the run's own deadline (a step's error never gets here)
+            self._cancel_in_flight()
+            if self.in_flight:
+                await asyncio.gather(*self.in_flight, return_exceptions=True)
+            message = f"run timed out after {timeout:g}s"
+            log.error(
+                "Run %s of %s timed out",
+                self.run_id,
+                self.dag_nsref,
+                extra=self._event("run_timed_out", "", error=message),
+            )
+            return self._finish_failed("", message, None)
         except asyncio.CancelledError:
             self._cancel_in_flight()
             if self.in_flight:

@@ -28,6 +28,8 @@ class RunSettings:
     initiator: str | None = None
     config_revision: str | None = None
     pause_requested: bool = False
+    timeout: float | None = None
+    """Seconds the whole run may take (its child runs included); then it fails."""
 
 
 @dataclass(slots=True)

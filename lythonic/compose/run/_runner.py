@@ -80,7 +80,9 @@ class DagRunner:
 
     ``provenance`` records every run (``NullProvenance`` by default records
     nothing); ``max_concurrency`` bounds the nodes of one run in flight at
-    once; ``executor`` runs sync nodes (a thread pool by default).
+    once; ``executor`` runs sync nodes (a thread pool by default); ``timeout``
+    (seconds) bounds a whole run: past it, the steps in flight are cancelled
+    (a sync step's thread is abandoned) and the run fails as timed out.
     """
 
     dag: Dag
@@ -93,9 +95,13 @@ class DagRunner:
         *,
         max_concurrency: int | None = None,
         executor: Executor | None = None,
+        timeout: float | None = None,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self.timeout = timeout
         self.dag = dag
         self.provenance = provenance if provenance is not None else NullProvenance()
         self.max_concurrency = max_concurrency
@@ -125,6 +131,7 @@ class DagRunner:
             scheduled_at=scheduled_at,
             initiator=initiator if initiator is not None else run_initiator.get(),
             config_revision=config_revision,
+            timeout=self.timeout,
         )
         self._pause_requested = False
         return settings
