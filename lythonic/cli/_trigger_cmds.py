@@ -380,6 +380,7 @@ def _run_ticks(
                 spec.payload,
                 provenance=provenance,
                 executor=executor,
+                trigger=spec.name,
                 run_id=tick.run_id,
                 scheduled_at=tick.at,
             )

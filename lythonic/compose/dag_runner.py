@@ -7,9 +7,20 @@ from lythonic.compose.run import (
     DagPause,
     DagRunner,
     DagRunResult,
+    FailedStep,
     NodeInputError,
     NodeTimeout,
+    RunSummary,
     SubDagFailed,
 )
 
-__all__ = ["DagPause", "DagRunResult", "DagRunner", "NodeInputError", "NodeTimeout", "SubDagFailed"]
+__all__ = [
+    "DagPause",
+    "DagRunResult",
+    "DagRunner",
+    "FailedStep",
+    "NodeInputError",
+    "NodeTimeout",
+    "RunSummary",
+    "SubDagFailed",
+]

@@ -112,6 +112,8 @@ class Builder:
         self.fragment_prefixes: list[str] = []
         self._placeholders: dict[str, Callable[..., Any]] = {}
         # Where relative paths in the file start, and the directories file triggers may use.
+        # ("dag"|"trigger", name) -> {"on_failure": fn, ...}: the hooks, resolved.
+        self.hooks: dict[tuple[str, str], dict[str, Callable[..., Any]]] = {}
         self.base_dir: PathLib = PathLib.cwd()
         self.trigger_roots: list[PathLib] = [self.base_dir]
 

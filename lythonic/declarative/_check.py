@@ -263,6 +263,30 @@ def _trigger_dag(b: Builder, ref: str, runnable: Mapping[str, Any]) -> DagShape 
     return b.namespace.get_as_dag(ref)
 
 
+HOOK_KEYS = ("on_failure", "on_success", "on_late")
+
+
+def _resolve_hooks(b: Builder) -> None:
+    """Import each DAG's and trigger's hooks through the allow-list (problems placed)."""
+    owners: list[tuple[str, str, Any, Path]] = [
+        ("dag", n, s, ("dags", n)) for n, s in b.spec.dags.items()
+    ]
+    owners += [("trigger", n, t, ("triggers", n)) for n, t in b.spec.triggers.items()]
+    for kind, name, spec, path in owners:
+        for key in HOOK_KEYS:
+            ref = getattr(spec, key, None)
+            if ref is None:
+                continue
+            try:
+                fn = b.obtain_or_report(ref, (*path, key), "hook")
+            except Exception:  # reported at its place
+                continue
+            if not callable(fn):
+                b.diag((*path, key), f"{key} '{ref}' is not a function", "hook")
+                continue
+            b.hooks.setdefault((kind, name), {})[key] = fn
+
+
 def check_config(b: Builder) -> None:
     """Check every built DAG, its inputs, and every trigger, adding diagnostics to ``b``."""
     for name, dag in b.dags.items():
@@ -284,6 +308,7 @@ def check_config(b: Builder) -> None:
                     issue.code,
                 )
     _check_triggers(b)
+    _resolve_hooks(b)
 
 
 def _entry_index(b: Builder, nsref: str) -> int:

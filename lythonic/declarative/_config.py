@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,8 @@ class LoadedConfig:
     base_dir: Path
     revision: str
     warnings: tuple[Diagnostic, ...] = ()
+    hooks: Mapping[tuple[str, str], Mapping[str, Callable[..., Any]]] = field(default_factory=dict)
+    """``("dag"|"trigger", name)`` -> ``{"on_failure": fn, ...}``, imported when loaded."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dags", MappingProxyType(dict(self.dags)))
@@ -118,17 +120,32 @@ class LoadedConfig:
         *,
         provenance: Any = None,
         executor: Executor | None = None,
+        trigger: str | None = None,
         **run_options: Any,
     ) -> DagRunResult:
         """Run DAG ``name`` once: the file's inputs, overlaid with ``inputs`` per step.
 
         ``executor`` runs the sync steps (default: the runner's thread pool);
         ``run_options`` go to ``DagRunner.run`` (``initiator``, ``run_id`` ...);
-        the run records this config's ``revision``.
+        the run records this config's ``revision``. The DAG's ``on_failure``/
+        ``on_success``/``on_late`` hooks (and those of ``trigger``, which win) are called
+        once the run is on record; ``sla`` marks it late once.
         """
         merged = self.inputs(name)
         for label, params in (inputs or {}).items():
             merged.setdefault(label, {}).update(params)
         run_options.setdefault("config_revision", self.revision)
         runner = self.runner(name, provenance, executor=executor)
-        return await runner.run(source_inputs=merged, dag_nsref=name, **run_options)
+        hooks = {
+            **self.hooks.get(("dag", name), {}),
+            **(self.hooks.get(("trigger", trigger), {}) if trigger else {}),
+        }
+        spec = self.spec.dags.get(name)
+        sla = spec.sla if spec is not None else None
+        if not hooks and sla is None:
+            return await runner.run(source_inputs=merged, dag_nsref=name, **run_options)
+        from lythonic.compose.run import watched_run
+
+        return await watched_run(
+            runner, merged, name, run_options, hooks=hooks, sla=sla, trigger=trigger
+        )

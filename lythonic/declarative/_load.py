@@ -182,6 +182,7 @@ def compile_config(
         base_dir=base,
         revision=config_revision(text),
         warnings=tuple(diags),
+        hooks=b.hooks,
     )
     return loaded, diags
 

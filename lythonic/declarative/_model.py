@@ -278,6 +278,26 @@ class DagSpec(BaseModel):
         description="Longest a whole run may take, e.g. `2s`, `1h` (child runs included): "
         "then its steps in flight are cancelled and the run fails as timed out.",
     )
+    sla: Duration | None = Field(
+        default=None,
+        description="A run still going, or not completed, this long after its scheduled "
+        "time (its start when nothing scheduled it) is late: logged once and `on_late` "
+        "called.",
+    )
+    on_failure: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run of this DAG failed "
+        "(after it is on record; a failing hook is logged, never fails the run).",
+    )
+    on_success: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run of this DAG completed.",
+    )
+    on_late: Ref | None = Field(
+        default=None,
+        description="`module:function` called once with a run summary when a run of this DAG is "
+        "late (see `sla`).",
+    )
 
 
 class LythConfig(BaseModel):

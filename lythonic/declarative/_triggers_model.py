@@ -13,7 +13,16 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
-from lythonic.declarative._types import STRICT, Backoff, Count, Duration, Ident, Name, NsRefStr
+from lythonic.declarative._types import (
+    STRICT,
+    Backoff,
+    Count,
+    Duration,
+    Ident,
+    Name,
+    NsRefStr,
+    Ref,
+)
 
 __all__ = [
     "TRIGGER_TAGS",
@@ -48,6 +57,20 @@ class _TriggerBase(BaseModel):
         description="`false` keeps the trigger defined but not firing.",
     )
     description: str | None = Field(default=None, description="What the trigger is for.")
+    on_failure: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run this trigger started failed "
+        "(after it is on record; a failing hook is logged, never fails the run).",
+    )
+    on_success: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run this trigger started completed.",
+    )
+    on_late: Ref | None = Field(
+        default=None,
+        description="`module:function` called once with a run summary when a run this trigger started is "
+        "late (the DAG's `sla`).",
+    )
 
 
 class CronTriggerSpec(_TriggerBase):

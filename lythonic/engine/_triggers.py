@@ -240,6 +240,7 @@ class ConfigTriggers(TriggerManager):
             request.payload,
             executor=self.executor,
             provenance=request.provenance,
+            trigger=request.trigger,
             run_id=request.run_id,
             scheduled_at=request.scheduled_at,
         )

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
         ThreadStats,
         default_executor,
     )
+    from lythonic.compose.run._hooks import (
+        HOOK_TIMEOUT,
+        FailedStep,
+        RunSummary,
+        run_hooks,
+        watched_run,
+    )
     from lythonic.compose.run._ids import (
         new_run_id,
     )
@@ -97,6 +104,7 @@ __getattr__, __dir__ = lazy_exports(
             "user_traceback",
         ],
         "_dask": ["DaskExecutor", "ExecutorLost", "WorkerLost"],
+        "_hooks": ["HOOK_TIMEOUT", "FailedStep", "RunSummary", "run_hooks", "watched_run"],
         "_ids": ["new_run_id"],
         "_outcome": ["Outcome", "RunSettings"],
         "_executor": ["Executor", "LocalExecutor", "ThreadStats", "default_executor"],
@@ -139,6 +147,7 @@ __getattr__, __dir__ = lazy_exports(
 __all__ = [
     "ASYNC",
     "CALL",
+    "HOOK_TIMEOUT",
     "INLINE",
     "MAP",
     "MAP_SWITCH",
@@ -155,6 +164,7 @@ __all__ = [
     "Decision",
     "Executor",
     "ExecutorLost",
+    "FailedStep",
     "LocalExecutor",
     "NodeInputError",
     "NodePlan",
@@ -164,6 +174,7 @@ __all__ = [
     "Recovery",
     "RemoteTraceback",
     "RunSettings",
+    "RunSummary",
     "StepProcessError",
     "SubDagFailed",
     "ThreadStats",
@@ -181,7 +192,9 @@ __all__ = [
     "plan_replay",
     "plan_restart",
     "reusable_outputs",
+    "run_hooks",
     "short_error",
     "to_result",
     "user_traceback",
+    "watched_run",
 ]
