@@ -33,6 +33,7 @@ from lythonic.declarative._types import (
     Backoff,
     Count,
     Duration,
+    HookOptions,
     Ident,
     Name,
     NsRefStr,
@@ -243,7 +244,7 @@ class DagDefaults(RetryOptions):
     )
 
 
-class DagSpec(BaseModel):
+class DagSpec(HookOptions):
     """A DAG: named steps (nodes) and the edges that carry values between them."""
 
     model_config: ClassVar[ConfigDict] = STRICT
@@ -283,20 +284,6 @@ class DagSpec(BaseModel):
         description="A run still going, or not completed, this long after its scheduled "
         "time (its start when nothing scheduled it) is late: logged once and `on_late` "
         "called.",
-    )
-    on_failure: Ref | None = Field(
-        default=None,
-        description="`module:function` called with a run summary after a run of this DAG failed "
-        "(after it is on record; a failing hook is logged, never fails the run).",
-    )
-    on_success: Ref | None = Field(
-        default=None,
-        description="`module:function` called with a run summary after a run of this DAG completed.",
-    )
-    on_late: Ref | None = Field(
-        default=None,
-        description="`module:function` called once with a run summary when a run of this DAG is "
-        "late (see `sla`).",
     )
 
 

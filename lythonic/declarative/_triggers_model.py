@@ -18,10 +18,10 @@ from lythonic.declarative._types import (
     Backoff,
     Count,
     Duration,
+    HookOptions,
     Ident,
     Name,
     NsRefStr,
-    Ref,
 )
 
 __all__ = [
@@ -45,7 +45,7 @@ TRIGGER_TAGS = frozenset(_TAGS.values())
 Overlap = Literal["skip", "queue", "replace", "allow"]
 
 
-class _TriggerBase(BaseModel):
+class _TriggerBase(HookOptions):
     model_config: ClassVar[ConfigDict] = STRICT
 
     dag: NsRefStr = Field(
@@ -57,20 +57,6 @@ class _TriggerBase(BaseModel):
         description="`false` keeps the trigger defined but not firing.",
     )
     description: str | None = Field(default=None, description="What the trigger is for.")
-    on_failure: Ref | None = Field(
-        default=None,
-        description="`module:function` called with a run summary after a run this trigger started failed "
-        "(after it is on record; a failing hook is logged, never fails the run).",
-    )
-    on_success: Ref | None = Field(
-        default=None,
-        description="`module:function` called with a run summary after a run this trigger started completed.",
-    )
-    on_late: Ref | None = Field(
-        default=None,
-        description="`module:function` called once with a run summary when a run this trigger started is "
-        "late (the DAG's `sla`).",
-    )
 
 
 class CronTriggerSpec(_TriggerBase):

@@ -32,6 +32,7 @@ __all__ = [
     "Days",
     "Duration",
     "FragmentRef",
+    "HookOptions",
     "Ident",
     "Name",
     "NsRefStr",
@@ -233,3 +234,24 @@ class RetryOptions(BaseModel):
         default=None, description="Wait before the first retry; doubles on each retry."
     )
     timeout: Duration | None = Field(default=None, description="Longest one attempt may run.")
+
+
+class HookOptions(BaseModel):
+    """The run hooks of a DAG or a trigger: ``module:function`` names."""
+
+    model_config: ClassVar[ConfigDict] = STRICT
+
+    on_failure: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run failed (once "
+        "it is on record; a failing hook is logged, never fails the run).",
+    )
+    on_success: Ref | None = Field(
+        default=None,
+        description="`module:function` called with a run summary after a run completed.",
+    )
+    on_late: Ref | None = Field(
+        default=None,
+        description="`module:function` called once with a run summary when a run is late "
+        "(the DAG's `sla`).",
+    )
