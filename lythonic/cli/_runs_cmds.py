@@ -193,8 +193,10 @@ def show_run(db: StoreLocation, run_id: str, *, io: bool = False, as_json: bool 
         run = prov.inspect_run(found, children=as_json)
         if io:
             prov.load_io(run)
+        code = _code_of(prov, run.run_id)
         if as_json:
             data = run.model_dump(mode="json", exclude_none=not io)
+            data["code"] = code
             return Reply(EXIT_OK, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         counts = prov.child_counts(run.run_id)
         children = {
@@ -205,7 +207,13 @@ def show_run(db: StoreLocation, run_id: str, *, io: bool = False, as_json: bool 
             if set(by_status) - {"completed"}
         }
         cause = _root_cause(prov, run)
-    return Reply(EXIT_OK, "\n".join(_run_lines(run, counts, children, cause, io)) + "\n")
+    return Reply(EXIT_OK, "\n".join(_run_lines(run, counts, children, cause, io, code)) + "\n")
+
+
+def _code_of(prov: Any, run_id: str) -> dict[str, Any] | None:
+    """The run's code fingerprints (``{"dag", "steps"}``), None for older runs."""
+    text = (prov.get_run(run_id) or {}).get("code_json")
+    return json.loads(text) if text else None
 
 
 def _root_cause(prov: Any, run: Any) -> tuple[list[str], Any, Any] | None:
@@ -242,6 +250,7 @@ def _run_lines(
     children: dict[str, list[Any]],
     cause: tuple[list[str], Any, Any] | None,
     io: bool,
+    code: dict[str, Any] | None = None,
 ) -> list[str]:
     lines = [
         f"run       {run.run_id}",
@@ -252,6 +261,9 @@ def _run_lines(
         f"by        {run.initiated_by or '-'}",
         f"revision  {run.config_revision or '-'}",
     ]
+    if code is not None:
+        lines.append(f"code      DAG {code.get('dag') or '-'} (CODE: each step's source digest)")
+    digests = (code or {}).get("steps", {})
     if run.parent_run_id:
         lines.append(f"parent    {run.parent_run_id}")
     if run.error:
@@ -275,12 +287,14 @@ def _run_lines(
             n.attempt,
             utc_text(n.started_at),
             seconds_text(_took_node(n)),
+            digests.get(n.node_label),
             # A step that completed after a retry has no error to show.
             None if n.status in ("completed", "skipped") else last_error_line(n.error),
         ]
         for n in steps
     ]
-    lines += ["", table(["STEP", "STATUS", "ATTEMPT", "STARTED (UTC)", "TOOK", "ERROR"], rows)]
+    headers = ["STEP", "STATUS", "ATTEMPT", "STARTED (UTC)", "TOOK", "CODE", "ERROR"]
+    lines += ["", table(headers, rows)]
     if counts:
         lines += ["", "child runs:"]
         for label in sorted(counts):

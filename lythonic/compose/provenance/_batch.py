@@ -57,6 +57,7 @@ RUN_COLS = (
     "config_revision",
     "error",
     "owner_id",
+    "code_json",
 )
 _N = {c: i for i, c in enumerate(NODE_COLS)}
 _R = {c: i for i, c in enumerate(RUN_COLS)}
@@ -124,12 +125,13 @@ class Merge:
             for up, down in edges:
                 self.edges.append((run_id, up, down, ts))
         elif op == R_BEGIN:
-            _, run_id, dag_nsref, parent, inputs_json, initiator, dag_hash, revision, ts = rec
+            (_, run_id, dag_nsref, parent, inputs_json, initiator, dag_hash, revision, ts,
+             code_json) = rec  # fmt: skip
             self.begins = True
             self.runs.pop(run_id, None)
             self.full_runs[run_id] = [
                 dag_nsref, parent, "running", ts, None, inputs_json, None, initiator,
-                dag_hash, revision, None, owner_id,
+                dag_hash, revision, None, owner_id, code_json,
             ]  # fmt: skip
         elif op == R_END:
             _, run_id, status, sink_json, error, ts = rec
@@ -165,7 +167,7 @@ class Merge:
             _, run_id, label, ts = rec
             self._node((run_id, label), {"status": "paused", "finished_at": ts})
         elif op == R_RESUME:
-            _, run_id, dag_hash, revision = rec
+            _, run_id, dag_hash, revision, code_json = rec
             self.begins = True
             self._run(
                 run_id,
@@ -176,6 +178,7 @@ class Merge:
                     "owner_id": owner_id,
                     "dag_hash": dag_hash,
                     "config_revision": revision,
+                    "code_json": code_json,
                 },
             )
         elif op == R_STATUS:

@@ -102,6 +102,8 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS dag_runs_by_parent ON dag_runs(parent_run_id, started_at)",
     "CREATE INDEX IF NOT EXISTS dag_runs_by_start ON dag_runs(started_at)",
     "CREATE INDEX IF NOT EXISTS dag_runs_running ON dag_runs(owner_id) WHERE status = 'running'",
+    # Version 3.
+    "ALTER TABLE dag_runs ADD COLUMN IF NOT EXISTS code_json TEXT",
 )
 
 

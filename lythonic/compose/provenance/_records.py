@@ -69,6 +69,7 @@ def run_begun(
     dag_hash: str | None,
     config_revision: str | None,
     at: float,
+    code_json: str | None = None,
 ) -> Record:
     """A new run is ``running`` (replaces an earlier row of that id)."""
     return (
@@ -81,12 +82,15 @@ def run_begun(
         dag_hash,
         config_revision,
         at,
+        code_json,
     )
 
 
-def run_resumed(run_id: str, dag_hash: str | None, config_revision: str | None) -> Record:
+def run_resumed(
+    run_id: str, dag_hash: str | None, config_revision: str | None, code_json: str | None = None
+) -> Record:
     """A recorded run continues under its id (a restart)."""
-    return (R_RESUME, run_id, dag_hash, config_revision)
+    return (R_RESUME, run_id, dag_hash, config_revision, code_json)
 
 
 def run_ended(

@@ -21,8 +21,9 @@ from lythonic._public import publish
 
 __all__ = ["SCHEMA_VERSION", "ProvenanceSchemaError", "connect", "ensure_schema"]
 
-SCHEMA_VERSION = 2
-"""1: upstream's tables with ours added; 2: ``node_logs`` (what steps logged)."""
+SCHEMA_VERSION = 3
+"""1: upstream's tables with ours added; 2: ``node_logs`` (what steps logged);
+3: ``dag_runs.code_json`` (the code fingerprints of the steps a run ran)."""
 COMPONENT = "provenance"
 
 
@@ -107,6 +108,7 @@ _ADDED_COLUMNS = [
     ("dag_runs", "config_revision", "TEXT"),
     ("dag_runs", "error", "TEXT"),
     ("dag_runs", "owner_id", "TEXT"),
+    ("dag_runs", "code_json", "TEXT"),
     ("node_executions", "attempt", "INTEGER NOT NULL DEFAULT 1"),
 ]
 

@@ -53,6 +53,9 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
     them when nobody waits for a flush (a finished run always waits for one).
     """
 
+    records_code = True
+    """``begin_run`` takes ``code_json`` (the code fingerprints of the run's steps)."""
+
     _always_beat = False  # heartbeat only while runs are in flight
 
     def __init__(
@@ -197,11 +200,12 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
         dag_hash: str | None = None,
         config_revision: str | None = None,
         resumed: bool = False,
+        code_json: str | None = None,
     ) -> None:
         self._active.add(run_id)
         watch_run(run_id, self)
         if resumed:
-            self._put(records.run_resumed(run_id, dag_hash, config_revision))
+            self._put(records.run_resumed(run_id, dag_hash, config_revision, code_json))
             return
         self._put(
             records.run_begun(
@@ -213,6 +217,7 @@ class DagProvenance(ProvenanceReads, ProvenanceStore):
                 dag_hash,
                 config_revision,
                 self._clock(),
+                code_json,
             )
         )
 

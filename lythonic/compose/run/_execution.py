@@ -30,6 +30,7 @@ from lythonic._log_context import NodeRunContext, _current
 from lythonic.compose.nodes._context import DagContext, DagPath
 from lythonic.compose.provenance import RunStatus
 from lythonic.compose.provenance._store import ProvenanceStore
+from lythonic.compose.run._code import code_json
 from lythonic.compose.run._composite_runs import MISSING, YIELD_EVERY, CompositeRuns
 from lythonic.compose.run._errors import (
     ChildPaused,
@@ -110,6 +111,9 @@ class _Run(CompositeRuns):
 
     def _begin(self) -> None:
         if self.prov is not None:
+            extra: dict[str, Any] = {}
+            if getattr(self.prov, "records_code", False):
+                extra["code_json"] = code_json(self.plan, dag_hash(self.plan))
             self.prov.begin_run(
                 self.run_id,
                 self.dag_nsref,
@@ -119,6 +123,7 @@ class _Run(CompositeRuns):
                 dag_hash=dag_hash(self.plan),
                 config_revision=self.settings.config_revision,
                 resumed=self.resumed,
+                **extra,
             )
 
     async def execute(self) -> Outcome:

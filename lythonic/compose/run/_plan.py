@@ -127,7 +127,7 @@ def _first(*values: Any) -> Any:
 class DagPlan:
     """The compiled form of a ``Dag``."""
 
-    __slots__ = ("cycle", "dag", "errors", "hash", "nodes", "order", "sinks", "sources")
+    __slots__ = ("code", "cycle", "dag", "errors", "hash", "nodes", "order", "sinks", "sources")
 
     def __init__(self, dag: Dag) -> None:
         self.dag = dag
@@ -138,6 +138,7 @@ class DagPlan:
         self.errors: list[tuple[str, str]] = []  # (label, message): the run cannot start
         self.cycle: str | None = None
         self.hash: str | None = None  # Dag.definition_hash(), computed when first needed
+        self.code: str | None = None  # the steps' code fingerprints (_code.code_json)
 
 
 def plan_for(dag: Dag) -> DagPlan:

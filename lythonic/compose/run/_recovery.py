@@ -34,6 +34,7 @@ from lythonic.compose.provenance import (
     RunNotRestartable,
     UnknownStep,
 )
+from lythonic.compose.run._code import changed_steps, code_json
 from lythonic.compose.run._execution import dag_hash
 from lythonic.compose.run._ids import new_run_id
 from lythonic.compose.run._plan import PLAIN, DagPlan, plan_for
@@ -88,6 +89,7 @@ async def plan_restart(store: Any, dag: DagShape, run_id: str, *, force: bool = 
         )
     plan = plan_for(dag)
     _check_definition(run, plan, force, "restart")
+    _check_code(run, plan, force, "restart")
     decisions = decide_reuse(plan, rows, (), run_id)
     return Recovery(
         run_id=run_id,
@@ -117,6 +119,7 @@ async def plan_replay(
             f"replay of run '{run_id}': no step {', '.join(map(repr, unknown))} in this DAG{hint}"
         )
     _check_definition(run, plan, force, "replay")
+    _check_code(run, plan, force, "replay")
     decisions = decide_reuse(plan, rows, rerun, run_id)
     return Recovery(
         run_id=new_run_id(),
@@ -197,6 +200,29 @@ def _check_definition(run: dict[str, Any], plan: DagPlan, force: bool, what: str
         f"cannot {what} run '{run['run_id']}': it ran DAG definition {recorded}, but this "
         f"runner's DAG is {current} (nodes, edges or options changed). Restore the DAG it "
         f"ran, or pass force=True to {what} with this one"
+    )
+
+
+def _check_code(run: dict[str, Any], plan: DagPlan, force: bool, what: str) -> None:
+    """Refuse (unless ``force``: warn) when a step's code changed since the run."""
+    recorded = run.get("code_json")
+    changed = changed_steps(recorded, code_json(plan, dag_hash(plan))) if recorded else []
+    if not changed:
+        return
+    names = ", ".join(f"'{label}'" for label in changed)
+    if force:
+        log.warning(
+            "%s of run %s with changed code of step(s) %s, as forced",
+            what,
+            run["run_id"],
+            names,
+            extra=event("step_code_changed", run_id=run["run_id"], action=what, steps=changed),
+        )
+        return
+    raise DagDefinitionChanged(
+        f"cannot {what} run '{run['run_id']}': the code of step(s) {names} changed since it "
+        f"ran (its source differs). Restore that code, or pass force=True to {what} with "
+        "the code as it is now"
     )
 
 
