@@ -102,6 +102,7 @@ def gather_status(place: DaemonPlace) -> dict[str, Any]:
                 "last_pid": st.pid,
                 "abandoned": st.abandoned or None,
                 "sources": st.sources or None,
+                "late_runs": st.late_runs or None,
             }
         )
     from lythonic.compose.stores import StoreUnavailable
@@ -165,6 +166,11 @@ def _daemon_lines(d: dict[str, Any], now: datetime) -> list[str]:
     if d["running"]:
         lines.append(f"watch        {'on' if d.get('watch') else 'off'}")
         lines.extend(_abandoned_lines(d.get("abandoned")))
+        for late in (d.get("late_runs") or [])[-5:]:
+            lines.append(
+                f"late         {late.get('run_id')} of {late.get('dag')}: not completed "
+                f"{late.get('sla'):g}s after it was due (at {late.get('at')})"
+            )
         webhook = (d.get("sources") or {}).get("webhook") or {}
         if webhook.get("url"):
             lines.append(f"webhooks     {webhook['url']}<trigger>")

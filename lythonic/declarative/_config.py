@@ -121,6 +121,7 @@ class LoadedConfig:
         provenance: Any = None,
         executor: Executor | None = None,
         trigger: str | None = None,
+        on_late: Callable[[Any], Any] | None = None,
         **run_options: Any,
     ) -> DagRunResult:
         """Run DAG ``name`` once: the file's inputs, overlaid with ``inputs`` per step.
@@ -129,7 +130,8 @@ class LoadedConfig:
         ``run_options`` go to ``DagRunner.run`` (``initiator``, ``run_id`` ...);
         the run records this config's ``revision``. The DAG's ``on_failure``/
         ``on_success``/``on_late`` hooks (and those of ``trigger``, which win) are called
-        once the run is on record; ``sla`` marks it late once.
+        once the run is on record; ``sla`` marks it late once (``on_late``: the
+        caller's own hook for that, e.g. the daemon's status).
         """
         merged = self.inputs(name)
         for label, params in (inputs or {}).items():
@@ -142,6 +144,8 @@ class LoadedConfig:
         }
         spec = self.spec.dags.get(name)
         sla = spec.sla if spec is not None else None
+        if on_late is not None and sla is not None:  # the caller hears of lateness too
+            hooks["on_late"] = _both(on_late, hooks.get("on_late"))
         if not hooks and sla is None:
             return await runner.run(source_inputs=merged, dag_nsref=name, **run_options)
         from lythonic.compose.run import watched_run
@@ -149,3 +153,19 @@ class LoadedConfig:
         return await watched_run(
             runner, merged, name, run_options, hooks=hooks, sla=sla, trigger=trigger
         )
+
+
+def _both(first: Callable[[Any], Any], second: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """A hook calling ``first``, then ``second`` (the config's own) when there is one."""
+    if second is None:
+        return first
+
+    async def both(summary: Any) -> None:
+        import inspect
+
+        for hook in (first, second):
+            result = hook(summary)
+            if inspect.isawaitable(result):
+                await result
+
+    return both

@@ -242,6 +242,7 @@ class Daemon:
             await _sweep(provenance, store, by="a previous daemon")
             recorder = self._recorder = EngineRecorder(provenance)
             manager = self._manager = ConfigTriggers(loaded, store, recorder, executor=executor)
+            manager.on_late = self._note_late
             try:
                 activation = manager.activate_configured()
             except TriggerConfigError as e:
@@ -455,6 +456,18 @@ class Daemon:
                     log.info("trigger states re-read from the store")
                 return
             self._record_reload(result)
+
+    async def _note_late(self, summary: Any) -> None:
+        """A run passed its sla: `lyth status` lists it (the latest 20); on the loop."""
+        entry = {
+            "run_id": summary.run_id,
+            "dag": summary.dag,
+            "trigger": summary.trigger,
+            "sla": summary.sla,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        self.status.late_runs = [*self.status.late_runs, entry][-20:]
+        self._write_status()
 
     async def _apply_sources(self) -> None:
         """Hand the event sources the reloaded triggers; the status says what they serve."""

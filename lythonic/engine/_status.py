@@ -101,6 +101,8 @@ class DaemonStatus:
     """Sync step calls the daemon gave up on (timed out, run cancelled) that still
     hold a thread: ``running`` (now), ``total`` (since start), ``by_step``
     (``dag/step`` -> running now), ``threads``/``limit`` of the step pool."""
+    late_runs: list[dict[str, Any]] = field(default_factory=list)
+    """The latest runs reported late (their DAG's ``sla``): run id, DAG, trigger, when."""
     sources: dict[str, Any] = field(default_factory=dict)
     """What the event sources serve, by kind (the webhook listener's URLs …)."""
     last_reload: ReloadResult | None = None

@@ -130,6 +130,8 @@ class ConfigTriggers(TriggerManager):
         self.snapshot = snapshot
         self.executor = executor
         """Runs the sync steps of this manager's runs (None: the default thread pool)."""
+        self.on_late: Callable[[Any], Any] | None = None
+        """Told (with the run summary) of each run that passes its DAG's ``sla``."""
         self._own = config_trigger_specs(snapshot)
 
     def specs(self) -> dict[str, TriggerSpec]:
@@ -241,6 +243,7 @@ class ConfigTriggers(TriggerManager):
             executor=self.executor,
             provenance=request.provenance,
             trigger=request.trigger,
+            on_late=self.on_late,
             run_id=request.run_id,
             scheduled_at=request.scheduled_at,
         )

@@ -1,4 +1,5 @@
-"""`storage.retention` applied by a real `lyth start` (at start, then daily)."""
+"""Day-two operations in a real `lyth start`: `storage.retention` (at start, then daily)
+and a DAG's `sla` (late runs to `on_late` and `lyth status`)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,46 @@ def test_the_daemon_deletes_runs_older_than_storage_retention(project: Project) 
     )
     os.kill(proc.pid, signal.SIGTERM)
     assert proc.wait(30) == 0
+
+
+SLA = """\
+dags:
+  slow:
+    sla: 0.5
+    on_late: pipes.hooks:late
+    nodes:
+      nap: pipes.steps:nap
+    inputs: {nap: {seconds: 1.5}}
+triggers:
+  often:
+    dag: slow
+    cron: "* * * * * *"
+"""
+HOOKS = """\
+import json, os
+
+
+def late(summary):
+    with open(os.path.join(os.path.dirname(__file__), "late.jsonl"), "a") as f:
+        f.write(json.dumps(summary.to_dict()) + "\\n")
+"""
+
+
+def test_a_run_past_its_sla_is_reported_once_in_status_and_to_on_late(
+    project: Project,
+) -> None:
+    """A triggered run still going 0.5 s after its tick is late: on_late is called once
+    per late run (with status running and late set), and `lyth status` lists it."""
+    (project.root / "pipes" / "hooks.py").write_text(HOOKS)
+    project.write(SLA)
+    proc = project.start()
+    out = project.root / "pipes" / "late.jsonl"
+    wait_for("two late runs", lambda: out.exists() and len(out.read_text().splitlines()) >= 2)
+    assert "late         often@" in project.lyth("status").stdout
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(30) == 0
+    seen = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({s["run_id"] for s in seen}) == len(seen)  # once per run
+    assert all(s["late"] and s["status"] == "running" and s["trigger"] == "often" for s in seen)
+    record = project.record()
+    assert {r["run_id"] for r in record["late_runs"]} >= {s["run_id"] for s in seen}
