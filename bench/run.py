@@ -170,6 +170,7 @@ def _def_steps(ours: Path, upstream: Path) -> None:
     _ui_targets(ours)
     _forensics_targets(ours)
     _event_targets(ours)
+    _ops_targets(ours)
 
 
 def _forensics_targets(ours: Path) -> None:
@@ -199,6 +200,25 @@ def _forensics_targets(ours: Path) -> None:
     print(
         f"{'lyth logs, 1,000,000 lines':<34} first line after {first * 1000:.0f} ms  "
         f"<= 200 ms: {'ok' if first <= 0.2 else 'MISSED'}"
+    )
+
+
+def _ops_targets(ours: Path) -> None:
+    """A run's timeout and the on_failure hook, with the real `lyth` (bench/ops_targets.py)."""
+    got = _target(ours, "ops_targets.py")
+    if got is None:
+        return
+    out = got["timeout"]
+    ok = out["run_s"] <= 2.5 and out["error"] == "run timed out after 2s"
+    print(
+        f"{'timeout: 2s, a step sleeping 10 s':<34} run failed as timed out after "
+        f"{out['run_s']:.2f} s (`lyth run` wall {out['wall_s']:.2f} s)  <= 2.5 s: "
+        f"{'ok' if ok else 'MISSED'}"
+    )
+    hook = got["on_failure_s"]
+    print(
+        f"{'on_failure after a failed run':<34} called {hook * 1000:.0f} ms after the run "
+        f"was recorded failed  <= 1 s: {'ok' if hook <= 1 else 'MISSED'}"
     )
 
 
