@@ -213,9 +213,9 @@ class Merge:
         else:
             row.update(values)
 
-    def changed_runs(self) -> set[str]:
-        """The runs whose record or log lines this batch writes."""
-        return {*self.full_runs, *self.runs, *(row[0] for row in self.logs.values())}
+    def changes_runs(self) -> bool:
+        """Whether this batch writes a run's record or log lines."""
+        return bool(self.full_runs or self.runs or self.logs)
 
     def statements(self) -> list[tuple[str, str, int, list[tuple[Any, ...]]]]:
         """(head, tail, width, rows) per statement shape; rows of one shape share SQL."""

@@ -408,10 +408,8 @@ class BatchWriter:
 
     def _write(self, conn: Any, merge: Merge, careful: bool) -> None:
         notify = getattr(conn, "notify_runs", None)  # PostgreSQL: LISTENers hear of it
-        if notify is not None:
-            changed = merge.changed_runs()
-            if changed:
-                notify(changed)
+        if notify is not None and merge.changes_runs():
+            notify()
         for head, tail, width, rows in merge.statements():
             if not careful:
                 execute_rows(conn, head, tail, width, rows)
